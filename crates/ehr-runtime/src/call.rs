@@ -1,0 +1,14 @@
+//! What the runtime knows about the call a request belongs to.
+
+/// Identifies the generated operation a request was built by.
+///
+/// Every request that reaches a [`Transport`](crate::Transport) comes with one, so that auth,
+/// retries, rate limits, errors and traces can be told which vendor and which operation they are
+/// about without looking at the request itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallInfo {
+    /// The vendor crate's short name: `drchrono`, `elation`, `empego` or `healthgorilla`.
+    pub vendor: &'static str,
+    /// The `operationId` of the operation in the vendor's spec, e.g. `patients_list`.
+    pub operation_id: &'static str,
+}

@@ -1,0 +1,43 @@
+//! The one piece of code each generated vendor crate needs by hand.
+
+/// Implements progenitor's `ClientHooks` for the generated `Client` in the calling crate, so
+/// that every request goes through the client's [`Runtime`](crate::Runtime), and adds
+/// `Client::with_runtime(baseurl, runtime)`.
+///
+/// Call it once at the root of a vendor crate whose generated code was made with the inner type
+/// `::ehr_runtime::Runtime` (as `cargo xtask codegen` does):
+///
+/// ```ignore
+/// mod generated;
+/// pub use generated::*;
+/// ehr_runtime::hook_generated_client!("drchrono");
+/// ```
+#[macro_export]
+macro_rules! hook_generated_client {
+    ($vendor:literal) => {
+        impl $crate::__private::progenitor_client::ClientHooks<$crate::Runtime> for Client {
+            async fn exec(
+                &self,
+                request: $crate::__private::reqwest::Request,
+                info: &$crate::__private::progenitor_client::OperationInfo,
+            ) -> $crate::__private::reqwest::Result<$crate::__private::reqwest::Response> {
+                let call = $crate::CallInfo {
+                    vendor: $vendor,
+                    operation_id: info.operation_id,
+                };
+                $crate::__private::progenitor_client::ClientInfo::inner(self)
+                    .execute(request, call)
+                    .await
+            }
+        }
+
+        impl Client {
+            /// Creates a client for `baseurl` (scheme, host, port and path stem) whose requests
+            /// go through `runtime` and are sent with the runtime's HTTP client.
+            pub fn with_runtime(baseurl: &str, runtime: $crate::Runtime) -> Self {
+                let http = runtime.http().clone();
+                Self::new_with_client(baseurl, http, runtime)
+            }
+        }
+    };
+}

@@ -1,0 +1,37 @@
+//! The runtime every generated vendor client (`ehr-drchrono`, `ehr-elation`, `ehr-empego`,
+//! `ehr-healthgorilla`) sends its requests through.
+//!
+//! progenitor lets per-call code into a generated client only through `ClientHooks`, which must be
+//! implemented in the crate that defines the client (Rust's orphan rule). Each vendor crate
+//! therefore makes its client carry a [`Runtime`] as progenitor's *inner type* and implements
+//! `ClientHooks::exec` with one macro call, [`hook_generated_client!`], that hands every request
+//! to [`Runtime::execute`]. What happens to the request from there is decided by the
+//! [`Transport`] the runtime was built with: the façade (`ehr-sdk`) supplies one that adds auth,
+//! impersonation headers, retries and redirect handling, without any change to generated code.
+//!
+//! ```
+//! use ehr_runtime::{CallInfo, Runtime};
+//!
+//! // A runtime that sends each request as it is (apart from the header progenitor adds).
+//! let runtime = Runtime::direct();
+//! assert!(format!("{runtime:?}").contains("Direct"));
+//! # let _ = CallInfo { vendor: "drchrono", operation_id: "patients_list" };
+//! ```
+
+#![warn(missing_docs)]
+
+mod call;
+mod hook;
+mod runtime;
+mod transport;
+
+pub use call::CallInfo;
+pub use runtime::{Runtime, default_http_client};
+pub use transport::{Direct, Transport, TransportFuture};
+
+#[doc(hidden)]
+pub mod __private {
+    //! Paths used by [`hook_generated_client!`](crate::hook_generated_client); not public API.
+    pub use progenitor_client;
+    pub use reqwest;
+}
