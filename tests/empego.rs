@@ -1,0 +1,125 @@
+//! `ehr-empego` against httpmock: what goes on the wire and what comes back.
+
+use ehr_empego::mock::MockServerExt;
+use ehr_sdk::empego::api::{Client, Error, types};
+use ehr_tests::body_text;
+use httpmock::Method::GET;
+use httpmock::MockServer;
+
+/// `{"userId":"existing_user_123"}`, base64-encoded, from the vendor documentation.
+const EXISTING_USER: &str = "eyJ1c2VySWQiOiJleGlzdGluZ191c2VyXzEyMyJ9";
+
+#[tokio::test]
+async fn consultation_view_sends_query_and_identity_header_and_returns_the_url_text() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(GET)
+            .path("/embeddable/consultation/view")
+            .query_param("patientKey", "patient123")
+            .query_param("locale", "en")
+            .header("x-integration-user", EXISTING_USER)
+            .header_missing("api-version");
+        then.status(200)
+            .header("content-type", "text/plain")
+            .body("https://app.empego.ca/embed/consultation/abc?sig=1");
+    });
+    let client = Client::with_runtime(&server.base_url(), ehr_runtime::Runtime::direct());
+
+    let url = client
+        .consultation_view()
+        .patient_key("patient123")
+        .locale("en")
+        .x_integration_user(EXISTING_USER)
+        .send()
+        .await
+        .expect("200");
+
+    mock.assert();
+    assert_eq!(
+        body_text(url.into_inner()).await,
+        "https://app.empego.ca/embed/consultation/abc?sig=1"
+    );
+}
+
+#[tokio::test]
+async fn every_embeddable_endpoint_is_a_get_on_its_documented_path() {
+    let server = MockServer::start();
+    let paths = [
+        "/embeddable/consultation/view",
+        "/embeddable/consultation/dashboard",
+        "/embeddable/consultation/specific",
+        "/embeddable/consultation/answer",
+        "/embeddable/followup/view",
+        "/embeddable/followup/dashboard",
+        "/embeddable/followup/specific",
+        "/embeddable/followup/plan",
+        "/embeddable/administration/franchise-management",
+        "/embeddable/administration/franchise-onboarding",
+        "/embeddable/administration/franchise-offboarding",
+        "/embeddable/statistics",
+    ];
+    let mocks: Vec<_> = paths
+        .iter()
+        .map(|path| {
+            server.mock(|when, then| {
+                when.method(GET).path(*path);
+                then.status(200)
+                    .body(format!("https://app.empego.ca/embed{path}"));
+            })
+        })
+        .collect();
+    let client = Client::with_runtime(&server.base_url(), ehr_runtime::Runtime::direct());
+
+    let responses = vec![
+        client.consultation_view().patient_key("p").send().await,
+        client.consultation_dashboard().send().await,
+        client.consultation_specific().send().await,
+        client.consultation_answer().send().await,
+        client.followup_view().send().await,
+        client.followup_dashboard().send().await,
+        client.followup_specific().send().await,
+        client.followup_plan().send().await,
+        client.administration_franchise_management().send().await,
+        client.administration_franchise_onboarding().send().await,
+        client.administration_franchise_offboarding().send().await,
+        client.statistics_dashboard().send().await,
+    ];
+
+    for ((path, mock), response) in paths.iter().zip(&mocks).zip(responses) {
+        mock.assert_calls(1);
+        let text = body_text(response.expect("200").into_inner()).await;
+        assert_eq!(text, format!("https://app.empego.ca/embed{path}"));
+    }
+}
+
+#[tokio::test]
+async fn documented_error_body_is_decoded() {
+    let server = MockServer::start();
+    server.consultation_view(|when, then| {
+        when.patient_key("patient123");
+        then.bad_request(&types::ErrorBody {
+            timestamp: Some("2025-01-15T14:30:00.123Z".parse().unwrap()),
+            status: Some(400),
+            error: Some("Bad Request".into()),
+            message: Some("Invalid x-integration-user header format".into()),
+            path: Some("/empego-integrations/R4/embeddable/consultation/view".into()),
+        });
+    });
+    let client = Client::with_runtime(&server.base_url(), ehr_runtime::Runtime::direct());
+
+    let err = client
+        .consultation_view()
+        .patient_key("patient123")
+        .x_integration_user("not base64!")
+        .send()
+        .await;
+
+    let Err(Error::ErrorResponse(body)) = err else {
+        panic!("expected the documented error body");
+    };
+    assert_eq!(body.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body.message.as_deref(),
+        Some("Invalid x-integration-user header format")
+    );
+}

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 
 use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
+use syn::visit_mut::VisitMut;
 
 use crate::lint;
 use crate::vendors::Vendor;
@@ -50,10 +51,11 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
     .map_err(|panic| format!("{spec_path}: progenitor panicked: {panic}"))?
     .map_err(|e| format!("{spec_path}: progenitor: {e}"))?;
 
-    let file: syn::File = syn::parse2(tokens)
+    let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{spec_path}: generated code does not parse: {e}"))?;
-    let body = rustfmt(&prettyplease::unparse(&file))
-        .map_err(|e| format!("{spec_path}: rustfmt: {e}"))?;
+    LineDocs.visit_file_mut(&mut file);
+    let body =
+        rustfmt(&prettyplease::unparse(&file)).map_err(|e| format!("{spec_path}: rustfmt: {e}"))?;
     Ok(format!("{}{body}", header(vendor)))
 }
 
@@ -117,4 +119,53 @@ fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string())
     })
+}
+
+/// Splits every multi-line `#[doc = "…"]` into one attribute per line.
+///
+/// prettyplease prints a multi-line doc attribute as a `/** … */` block whose continuation lines
+/// rustfmt then indents; rustdoc reads those indented lines as code blocks and runs them as
+/// doctests. One attribute per line prints as `///` lines, which keep their Markdown.
+struct LineDocs;
+
+impl VisitMut for LineDocs {
+    fn visit_attributes_mut(&mut self, attrs: &mut Vec<syn::Attribute>) {
+        let mut split = Vec::with_capacity(attrs.len());
+        for attr in attrs.drain(..) {
+            match doc_text(&attr) {
+                Some(text) if text.contains('\n') => {
+                    for line in text.lines() {
+                        let line = if line.is_empty() || line.starts_with(' ') {
+                            line.to_string()
+                        } else {
+                            format!(" {line}")
+                        };
+                        let mut one = attr.clone();
+                        if let syn::Meta::NameValue(nv) = &mut one.meta {
+                            nv.value = syn::parse_quote!(#line);
+                        }
+                        split.push(one);
+                    }
+                }
+                _ => split.push(attr),
+            }
+        }
+        *attrs = split;
+    }
+}
+
+fn doc_text(attr: &syn::Attribute) -> Option<String> {
+    let syn::Meta::NameValue(nv) = &attr.meta else {
+        return None;
+    };
+    if !nv.path.is_ident("doc") {
+        return None;
+    }
+    match &nv.value {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Some(s.value()),
+        _ => None,
+    }
 }

@@ -56,7 +56,13 @@ pub fn check(spec_path: &str, spec: &OpenAPI) -> Vec<String> {
                 problems.push(format!("{spec_path}: {named} has no tag"));
             }
             check_parameters(spec_path, &named, spec, &item.parameters, &mut problems);
-            check_parameters(spec_path, &named, spec, &operation.parameters, &mut problems);
+            check_parameters(
+                spec_path,
+                &named,
+                spec,
+                &operation.parameters,
+                &mut problems,
+            );
             check_request_body(spec_path, &named, spec, operation, &mut problems);
             check_responses(spec_path, &named, spec, operation, &mut problems);
         }
@@ -211,7 +217,10 @@ fn check_responses(
     }
 }
 
-fn resolve_response<'a>(spec: &'a OpenAPI, response: &'a ReferenceOr<Response>) -> Option<&'a Response> {
+fn resolve_response<'a>(
+    spec: &'a OpenAPI,
+    response: &'a ReferenceOr<Response>,
+) -> Option<&'a Response> {
     match response {
         ReferenceOr::Item(response) => Some(response),
         ReferenceOr::Reference { reference } => {

@@ -20,11 +20,12 @@ use std::time::Instant;
 use vendors::Vendor;
 
 const USAGE: &str = "\
-usage: cargo xtask codegen [VENDOR…] [--check]
+usage: cargo xtask codegen [VENDOR…] [--check] [--root DIR]
 
-  VENDOR   one or more of: drchrono, elation, empego, healthgorilla (default: all)
-  --check  regenerate in memory and fail, naming each stale file, if any checked-in
-           generated file differs from what the spec produces";
+  VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
+  --check     regenerate in memory and fail, naming each stale file, if any checked-in
+              generated file differs from what the spec produces
+  --root DIR  the workspace to work in (default: the one this xtask belongs to)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,10 +52,19 @@ fn workspace_root() -> PathBuf {
 
 fn run_codegen(args: &[String]) -> ExitCode {
     let mut check = false;
+    let mut root = workspace_root();
     let mut selected = Vec::new();
-    for arg in args {
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
+            "--root" => match args.next() {
+                Some(dir) => root = PathBuf::from(dir),
+                None => {
+                    eprintln!("error: --root needs a directory\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             name => match Vendor::from_name(name) {
                 Some(vendor) => selected.push(vendor),
                 None => {
@@ -69,7 +79,6 @@ fn run_codegen(args: &[String]) -> ExitCode {
     }
     selected.dedup();
 
-    let root = workspace_root();
     let started = Instant::now();
     let mut outputs = Vec::new();
     let mut failures = Vec::new();
@@ -111,7 +120,10 @@ fn run_codegen(args: &[String]) -> ExitCode {
         for path in &stale {
             eprintln!("stale: {path} (run `cargo xtask codegen`)");
         }
-        eprintln!("codegen --check failed: {} stale generated file(s)", stale.len());
+        eprintln!(
+            "codegen --check failed: {} stale generated file(s)",
+            stale.len()
+        );
         return ExitCode::FAILURE;
     }
 
@@ -132,6 +144,10 @@ fn run_codegen(args: &[String]) -> ExitCode {
             code.lines().count()
         );
     }
-    println!("codegen: {} spec(s) in {:.2?}", outputs.len(), started.elapsed());
+    println!(
+        "codegen: {} spec(s) in {:.2?}",
+        outputs.len(),
+        started.elapsed()
+    );
     ExitCode::SUCCESS
 }

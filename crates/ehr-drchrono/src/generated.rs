@@ -4612,11 +4612,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for DrChrono v4 API
-
-The DrChrono v4 API, written from the DrChrono v4 reference (`vendor-docs/drchrono-api-v4-reference.txt`). All requests go to https://drchrono.com. Lists are paginated with `{next, previous, results}`; `page_size` defaults to 250 (50 with `verbose=true`). Applications are limited to 500 calls an hour by default; over the limit the API answers 429. Some endpoints answer 302: the original request must be re-sent, with the same method, headers and body, to the `Location` (the `ehr-sdk` façade does this). The reference documents no error body; error responses are declared without one.
-
-Version: v4*/
+/// Client for DrChrono v4 API
+///
+/// The DrChrono v4 API, written from the DrChrono v4 reference (`vendor-docs/drchrono-api-v4-reference.txt`). All requests go to https://drchrono.com. Lists are paginated with `{next, previous, results}`; `page_size` defaults to 250 (50 with `verbose=true`). Applications are limited to 500 calls an hour by default; over the limit the API answers 429. Some endpoints answer 302: the original request must be re-sent, with the same method, headers and body, to the `Location` (the `ehr-sdk` façade does this). The reference documents no error body; error responses are declared without one.
+///
+/// Version: v4
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -4681,233 +4681,233 @@ const _: () = {
     }
 };
 impl Client {
-    /**Exchange an authorization code, or a refresh token, for access and refresh tokens
-
-    The trailing slash is required, and parameters are `x-www-urlencoded`, not JSON. The `code` from `/o/authorize` expires after 1 minute.
-
-    Sends a `POST` request to `/o/token/`
-
-    ```ignore
-    let response = client.oauth_token_create()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Exchange an authorization code, or a refresh token, for access and refresh tokens
+    ///
+    /// The trailing slash is required, and parameters are `x-www-urlencoded`, not JSON. The `code` from `/o/authorize` expires after 1 minute.
+    ///
+    /// Sends a `POST` request to `/o/token/`
+    ///
+    /// ```ignore
+    /// let response = client.oauth_token_create()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn oauth_token_create(&self) -> builder::OauthTokenCreate<'_> {
         builder::OauthTokenCreate::new(self)
     }
-    /**Revoke an access token before it expires
-
-    The trailing slash is required, and parameters are `x-www-urlencoded`. The reference documents neither the method (POST, like the other OAuth POST endpoints) nor the response.
-
-    Sends a `POST` request to `/o/revoke_token/`
-
-    ```ignore
-    let response = client.oauth_revoke_token_create()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Revoke an access token before it expires
+    ///
+    /// The trailing slash is required, and parameters are `x-www-urlencoded`. The reference documents neither the method (POST, like the other OAuth POST endpoints) nor the response.
+    ///
+    /// Sends a `POST` request to `/o/revoke_token/`
+    ///
+    /// ```ignore
+    /// let response = client.oauth_revoke_token_create()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn oauth_revoke_token_create(&self) -> builder::OauthRevokeTokenCreate<'_> {
         builder::OauthRevokeTokenCreate::new(self)
     }
-    /**List patients
-
-    Required scopes: patients. Required permissions: Manage Patients. Practice group access: if the "share patients" setting is on. Keys needing `verbose=true`: auto_accident_insurance, primary_insurance, secondary_insurance, tertiary_insurance, custom_demographics, patient_flags, patient_flags_attached, referring_doctor, workers_comp_insurance.
-
-    Sends a `GET` request to `/api/patients`
-
-    Arguments:
-    - `date_of_birth`: Limit to patients born on a given date.
-    - `doctor`: List patients for the doctor with the given ID.
-    - `email`
-    - `ethnicity`: Only retrieve patients with given ethnicity.
-    - `first_name`: Case-insensitive and includes partial matches.
-    - `gender`: One of "Male", "Female", or "Other".
-    - `last_name`: Case-insensitive and includes partial matches.
-    - `offices`: An office ID or comma-separated list of office IDs: limit results to patients who have an appointment at one of the given offices.
-    - `page`: Page number; the `next` and `previous` URLs of a page carry it.
-    - `page_size`: Results per page; defaults to 250, and to 50 (also the maximum) with `verbose=true`.
-    - `preferred_language`: Only retrieve patients with given preferred language.
-    - `race`: Only retrieve patients with given race.
-    - `show_inactive`: Retrieve inactive patients along with active ones.
-    - `since`: Only retrieve patients that have been updated since a given time: an ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
-    - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
-    ```ignore
-    let response = client.patients_list()
-        .date_of_birth(date_of_birth)
-        .doctor(doctor)
-        .email(email)
-        .ethnicity(ethnicity)
-        .first_name(first_name)
-        .gender(gender)
-        .last_name(last_name)
-        .offices(offices)
-        .page(page)
-        .page_size(page_size)
-        .preferred_language(preferred_language)
-        .race(race)
-        .show_inactive(show_inactive)
-        .since(since)
-        .verbose(verbose)
-        .send()
-        .await;
-    ```*/
+    /// List patients
+    ///
+    /// Required scopes: patients. Required permissions: Manage Patients. Practice group access: if the "share patients" setting is on. Keys needing `verbose=true`: auto_accident_insurance, primary_insurance, secondary_insurance, tertiary_insurance, custom_demographics, patient_flags, patient_flags_attached, referring_doctor, workers_comp_insurance.
+    ///
+    /// Sends a `GET` request to `/api/patients`
+    ///
+    /// Arguments:
+    /// - `date_of_birth`: Limit to patients born on a given date.
+    /// - `doctor`: List patients for the doctor with the given ID.
+    /// - `email`
+    /// - `ethnicity`: Only retrieve patients with given ethnicity.
+    /// - `first_name`: Case-insensitive and includes partial matches.
+    /// - `gender`: One of "Male", "Female", or "Other".
+    /// - `last_name`: Case-insensitive and includes partial matches.
+    /// - `offices`: An office ID or comma-separated list of office IDs: limit results to patients who have an appointment at one of the given offices.
+    /// - `page`: Page number; the `next` and `previous` URLs of a page carry it.
+    /// - `page_size`: Results per page; defaults to 250, and to 50 (also the maximum) with `verbose=true`.
+    /// - `preferred_language`: Only retrieve patients with given preferred language.
+    /// - `race`: Only retrieve patients with given race.
+    /// - `show_inactive`: Retrieve inactive patients along with active ones.
+    /// - `since`: Only retrieve patients that have been updated since a given time: an ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.patients_list()
+    ///    .date_of_birth(date_of_birth)
+    ///    .doctor(doctor)
+    ///    .email(email)
+    ///    .ethnicity(ethnicity)
+    ///    .first_name(first_name)
+    ///    .gender(gender)
+    ///    .last_name(last_name)
+    ///    .offices(offices)
+    ///    .page(page)
+    ///    .page_size(page_size)
+    ///    .preferred_language(preferred_language)
+    ///    .race(race)
+    ///    .show_inactive(show_inactive)
+    ///    .since(since)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_list(&self) -> builder::PatientsList<'_> {
         builder::PatientsList::new(self)
     }
-    /**Create a patient
-
-    Required scopes: patients. `doctor` and `gender` are required. To attach `patient_photo` the request must be multipart/form-data, which the reference requires for files.
-
-    Sends a `POST` request to `/api/patients`
-
-    ```ignore
-    let response = client.patients_create()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create a patient
+    ///
+    /// Required scopes: patients. `doctor` and `gender` are required. To attach `patient_photo` the request must be multipart/form-data, which the reference requires for files.
+    ///
+    /// Sends a `POST` request to `/api/patients`
+    ///
+    /// ```ignore
+    /// let response = client.patients_create()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_create(&self) -> builder::PatientsCreate<'_> {
         builder::PatientsCreate::new(self)
     }
-    /**Retrieve a patient
-
-    Sends a `GET` request to `/api/patients/{id}`
-
-    Arguments:
-    - `id`
-    - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
-    ```ignore
-    let response = client.patients_retrieve()
-        .id(id)
-        .verbose(verbose)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve a patient
+    ///
+    /// Sends a `GET` request to `/api/patients/{id}`
+    ///
+    /// Arguments:
+    /// - `id`
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.patients_retrieve()
+    ///    .id(id)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_retrieve(&self) -> builder::PatientsRetrieve<'_> {
         builder::PatientsRetrieve::new(self)
     }
-    /**Update an entire patient
-
-    Sends a `PUT` request to `/api/patients/{id}`
-
-    ```ignore
-    let response = client.patients_update()
-        .id(id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update an entire patient
+    ///
+    /// Sends a `PUT` request to `/api/patients/{id}`
+    ///
+    /// ```ignore
+    /// let response = client.patients_update()
+    ///    .id(id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_update(&self) -> builder::PatientsUpdate<'_> {
         builder::PatientsUpdate::new(self)
     }
-    /**Delete a patient
-
-    Sends a `DELETE` request to `/api/patients/{id}`
-
-    ```ignore
-    let response = client.patients_destroy()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Delete a patient
+    ///
+    /// Sends a `DELETE` request to `/api/patients/{id}`
+    ///
+    /// ```ignore
+    /// let response = client.patients_destroy()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_destroy(&self) -> builder::PatientsDestroy<'_> {
         builder::PatientsDestroy::new(self)
     }
-    /**Update only the included values of a patient
-
-    Sends a `PATCH` request to `/api/patients/{id}`
-
-    ```ignore
-    let response = client.patients_partial_update()
-        .id(id)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Update only the included values of a patient
+    ///
+    /// Sends a `PATCH` request to `/api/patients/{id}`
+    ///
+    /// ```ignore
+    /// let response = client.patients_partial_update()
+    ///    .id(id)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_partial_update(&self) -> builder::PatientsPartialUpdate<'_> {
         builder::PatientsPartialUpdate::new(self)
     }
-    /**List doctors in the same practice group as the authorizing doctor
-
-    Required scopes: user. Practice group access: yes.
-
-    Sends a `GET` request to `/api/doctors`
-
-    Arguments:
-    - `page`: Page number; the `next` and `previous` URLs of a page carry it.
-    - `page_size`: Results per page; defaults to 250, and to 50 (also the maximum) with `verbose=true`.
-    - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
-    ```ignore
-    let response = client.doctors_list()
-        .page(page)
-        .page_size(page_size)
-        .verbose(verbose)
-        .send()
-        .await;
-    ```*/
+    /// List doctors in the same practice group as the authorizing doctor
+    ///
+    /// Required scopes: user. Practice group access: yes.
+    ///
+    /// Sends a `GET` request to `/api/doctors`
+    ///
+    /// Arguments:
+    /// - `page`: Page number; the `next` and `previous` URLs of a page carry it.
+    /// - `page_size`: Results per page; defaults to 250, and to 50 (also the maximum) with `verbose=true`.
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.doctors_list()
+    ///    .page(page)
+    ///    .page_size(page_size)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn doctors_list(&self) -> builder::DoctorsList<'_> {
         builder::DoctorsList::new(self)
     }
-    /**Retrieve a doctor
-
-    Sends a `GET` request to `/api/doctors/{id}`
-
-    ```ignore
-    let response = client.doctors_retrieve()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve a doctor
+    ///
+    /// Sends a `GET` request to `/api/doctors/{id}`
+    ///
+    /// ```ignore
+    /// let response = client.doctors_retrieve()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn doctors_retrieve(&self) -> builder::DoctorsRetrieve<'_> {
         builder::DoctorsRetrieve::new(self)
     }
-    /**List the users in the practice group of the authorizing doctor
-
-    Required scopes: none. Practice group access: yes.
-
-    Sends a `GET` request to `/api/users`
-
-    Arguments:
-    - `page`: Page number; the `next` and `previous` URLs of a page carry it.
-    - `page_size`: Results per page; defaults to 250, and to 50 (also the maximum) with `verbose=true`.
-    - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
-    ```ignore
-    let response = client.users_list()
-        .page(page)
-        .page_size(page_size)
-        .verbose(verbose)
-        .send()
-        .await;
-    ```*/
+    /// List the users in the practice group of the authorizing doctor
+    ///
+    /// Required scopes: none. Practice group access: yes.
+    ///
+    /// Sends a `GET` request to `/api/users`
+    ///
+    /// Arguments:
+    /// - `page`: Page number; the `next` and `previous` URLs of a page carry it.
+    /// - `page_size`: Results per page; defaults to 250, and to 50 (also the maximum) with `verbose=true`.
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.users_list()
+    ///    .page(page)
+    ///    .page_size(page_size)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn users_list(&self) -> builder::UsersList<'_> {
         builder::UsersList::new(self)
     }
-    /**The authorizing user
-
-    Redirects (302) to `/api/users/{id}` of the authorizing user; the response described is the one at the redirect's target.
-
-    Sends a `GET` request to `/api/users/current`
-
-    ```ignore
-    let response = client.users_current()
-        .send()
-        .await;
-    ```*/
+    /// The authorizing user
+    ///
+    /// Redirects (302) to `/api/users/{id}` of the authorizing user; the response described is the one at the redirect's target.
+    ///
+    /// Sends a `GET` request to `/api/users/current`
+    ///
+    /// ```ignore
+    /// let response = client.users_current()
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn users_current(&self) -> builder::UsersCurrent<'_> {
         builder::UsersCurrent::new(self)
     }
-    /**Retrieve a user
-
-    Sends a `GET` request to `/api/users/{id}`
-
-    ```ignore
-    let response = client.users_retrieve()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve a user
+    ///
+    /// Sends a `GET` request to `/api/users/{id}`
+    ///
+    /// ```ignore
+    /// let response = client.users_retrieve()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn users_retrieve(&self) -> builder::UsersRetrieve<'_> {
         builder::UsersRetrieve::new(self)
     }
@@ -4921,9 +4921,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::oauth_token_create`]
-
-    [`Client::oauth_token_create`]: super::Client::oauth_token_create*/
+    /// Builder for [`Client::oauth_token_create`]
+    ///
+    /// [`Client::oauth_token_create`]: super::Client::oauth_token_create
     #[derive(Debug, Clone)]
     pub struct OauthTokenCreate<'a> {
         client: &'a super::Client,
@@ -4992,9 +4992,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::oauth_revoke_token_create`]
-
-    [`Client::oauth_revoke_token_create`]: super::Client::oauth_revoke_token_create*/
+    /// Builder for [`Client::oauth_revoke_token_create`]
+    ///
+    /// [`Client::oauth_revoke_token_create`]: super::Client::oauth_revoke_token_create
     #[derive(Debug, Clone)]
     pub struct OauthRevokeTokenCreate<'a> {
         client: &'a super::Client,
@@ -5061,9 +5061,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_list`]
-
-    [`Client::patients_list`]: super::Client::patients_list*/
+    /// Builder for [`Client::patients_list`]
+    ///
+    /// [`Client::patients_list`]: super::Client::patients_list
     #[derive(Debug, Clone)]
     pub struct PatientsList<'a> {
         client: &'a super::Client,
@@ -5340,9 +5340,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_create`]
-
-    [`Client::patients_create`]: super::Client::patients_create*/
+    /// Builder for [`Client::patients_create`]
+    ///
+    /// [`Client::patients_create`]: super::Client::patients_create
     #[derive(Debug, Clone)]
     pub struct PatientsCreate<'a> {
         client: &'a super::Client,
@@ -5413,9 +5413,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_retrieve`]
-
-    [`Client::patients_retrieve`]: super::Client::patients_retrieve*/
+    /// Builder for [`Client::patients_retrieve`]
+    ///
+    /// [`Client::patients_retrieve`]: super::Client::patients_retrieve
     #[derive(Debug, Clone)]
     pub struct PatientsRetrieve<'a> {
         client: &'a super::Client,
@@ -5495,9 +5495,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_update`]
-
-    [`Client::patients_update`]: super::Client::patients_update*/
+    /// Builder for [`Client::patients_update`]
+    ///
+    /// [`Client::patients_update`]: super::Client::patients_update
     #[derive(Debug, Clone)]
     pub struct PatientsUpdate<'a> {
         client: &'a super::Client,
@@ -5580,9 +5580,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_destroy`]
-
-    [`Client::patients_destroy`]: super::Client::patients_destroy*/
+    /// Builder for [`Client::patients_destroy`]
+    ///
+    /// [`Client::patients_destroy`]: super::Client::patients_destroy
     #[derive(Debug, Clone)]
     pub struct PatientsDestroy<'a> {
         client: &'a super::Client,
@@ -5636,9 +5636,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_partial_update`]
-
-    [`Client::patients_partial_update`]: super::Client::patients_partial_update*/
+    /// Builder for [`Client::patients_partial_update`]
+    ///
+    /// [`Client::patients_partial_update`]: super::Client::patients_partial_update
     #[derive(Debug, Clone)]
     pub struct PatientsPartialUpdate<'a> {
         client: &'a super::Client,
@@ -5721,9 +5721,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::doctors_list`]
-
-    [`Client::doctors_list`]: super::Client::doctors_list*/
+    /// Builder for [`Client::doctors_list`]
+    ///
+    /// [`Client::doctors_list`]: super::Client::doctors_list
     #[derive(Debug, Clone)]
     pub struct DoctorsList<'a> {
         client: &'a super::Client,
@@ -5813,9 +5813,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::doctors_retrieve`]
-
-    [`Client::doctors_retrieve`]: super::Client::doctors_retrieve*/
+    /// Builder for [`Client::doctors_retrieve`]
+    ///
+    /// [`Client::doctors_retrieve`]: super::Client::doctors_retrieve
     #[derive(Debug, Clone)]
     pub struct DoctorsRetrieve<'a> {
         client: &'a super::Client,
@@ -5877,9 +5877,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::users_list`]
-
-    [`Client::users_list`]: super::Client::users_list*/
+    /// Builder for [`Client::users_list`]
+    ///
+    /// [`Client::users_list`]: super::Client::users_list
     #[derive(Debug, Clone)]
     pub struct UsersList<'a> {
         client: &'a super::Client,
@@ -5969,9 +5969,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::users_current`]
-
-    [`Client::users_current`]: super::Client::users_current*/
+    /// Builder for [`Client::users_current`]
+    ///
+    /// [`Client::users_current`]: super::Client::users_current
     #[derive(Debug, Clone)]
     pub struct UsersCurrent<'a> {
         client: &'a super::Client,
@@ -6014,9 +6014,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::users_retrieve`]
-
-    [`Client::users_retrieve`]: super::Client::users_retrieve*/
+    /// Builder for [`Client::users_retrieve`]
+    ///
+    /// [`Client::users_retrieve`]: super::Client::users_retrieve
     #[derive(Debug, Clone)]
     pub struct UsersRetrieve<'a> {
         client: &'a super::Client,

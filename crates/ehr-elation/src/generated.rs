@@ -7480,31 +7480,31 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Elation Health REST API (slice)
-
-Hand-written OpenAPI 3.0.3 description of a first slice of Elation Health's REST API v2.0:
-OAuth2 token, users, physicians, patients and visit notes.
-
-Sources: `vendor-docs/elation-token-scopes.txt` and `vendor-docs/elation-user-impersonation.txt`
-(source of truth); Elation's public reference at help.elationhealth.com (REST articles) and
-docs.elationhealth.com (legacy reference); paths and field names cross-checked against a
-third party's export of Elation's portal OpenAPI (repo api-evangelist/elation-health,
-`openapi/elation-health-api-full-openapi.yaml`). Where these sources are silent a
-`description` says so.
-
-Objects list the main documented fields only; fields not listed here are ignored when a
-response is decoded.
-
-Timestamps: Elation's examples mix zone-qualified timestamps (`2013-04-09T18:41:23Z`) and
-timestamps without a zone (`2022-05-20T04:06:13` for a visit-note bullet's `updated_date` in
-the legacy Visit Note object), so every timestamp here is a plain `string`, not
-`format: date-time`. Calendar dates (`YYYY-MM-DD`) are `format: date`.
-
-Errors: the REST API documents no error body shape; every 4xx is the free-form `Error` object.
-Rate limits (429) are not published and are not declared here.
-
-
-Version: 2.0*/
+/// Client for Elation Health REST API (slice)
+///
+/// Hand-written OpenAPI 3.0.3 description of a first slice of Elation Health's REST API v2.0:
+/// OAuth2 token, users, physicians, patients and visit notes.
+///
+/// Sources: `vendor-docs/elation-token-scopes.txt` and `vendor-docs/elation-user-impersonation.txt`
+/// (source of truth); Elation's public reference at help.elationhealth.com (REST articles) and
+/// docs.elationhealth.com (legacy reference); paths and field names cross-checked against a
+/// third party's export of Elation's portal OpenAPI (repo api-evangelist/elation-health,
+/// `openapi/elation-health-api-full-openapi.yaml`). Where these sources are silent a
+/// `description` says so.
+///
+/// Objects list the main documented fields only; fields not listed here are ignored when a
+/// response is decoded.
+///
+/// Timestamps: Elation's examples mix zone-qualified timestamps (`2013-04-09T18:41:23Z`) and
+/// timestamps without a zone (`2022-05-20T04:06:13` for a visit-note bullet's `updated_date` in
+/// the legacy Visit Note object), so every timestamp here is a plain `string`, not
+/// `format: date-time`. Calendar dates (`YYYY-MM-DD`) are `format: date`.
+///
+/// Errors: the REST API documents no error body shape; every 4xx is the free-form `Error` object.
+/// Rate limits (429) are not published and are not declared here.
+///
+///
+/// Version: 2.0
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -7569,323 +7569,323 @@ const _: () = {
     }
 };
 impl Client {
-    /**Get token
-
-    Exchange a client id and client secret for a bearer token. Elation supports one OAuth2 grant type, client credentials. The body is application/x-www-form-urlencoded, so the spaces between scopes are URL-encoded.
-
-    Sends a `POST` request to `/api/2.0/oauth2/token/`
-
-    ```ignore
-    let response = client.oauth2_token_create()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Get token
+    ///
+    /// Exchange a client id and client secret for a bearer token. Elation supports one OAuth2 grant type, client credentials. The body is application/x-www-form-urlencoded, so the spaces between scopes are URL-encoded.
+    ///
+    /// Sends a `POST` request to `/api/2.0/oauth2/token/`
+    ///
+    /// ```ignore
+    /// let response = client.oauth2_token_create()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn oauth2_token_create(&self) -> builder::Oauth2TokenCreate<'_> {
         builder::Oauth2TokenCreate::new(self)
     }
-    /**List users
-
-    Users of both types (physicians and office staff). The `id` of a user is the value the `X-On-Behalf-Of` header takes. No filters beyond paging and `order_by` were found in Elation's documentation. Elation returns at most 100 results a page.
-
-    Sends a `GET` request to `/api/2.0/users/`
-
-    Arguments:
-    - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
-    - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
-    - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
-    - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.users_list()
-        .cursor(cursor)
-        .limit(limit)
-        .offset(offset)
-        .order_by(order_by)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// List users
+    ///
+    /// Users of both types (physicians and office staff). The `id` of a user is the value the `X-On-Behalf-Of` header takes. No filters beyond paging and `order_by` were found in Elation's documentation. Elation returns at most 100 results a page.
+    ///
+    /// Sends a `GET` request to `/api/2.0/users/`
+    ///
+    /// Arguments:
+    /// - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
+    /// - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
+    /// - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
+    /// - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.users_list()
+    ///    .cursor(cursor)
+    ///    .limit(limit)
+    ///    .offset(offset)
+    ///    .order_by(order_by)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn users_list(&self) -> builder::UsersList<'_> {
         builder::UsersList::new(self)
     }
-    /**Retrieve user
-
-    Sends a `GET` request to `/api/2.0/users/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.users_retrieve()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve user
+    ///
+    /// Sends a `GET` request to `/api/2.0/users/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.users_retrieve()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn users_retrieve(&self) -> builder::UsersRetrieve<'_> {
         builder::UsersRetrieve::new(self)
     }
-    /**List physicians
-
-    Physicians of the practices the token is authorized for. Elation returns at most 100 results a page. Filters `first_name`, `last_name` and `npi` come from the portal export (help.elationhealth.com "List Physicians"); matching semantics (exact or partial) are not documented.
-
-    Sends a `GET` request to `/api/2.0/physicians/`
-
-    Arguments:
-    - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
-    - `first_name`
-    - `last_name`
-    - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
-    - `npi`
-    - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
-    - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.physicians_list()
-        .cursor(cursor)
-        .first_name(first_name)
-        .last_name(last_name)
-        .limit(limit)
-        .npi(npi)
-        .offset(offset)
-        .order_by(order_by)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// List physicians
+    ///
+    /// Physicians of the practices the token is authorized for. Elation returns at most 100 results a page. Filters `first_name`, `last_name` and `npi` come from the portal export (help.elationhealth.com "List Physicians"); matching semantics (exact or partial) are not documented.
+    ///
+    /// Sends a `GET` request to `/api/2.0/physicians/`
+    ///
+    /// Arguments:
+    /// - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
+    /// - `first_name`
+    /// - `last_name`
+    /// - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
+    /// - `npi`
+    /// - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
+    /// - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.physicians_list()
+    ///    .cursor(cursor)
+    ///    .first_name(first_name)
+    ///    .last_name(last_name)
+    ///    .limit(limit)
+    ///    .npi(npi)
+    ///    .offset(offset)
+    ///    .order_by(order_by)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn physicians_list(&self) -> builder::PhysiciansList<'_> {
         builder::PhysiciansList::new(self)
     }
-    /**Retrieve physician
-
-    `id` here is the physician record id (`Physician.id`), not the user id. For `X-On-Behalf-Of` use `Physician.user_id`.
-
-    Sends a `GET` request to `/api/2.0/physicians/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.physicians_retrieve()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve physician
+    ///
+    /// `id` here is the physician record id (`Physician.id`), not the user id. For `X-On-Behalf-Of` use `Physician.user_id`.
+    ///
+    /// Sends a `GET` request to `/api/2.0/physicians/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.physicians_retrieve()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn physicians_retrieve(&self) -> builder::PhysiciansRetrieve<'_> {
         builder::PhysiciansRetrieve::new(self)
     }
-    /**List patients
-
-    Elation returns at most 100 results a page. Filters come from the portal export (help.elationhealth.com "List Patients"); their matching semantics are not documented.
-
-    Sends a `GET` request to `/api/2.0/patients/`
-
-    Arguments:
-    - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
-    - `dob`: Date of birth, YYYY-MM-DD.
-    - `first_name`
-    - `last_modified_gt`: Patients modified after this timestamp. Declared `date-time` in the portal export; the accepted formats are not documented, so this is a plain string (ISO 8601, e.g. 2024-01-15T10:30:00Z).
-    - `last_modified_gte`: Patients modified at or after this timestamp (see `last_modified__gt`).
-    - `last_modified_lt`: Patients modified before this timestamp (see `last_modified__gt`).
-    - `last_modified_lte`: Patients modified at or before this timestamp (see `last_modified__gt`).
-    - `last_name`
-    - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
-    - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
-    - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
-    - `sex`: One of the documented `sex` values (Male, Female, Other, Unknown).
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.patients_list()
-        .cursor(cursor)
-        .dob(dob)
-        .first_name(first_name)
-        .last_modified_gt(last_modified_gt)
-        .last_modified_gte(last_modified_gte)
-        .last_modified_lt(last_modified_lt)
-        .last_modified_lte(last_modified_lte)
-        .last_name(last_name)
-        .limit(limit)
-        .offset(offset)
-        .order_by(order_by)
-        .sex(sex)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// List patients
+    ///
+    /// Elation returns at most 100 results a page. Filters come from the portal export (help.elationhealth.com "List Patients"); their matching semantics are not documented.
+    ///
+    /// Sends a `GET` request to `/api/2.0/patients/`
+    ///
+    /// Arguments:
+    /// - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
+    /// - `dob`: Date of birth, YYYY-MM-DD.
+    /// - `first_name`
+    /// - `last_modified_gt`: Patients modified after this timestamp. Declared `date-time` in the portal export; the accepted formats are not documented, so this is a plain string (ISO 8601, e.g. 2024-01-15T10:30:00Z).
+    /// - `last_modified_gte`: Patients modified at or after this timestamp (see `last_modified__gt`).
+    /// - `last_modified_lt`: Patients modified before this timestamp (see `last_modified__gt`).
+    /// - `last_modified_lte`: Patients modified at or before this timestamp (see `last_modified__gt`).
+    /// - `last_name`
+    /// - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
+    /// - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
+    /// - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
+    /// - `sex`: One of the documented `sex` values (Male, Female, Other, Unknown).
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.patients_list()
+    ///    .cursor(cursor)
+    ///    .dob(dob)
+    ///    .first_name(first_name)
+    ///    .last_modified_gt(last_modified_gt)
+    ///    .last_modified_gte(last_modified_gte)
+    ///    .last_modified_lt(last_modified_lt)
+    ///    .last_modified_lte(last_modified_lte)
+    ///    .last_name(last_name)
+    ///    .limit(limit)
+    ///    .offset(offset)
+    ///    .order_by(order_by)
+    ///    .sex(sex)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_list(&self) -> builder::PatientsList<'_> {
         builder::PatientsList::new(self)
     }
-    /**Create patient
-
-    Sends a `POST` request to `/api/2.0/patients/`
-
-    Arguments:
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    - `body`
-    ```ignore
-    let response = client.patients_create()
-        .x_on_behalf_of(x_on_behalf_of)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create patient
+    ///
+    /// Sends a `POST` request to `/api/2.0/patients/`
+    ///
+    /// Arguments:
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// - `body`
+    /// ```ignore
+    /// let response = client.patients_create()
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_create(&self) -> builder::PatientsCreate<'_> {
         builder::PatientsCreate::new(self)
     }
-    /**Retrieve patient
-
-    Sends a `GET` request to `/api/2.0/patients/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.patients_retrieve()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve patient
+    ///
+    /// Sends a `GET` request to `/api/2.0/patients/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.patients_retrieve()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_retrieve(&self) -> builder::PatientsRetrieve<'_> {
         builder::PatientsRetrieve::new(self)
     }
-    /**Replace patient
-
-    Sends a `PUT` request to `/api/2.0/patients/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    - `body`
-    ```ignore
-    let response = client.patients_update()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Replace patient
+    ///
+    /// Sends a `PUT` request to `/api/2.0/patients/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// - `body`
+    /// ```ignore
+    /// let response = client.patients_update()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_update(&self) -> builder::PatientsUpdate<'_> {
         builder::PatientsUpdate::new(self)
     }
-    /**Delete patient
-
-    204 with no body per the portal export. Whether the patient is hard-deleted or marked with a `deleted_date` is not documented.
-
-    Sends a `DELETE` request to `/api/2.0/patients/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.patients_destroy()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// Delete patient
+    ///
+    /// 204 with no body per the portal export. Whether the patient is hard-deleted or marked with a `deleted_date` is not documented.
+    ///
+    /// Sends a `DELETE` request to `/api/2.0/patients/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.patients_destroy()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_destroy(&self) -> builder::PatientsDestroy<'_> {
         builder::PatientsDestroy::new(self)
     }
-    /**Partially update patient
-
-    Sends a `PATCH` request to `/api/2.0/patients/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    - `body`
-    ```ignore
-    let response = client.patients_partial_update()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Partially update patient
+    ///
+    /// Sends a `PATCH` request to `/api/2.0/patients/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// - `body`
+    /// ```ignore
+    /// let response = client.patients_partial_update()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn patients_partial_update(&self) -> builder::PatientsPartialUpdate<'_> {
         builder::PatientsPartialUpdate::new(self)
     }
-    /**List visit notes
-
-    Elation returns at most 100 results a page. Bullet `children` are not included in list results (legacy Visit Note object). Filters come from the portal export; their matching semantics are not documented.
-
-    Sends a `GET` request to `/api/2.0/visit_notes/`
-
-    Arguments:
-    - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
-    - `from_signed_date`: Notes signed at or after this timestamp (inclusivity not documented). Declared `date-time` in the portal export; plain string here (ISO 8601).
-    - `last_modified_gt`: Modified after this timestamp (plain string, ISO 8601).
-    - `last_modified_gte`: Modified at or after this timestamp.
-    - `last_modified_lt`: Modified before this timestamp.
-    - `last_modified_lte`: Modified at or before this timestamp.
-    - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
-    - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
-    - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
-    - `patient`: Patient id, or several ids comma-separated.
-    - `physician`: Physician id (`Physician.id`), or several ids comma-separated.
-    - `practice`: Practice id, or several ids comma-separated.
-    - `to_signed_date`: Notes signed up to this timestamp (see `from_signed_date`).
-    - `unsigned`: Only unsigned notes when true.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.visit_notes_list()
-        .cursor(cursor)
-        .from_signed_date(from_signed_date)
-        .last_modified_gt(last_modified_gt)
-        .last_modified_gte(last_modified_gte)
-        .last_modified_lt(last_modified_lt)
-        .last_modified_lte(last_modified_lte)
-        .limit(limit)
-        .offset(offset)
-        .order_by(order_by)
-        .patient(patient)
-        .physician(physician)
-        .practice(practice)
-        .to_signed_date(to_signed_date)
-        .unsigned(unsigned)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// List visit notes
+    ///
+    /// Elation returns at most 100 results a page. Bullet `children` are not included in list results (legacy Visit Note object). Filters come from the portal export; their matching semantics are not documented.
+    ///
+    /// Sends a `GET` request to `/api/2.0/visit_notes/`
+    ///
+    /// Arguments:
+    /// - `cursor`: Opaque cursor for cursor-based paging (Elation's recommended mode); take it from the `next`/`previous` URL. Cursor mode returns no `count`.
+    /// - `from_signed_date`: Notes signed at or after this timestamp (inclusivity not documented). Declared `date-time` in the portal export; plain string here (ISO 8601).
+    /// - `last_modified_gt`: Modified after this timestamp (plain string, ISO 8601).
+    /// - `last_modified_gte`: Modified at or after this timestamp.
+    /// - `last_modified_lt`: Modified before this timestamp.
+    /// - `last_modified_lte`: Modified at or before this timestamp.
+    /// - `limit`: Page size for offset-based paging. Elation returns at most 100 results a page; the default page size is not documented.
+    /// - `offset`: Index of the first result (offset-based paging). Offset mode returns `count`. Which mode is the default is a conflict in Elation's docs: the help site says cursor paging is the default and offset paging is used when `offset` is given; the legacy reference says offset paging is the default unless `cursor` is given. Following `next` works in both.
+    /// - `order_by`: Field to order results by (declared on list endpoints in the portal export). Accepted field names are not documented.
+    /// - `patient`: Patient id, or several ids comma-separated.
+    /// - `physician`: Physician id (`Physician.id`), or several ids comma-separated.
+    /// - `practice`: Practice id, or several ids comma-separated.
+    /// - `to_signed_date`: Notes signed up to this timestamp (see `from_signed_date`).
+    /// - `unsigned`: Only unsigned notes when true.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.visit_notes_list()
+    ///    .cursor(cursor)
+    ///    .from_signed_date(from_signed_date)
+    ///    .last_modified_gt(last_modified_gt)
+    ///    .last_modified_gte(last_modified_gte)
+    ///    .last_modified_lt(last_modified_lt)
+    ///    .last_modified_lte(last_modified_lte)
+    ///    .limit(limit)
+    ///    .offset(offset)
+    ///    .order_by(order_by)
+    ///    .patient(patient)
+    ///    .physician(physician)
+    ///    .practice(practice)
+    ///    .to_signed_date(to_signed_date)
+    ///    .unsigned(unsigned)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn visit_notes_list(&self) -> builder::VisitNotesList<'_> {
         builder::VisitNotesList::new(self)
     }
-    /**Create visit note
-
-    With `X-On-Behalf-Of` the note is created as that user (the impersonation doc's example is exactly this request). Signing is governed by a separate opt-in mechanism but is permissioned under `system/visit_notes.write` (token-scopes doc).
-
-    Sends a `POST` request to `/api/2.0/visit_notes/`
-
-    Arguments:
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    - `body`
-    ```ignore
-    let response = client.visit_notes_create()
-        .x_on_behalf_of(x_on_behalf_of)
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create visit note
+    ///
+    /// With `X-On-Behalf-Of` the note is created as that user (the impersonation doc's example is exactly this request). Signing is governed by a separate opt-in mechanism but is permissioned under `system/visit_notes.write` (token-scopes doc).
+    ///
+    /// Sends a `POST` request to `/api/2.0/visit_notes/`
+    ///
+    /// Arguments:
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// - `body`
+    /// ```ignore
+    /// let response = client.visit_notes_create()
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn visit_notes_create(&self) -> builder::VisitNotesCreate<'_> {
         builder::VisitNotesCreate::new(self)
     }
-    /**Retrieve visit note
-
-    Sends a `GET` request to `/api/2.0/visit_notes/{id}/`
-
-    Arguments:
-    - `id`: The resource's id.
-    - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
-    ```ignore
-    let response = client.visit_notes_retrieve()
-        .id(id)
-        .x_on_behalf_of(x_on_behalf_of)
-        .send()
-        .await;
-    ```*/
+    /// Retrieve visit note
+    ///
+    /// Sends a `GET` request to `/api/2.0/visit_notes/{id}/`
+    ///
+    /// Arguments:
+    /// - `id`: The resource's id.
+    /// - `x_on_behalf_of`: User impersonation (closed beta, select customers only). "Include the X-On-Behalf-Of header on any API request, set to the numeric id of the user you want to act as. The request will be processed as if that user made it. If the header is omitted, the request proceeds normally under the service account identity." The value is the `id` from the Users API; for physicians found via the Physicians API use `user_id`, not `id`. Requirements: the token must include the `act_as_user` scope and at least one resource scope (e.g. `apiv2` or `system/visit_notes.write`); the user must belong to a practice the token is authorized for and must be active. Errors: 401 "Token does not have act_as_user scope"; 401 "On-behalf-of user not found or not authorized".
+    /// ```ignore
+    /// let response = client.visit_notes_retrieve()
+    ///    .id(id)
+    ///    .x_on_behalf_of(x_on_behalf_of)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn visit_notes_retrieve(&self) -> builder::VisitNotesRetrieve<'_> {
         builder::VisitNotesRetrieve::new(self)
     }
@@ -7899,9 +7899,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::oauth2_token_create`]
-
-    [`Client::oauth2_token_create`]: super::Client::oauth2_token_create*/
+    /// Builder for [`Client::oauth2_token_create`]
+    ///
+    /// [`Client::oauth2_token_create`]: super::Client::oauth2_token_create
     #[derive(Debug, Clone)]
     pub struct Oauth2TokenCreate<'a> {
         client: &'a super::Client,
@@ -7976,9 +7976,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::users_list`]
-
-    [`Client::users_list`]: super::Client::users_list*/
+    /// Builder for [`Client::users_list`]
+    ///
+    /// [`Client::users_list`]: super::Client::users_list
     #[derive(Debug, Clone)]
     pub struct UsersList<'a> {
         client: &'a super::Client,
@@ -8109,9 +8109,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::users_retrieve`]
-
-    [`Client::users_retrieve`]: super::Client::users_retrieve*/
+    /// Builder for [`Client::users_retrieve`]
+    ///
+    /// [`Client::users_retrieve`]: super::Client::users_retrieve
     #[derive(Debug, Clone)]
     pub struct UsersRetrieve<'a> {
         client: &'a super::Client,
@@ -8202,9 +8202,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::physicians_list`]
-
-    [`Client::physicians_list`]: super::Client::physicians_list*/
+    /// Builder for [`Client::physicians_list`]
+    ///
+    /// [`Client::physicians_list`]: super::Client::physicians_list
     #[derive(Debug, Clone)]
     pub struct PhysiciansList<'a> {
         client: &'a super::Client,
@@ -8380,9 +8380,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::physicians_retrieve`]
-
-    [`Client::physicians_retrieve`]: super::Client::physicians_retrieve*/
+    /// Builder for [`Client::physicians_retrieve`]
+    ///
+    /// [`Client::physicians_retrieve`]: super::Client::physicians_retrieve
     #[derive(Debug, Clone)]
     pub struct PhysiciansRetrieve<'a> {
         client: &'a super::Client,
@@ -8473,9 +8473,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_list`]
-
-    [`Client::patients_list`]: super::Client::patients_list*/
+    /// Builder for [`Client::patients_list`]
+    ///
+    /// [`Client::patients_list`]: super::Client::patients_list
     #[derive(Debug, Clone)]
     pub struct PatientsList<'a> {
         client: &'a super::Client,
@@ -8735,9 +8735,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_create`]
-
-    [`Client::patients_create`]: super::Client::patients_create*/
+    /// Builder for [`Client::patients_create`]
+    ///
+    /// [`Client::patients_create`]: super::Client::patients_create
     #[derive(Debug, Clone)]
     pub struct PatientsCreate<'a> {
         client: &'a super::Client,
@@ -8833,9 +8833,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_retrieve`]
-
-    [`Client::patients_retrieve`]: super::Client::patients_retrieve*/
+    /// Builder for [`Client::patients_retrieve`]
+    ///
+    /// [`Client::patients_retrieve`]: super::Client::patients_retrieve
     #[derive(Debug, Clone)]
     pub struct PatientsRetrieve<'a> {
         client: &'a super::Client,
@@ -8926,9 +8926,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_update`]
-
-    [`Client::patients_update`]: super::Client::patients_update*/
+    /// Builder for [`Client::patients_update`]
+    ///
+    /// [`Client::patients_update`]: super::Client::patients_update
     #[derive(Debug, Clone)]
     pub struct PatientsUpdate<'a> {
         client: &'a super::Client,
@@ -9044,9 +9044,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_destroy`]
-
-    [`Client::patients_destroy`]: super::Client::patients_destroy*/
+    /// Builder for [`Client::patients_destroy`]
+    ///
+    /// [`Client::patients_destroy`]: super::Client::patients_destroy
     #[derive(Debug, Clone)]
     pub struct PatientsDestroy<'a> {
         client: &'a super::Client,
@@ -9137,9 +9137,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::patients_partial_update`]
-
-    [`Client::patients_partial_update`]: super::Client::patients_partial_update*/
+    /// Builder for [`Client::patients_partial_update`]
+    ///
+    /// [`Client::patients_partial_update`]: super::Client::patients_partial_update
     #[derive(Debug, Clone)]
     pub struct PatientsPartialUpdate<'a> {
         client: &'a super::Client,
@@ -9255,9 +9255,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::visit_notes_list`]
-
-    [`Client::visit_notes_list`]: super::Client::visit_notes_list*/
+    /// Builder for [`Client::visit_notes_list`]
+    ///
+    /// [`Client::visit_notes_list`]: super::Client::visit_notes_list
     #[derive(Debug, Clone)]
     pub struct VisitNotesList<'a> {
         client: &'a super::Client,
@@ -9549,9 +9549,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::visit_notes_create`]
-
-    [`Client::visit_notes_create`]: super::Client::visit_notes_create*/
+    /// Builder for [`Client::visit_notes_create`]
+    ///
+    /// [`Client::visit_notes_create`]: super::Client::visit_notes_create
     #[derive(Debug, Clone)]
     pub struct VisitNotesCreate<'a> {
         client: &'a super::Client,
@@ -9647,9 +9647,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::visit_notes_retrieve`]
-
-    [`Client::visit_notes_retrieve`]: super::Client::visit_notes_retrieve*/
+    /// Builder for [`Client::visit_notes_retrieve`]
+    ///
+    /// [`Client::visit_notes_retrieve`]: super::Client::visit_notes_retrieve
     #[derive(Debug, Clone)]
     pub struct VisitNotesRetrieve<'a> {
         client: &'a super::Client,

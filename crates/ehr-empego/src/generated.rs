@@ -383,11 +383,11 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Empego integrations API (embeddable URLs)
-
-The embeddable-URL endpoints of Empego's integrations API, written from `vendor-docs/empego-embeddable-urls-x-integration-user.txt` ("Get Embeddable URLs with User Authentication"). Each endpoint returns a URL that loads an authenticated Empego view in an iframe. Authentication is an API key in the `Api-key` header; the optional `x-integration-user` header selects (and creates or updates) the Empego user the session is for. The documentation names no other request parameters than those declared here, and no response status other than 200, 400 and 401.
-
-Version: R4*/
+/// Client for Empego integrations API (embeddable URLs)
+///
+/// The embeddable-URL endpoints of Empego's integrations API, written from `vendor-docs/empego-embeddable-urls-x-integration-user.txt` ("Get Embeddable URLs with User Authentication"). Each endpoint returns a URL that loads an authenticated Empego view in an iframe. Authentication is an API key in the `Api-key` header; the optional `x-integration-user` header selects (and creates or updates) the Empego user the session is for. The documentation names no other request parameters than those declared here, and no response status other than 200, 400 and 401.
+///
+/// Version: R4
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -452,277 +452,277 @@ const _: () = {
     }
 };
 impl Client {
-    /**Start a consultation with a patient
-
-    Returns a temporary embeddable URL for this view. Start a consultation with a patient.
-
-    Sends a `GET` request to `/embeddable/consultation/view`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the consultation is for, as shown in every vendor example of this endpoint.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.consultation_view()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Start a consultation with a patient
+    ///
+    /// Returns a temporary embeddable URL for this view. Start a consultation with a patient.
+    ///
+    /// Sends a `GET` request to `/embeddable/consultation/view`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the consultation is for, as shown in every vendor example of this endpoint.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.consultation_view()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn consultation_view(&self) -> builder::ConsultationView<'_> {
         builder::ConsultationView::new(self)
     }
-    /**View consultation dashboard
-
-    Returns a temporary embeddable URL for this view. View consultation dashboard.
-
-    Sends a `GET` request to `/embeddable/consultation/dashboard`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.consultation_dashboard()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// View consultation dashboard
+    ///
+    /// Returns a temporary embeddable URL for this view. View consultation dashboard.
+    ///
+    /// Sends a `GET` request to `/embeddable/consultation/dashboard`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.consultation_dashboard()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn consultation_dashboard(&self) -> builder::ConsultationDashboard<'_> {
         builder::ConsultationDashboard::new(self)
     }
-    /**View specific consultation details
-
-    Returns a temporary embeddable URL for this view. View specific consultation details.
-
-    Sends a `GET` request to `/embeddable/consultation/specific`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.consultation_specific()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// View specific consultation details
+    ///
+    /// Returns a temporary embeddable URL for this view. View specific consultation details.
+    ///
+    /// Sends a `GET` request to `/embeddable/consultation/specific`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.consultation_specific()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn consultation_specific(&self) -> builder::ConsultationSpecific<'_> {
         builder::ConsultationSpecific::new(self)
     }
-    /**Patient consultation answer view
-
-    Returns a temporary embeddable URL for this view. Patient consultation answer view.
-
-    Sends a `GET` request to `/embeddable/consultation/answer`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.consultation_answer()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Patient consultation answer view
+    ///
+    /// Returns a temporary embeddable URL for this view. Patient consultation answer view.
+    ///
+    /// Sends a `GET` request to `/embeddable/consultation/answer`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.consultation_answer()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn consultation_answer(&self) -> builder::ConsultationAnswer<'_> {
         builder::ConsultationAnswer::new(self)
     }
-    /**Create follow-up with patient
-
-    Returns a temporary embeddable URL for this view. Create follow-up with patient.
-
-    Sends a `GET` request to `/embeddable/followup/view`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.followup_view()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Create follow-up with patient
+    ///
+    /// Returns a temporary embeddable URL for this view. Create follow-up with patient.
+    ///
+    /// Sends a `GET` request to `/embeddable/followup/view`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.followup_view()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn followup_view(&self) -> builder::FollowupView<'_> {
         builder::FollowupView::new(self)
     }
-    /**View follow-up dashboard
-
-    Returns a temporary embeddable URL for this view. View follow-up dashboard.
-
-    Sends a `GET` request to `/embeddable/followup/dashboard`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.followup_dashboard()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// View follow-up dashboard
+    ///
+    /// Returns a temporary embeddable URL for this view. View follow-up dashboard.
+    ///
+    /// Sends a `GET` request to `/embeddable/followup/dashboard`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.followup_dashboard()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn followup_dashboard(&self) -> builder::FollowupDashboard<'_> {
         builder::FollowupDashboard::new(self)
     }
-    /**View specific follow-up details
-
-    Returns a temporary embeddable URL for this view. View specific follow-up details.
-
-    Sends a `GET` request to `/embeddable/followup/specific`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.followup_specific()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// View specific follow-up details
+    ///
+    /// Returns a temporary embeddable URL for this view. View specific follow-up details.
+    ///
+    /// Sends a `GET` request to `/embeddable/followup/specific`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.followup_specific()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn followup_specific(&self) -> builder::FollowupSpecific<'_> {
         builder::FollowupSpecific::new(self)
     }
-    /**Plan follow-up with prefilled data
-
-    Returns a temporary embeddable URL for this view. Plan follow-up with prefilled data.
-
-    Sends a `GET` request to `/embeddable/followup/plan`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.followup_plan()
-        .locale(locale)
-        .patient_key(patient_key)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Plan follow-up with prefilled data
+    ///
+    /// Returns a temporary embeddable URL for this view. Plan follow-up with prefilled data.
+    ///
+    /// Sends a `GET` request to `/embeddable/followup/plan`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.followup_plan()
+    ///    .locale(locale)
+    ///    .patient_key(patient_key)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn followup_plan(&self) -> builder::FollowupPlan<'_> {
         builder::FollowupPlan::new(self)
     }
-    /**Franchise management view
-
-    Returns a temporary embeddable URL for this view. Franchise management view.
-
-    Sends a `GET` request to `/embeddable/administration/franchise-management`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.administration_franchise_management()
-        .locale(locale)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Franchise management view
+    ///
+    /// Returns a temporary embeddable URL for this view. Franchise management view.
+    ///
+    /// Sends a `GET` request to `/embeddable/administration/franchise-management`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.administration_franchise_management()
+    ///    .locale(locale)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn administration_franchise_management(
         &self,
     ) -> builder::AdministrationFranchiseManagement<'_> {
         builder::AdministrationFranchiseManagement::new(self)
     }
-    /**Franchise onboarding view
-
-    Returns a temporary embeddable URL for this view. Franchise onboarding view.
-
-    Sends a `GET` request to `/embeddable/administration/franchise-onboarding`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.administration_franchise_onboarding()
-        .locale(locale)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Franchise onboarding view
+    ///
+    /// Returns a temporary embeddable URL for this view. Franchise onboarding view.
+    ///
+    /// Sends a `GET` request to `/embeddable/administration/franchise-onboarding`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.administration_franchise_onboarding()
+    ///    .locale(locale)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn administration_franchise_onboarding(
         &self,
     ) -> builder::AdministrationFranchiseOnboarding<'_> {
         builder::AdministrationFranchiseOnboarding::new(self)
     }
-    /**Franchise offboarding view
-
-    Returns a temporary embeddable URL for this view. Franchise offboarding view.
-
-    Sends a `GET` request to `/embeddable/administration/franchise-offboarding`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.administration_franchise_offboarding()
-        .locale(locale)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// Franchise offboarding view
+    ///
+    /// Returns a temporary embeddable URL for this view. Franchise offboarding view.
+    ///
+    /// Sends a `GET` request to `/embeddable/administration/franchise-offboarding`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.administration_franchise_offboarding()
+    ///    .locale(locale)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn administration_franchise_offboarding(
         &self,
     ) -> builder::AdministrationFranchiseOffboarding<'_> {
         builder::AdministrationFranchiseOffboarding::new(self)
     }
-    /**View statistics dashboard
-
-    Returns a temporary embeddable URL for this view. View statistics dashboard.
-
-    Sends a `GET` request to `/embeddable/statistics`
-
-    Arguments:
-    - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
-    - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
-    ```ignore
-    let response = client.statistics_dashboard()
-        .locale(locale)
-        .x_tenant_key(x_tenant_key)
-        .x_integration_user(x_integration_user)
-        .send()
-        .await;
-    ```*/
+    /// View statistics dashboard
+    ///
+    /// Returns a temporary embeddable URL for this view. View statistics dashboard.
+    ///
+    /// Sends a `GET` request to `/embeddable/statistics`
+    ///
+    /// Arguments:
+    /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
+    /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
+    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
+    /// ```ignore
+    /// let response = client.statistics_dashboard()
+    ///    .locale(locale)
+    ///    .x_tenant_key(x_tenant_key)
+    ///    .x_integration_user(x_integration_user)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn statistics_dashboard(&self) -> builder::StatisticsDashboard<'_> {
         builder::StatisticsDashboard::new(self)
     }
@@ -736,9 +736,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::consultation_view`]
-
-    [`Client::consultation_view`]: super::Client::consultation_view*/
+    /// Builder for [`Client::consultation_view`]
+    ///
+    /// [`Client::consultation_view`]: super::Client::consultation_view
     #[derive(Debug, Clone)]
     pub struct ConsultationView<'a> {
         client: &'a super::Client,
@@ -849,9 +849,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::consultation_dashboard`]
-
-    [`Client::consultation_dashboard`]: super::Client::consultation_dashboard*/
+    /// Builder for [`Client::consultation_dashboard`]
+    ///
+    /// [`Client::consultation_dashboard`]: super::Client::consultation_dashboard
     #[derive(Debug, Clone)]
     pub struct ConsultationDashboard<'a> {
         client: &'a super::Client,
@@ -962,9 +962,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::consultation_specific`]
-
-    [`Client::consultation_specific`]: super::Client::consultation_specific*/
+    /// Builder for [`Client::consultation_specific`]
+    ///
+    /// [`Client::consultation_specific`]: super::Client::consultation_specific
     #[derive(Debug, Clone)]
     pub struct ConsultationSpecific<'a> {
         client: &'a super::Client,
@@ -1075,9 +1075,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::consultation_answer`]
-
-    [`Client::consultation_answer`]: super::Client::consultation_answer*/
+    /// Builder for [`Client::consultation_answer`]
+    ///
+    /// [`Client::consultation_answer`]: super::Client::consultation_answer
     #[derive(Debug, Clone)]
     pub struct ConsultationAnswer<'a> {
         client: &'a super::Client,
@@ -1188,9 +1188,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::followup_view`]
-
-    [`Client::followup_view`]: super::Client::followup_view*/
+    /// Builder for [`Client::followup_view`]
+    ///
+    /// [`Client::followup_view`]: super::Client::followup_view
     #[derive(Debug, Clone)]
     pub struct FollowupView<'a> {
         client: &'a super::Client,
@@ -1301,9 +1301,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::followup_dashboard`]
-
-    [`Client::followup_dashboard`]: super::Client::followup_dashboard*/
+    /// Builder for [`Client::followup_dashboard`]
+    ///
+    /// [`Client::followup_dashboard`]: super::Client::followup_dashboard
     #[derive(Debug, Clone)]
     pub struct FollowupDashboard<'a> {
         client: &'a super::Client,
@@ -1414,9 +1414,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::followup_specific`]
-
-    [`Client::followup_specific`]: super::Client::followup_specific*/
+    /// Builder for [`Client::followup_specific`]
+    ///
+    /// [`Client::followup_specific`]: super::Client::followup_specific
     #[derive(Debug, Clone)]
     pub struct FollowupSpecific<'a> {
         client: &'a super::Client,
@@ -1527,9 +1527,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::followup_plan`]
-
-    [`Client::followup_plan`]: super::Client::followup_plan*/
+    /// Builder for [`Client::followup_plan`]
+    ///
+    /// [`Client::followup_plan`]: super::Client::followup_plan
     #[derive(Debug, Clone)]
     pub struct FollowupPlan<'a> {
         client: &'a super::Client,
@@ -1640,9 +1640,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::administration_franchise_management`]
-
-    [`Client::administration_franchise_management`]: super::Client::administration_franchise_management*/
+    /// Builder for [`Client::administration_franchise_management`]
+    ///
+    /// [`Client::administration_franchise_management`]: super::Client::administration_franchise_management
     #[derive(Debug, Clone)]
     pub struct AdministrationFranchiseManagement<'a> {
         client: &'a super::Client,
@@ -1739,9 +1739,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::administration_franchise_onboarding`]
-
-    [`Client::administration_franchise_onboarding`]: super::Client::administration_franchise_onboarding*/
+    /// Builder for [`Client::administration_franchise_onboarding`]
+    ///
+    /// [`Client::administration_franchise_onboarding`]: super::Client::administration_franchise_onboarding
     #[derive(Debug, Clone)]
     pub struct AdministrationFranchiseOnboarding<'a> {
         client: &'a super::Client,
@@ -1838,9 +1838,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::administration_franchise_offboarding`]
-
-    [`Client::administration_franchise_offboarding`]: super::Client::administration_franchise_offboarding*/
+    /// Builder for [`Client::administration_franchise_offboarding`]
+    ///
+    /// [`Client::administration_franchise_offboarding`]: super::Client::administration_franchise_offboarding
     #[derive(Debug, Clone)]
     pub struct AdministrationFranchiseOffboarding<'a> {
         client: &'a super::Client,
@@ -1937,9 +1937,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::statistics_dashboard`]
-
-    [`Client::statistics_dashboard`]: super::Client::statistics_dashboard*/
+    /// Builder for [`Client::statistics_dashboard`]
+    ///
+    /// [`Client::statistics_dashboard`]: super::Client::statistics_dashboard
     #[derive(Debug, Clone)]
     pub struct StatisticsDashboard<'a> {
         client: &'a super::Client,

@@ -680,14 +680,13 @@ pub mod types {
             Self::OtherResource(value)
         }
     }
-    /**FHIR Extension: `url` plus at most one `value[x]`, or nested `extension`s (complex
-    extensions such as geolocation). `url` is mandatory in FHIR. Only the value[x] types below
-    are modelled; others are dropped on decode. Health Gorilla user extensions (on the
-    contained Practitioner, `valueString`):
-    - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-login` (required);
-    - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-password` (optional;
-      needed only for logging into the Health Gorilla UI; a secret).
-    */
+    /// FHIR Extension: `url` plus at most one `value[x]`, or nested `extension`s (complex
+    /// extensions such as geolocation). `url` is mandatory in FHIR. Only the value[x] types below
+    /// are modelled; others are dropped on decode. Health Gorilla user extensions (on the
+    /// contained Practitioner, `valueString`):
+    /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-login` (required);
+    /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-password` (optional;
+    ///  needed only for logging into the Health Gorilla UI; a secret).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Extension {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -775,16 +774,15 @@ pub mod types {
             Default::default()
         }
     }
-    /**FHIR Identifier. On a contained Practitioner of a user-create request:
-    - NPI: `type.coding` `http://terminology.hl7.org/CodeSystem/v2-0203|NPI`,
-      `system` `http://hl7.org/fhir/sid/us-npi`, `value` the NPI (required for clinical users);
-    - lab account number: `type.coding` `v2-0203|AN`, `assigner.reference`
-      `Organization/f-<Lab Facility ID>`, `value` the account number (optional);
-    - SSO UUID: `type.coding` `v2-0203|PRN`, `assigner.reference`
-      `Organization/f-<SSO Facility ID>`, `value` any unique id (optional).
-    Directory entries also carry `system` `https://www.healthgorilla.com` with the Health
-    Gorilla id.
-    */
+    /// FHIR Identifier. On a contained Practitioner of a user-create request:
+    /// - NPI: `type.coding` `http://terminology.hl7.org/CodeSystem/v2-0203|NPI`,
+    ///  `system` `http://hl7.org/fhir/sid/us-npi`, `value` the NPI (required for clinical users);
+    /// - lab account number: `type.coding` `v2-0203|AN`, `assigner.reference`
+    ///  `Organization/f-<Lab Facility ID>`, `value` the account number (optional);
+    /// - SSO UUID: `type.coding` `v2-0203|PRN`, `assigner.reference`
+    ///  `Organization/f-<SSO Facility ID>`, `value` any unique id (optional).
+    /// Directory entries also carry `system` `https://www.healthgorilla.com` with the Health
+    /// Gorilla id.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Identifier {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5218,35 +5216,35 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for Health Gorilla FHIR R4 API (first slice)
-
-Hand-written from `vendor-docs/healthgorilla-create-clinical-user.txt` (the source of truth)
-and, where that is silent, from Health Gorilla's public pages (developer.healthgorilla.com,
-apidocs.healthgorilla.com). Covers the OAuth token exchange (JWT-bearer grant), Practitioner
-search/read and PractitionerRole create/read (user provisioning).
-
-Base URL. Paths carry the `/oauth` and `/fhir/R4` prefixes, so the base URL is the host:
-sandbox `https://sandbox.healthgorilla.com`, production `https://api.healthgorilla.com`.
-
-Token URL conflict: the JWT `aud` claim must equal the token URL exactly. apidocs gives
-production `https://api.healthgorilla.com/oauth/token`; the developer portal and the vendor's
-examples use `https://www.healthgorilla.com/oauth/token`. Which production host answers (and
-which `aud` it expects) is not settled by the sources; configure the token host and `aud`
-together. Sandbox is `https://sandbox.healthgorilla.com/oauth/token` in every source.
-
-Media types. The FHIR endpoints speak `application/fhir+json`. The generated client can only
-type JSON bodies declared as `application/json`, so FHIR request and response bodies are
-declared as `application/json` here: the client sends `Content-Type: application/json` and
-`Accept: application/json` and decodes whatever JSON comes back regardless of its Content-Type.
-That Health Gorilla accepts `application/json` in place of `application/fhir+json` on these
-endpoints is not stated in its documentation (it is usual for FHIR servers); unconfirmed.
-
-FHIR JSON never carries `null` values; every response-side field here is optional except
-`resourceType` of a successfully returned resource. Enumerated strings in responses are open
-enums (a `<Name>Known` set of documented FHIR values plus any other string).
-
-
-Version: R4*/
+/// Client for Health Gorilla FHIR R4 API (first slice)
+///
+/// Hand-written from `vendor-docs/healthgorilla-create-clinical-user.txt` (the source of truth)
+/// and, where that is silent, from Health Gorilla's public pages (developer.healthgorilla.com,
+/// apidocs.healthgorilla.com). Covers the OAuth token exchange (JWT-bearer grant), Practitioner
+/// search/read and PractitionerRole create/read (user provisioning).
+///
+/// Base URL. Paths carry the `/oauth` and `/fhir/R4` prefixes, so the base URL is the host:
+/// sandbox `https://sandbox.healthgorilla.com`, production `https://api.healthgorilla.com`.
+///
+/// Token URL conflict: the JWT `aud` claim must equal the token URL exactly. apidocs gives
+/// production `https://api.healthgorilla.com/oauth/token`; the developer portal and the vendor's
+/// examples use `https://www.healthgorilla.com/oauth/token`. Which production host answers (and
+/// which `aud` it expects) is not settled by the sources; configure the token host and `aud`
+/// together. Sandbox is `https://sandbox.healthgorilla.com/oauth/token` in every source.
+///
+/// Media types. The FHIR endpoints speak `application/fhir+json`. The generated client can only
+/// type JSON bodies declared as `application/json`, so FHIR request and response bodies are
+/// declared as `application/json` here: the client sends `Content-Type: application/json` and
+/// `Accept: application/json` and decodes whatever JSON comes back regardless of its Content-Type.
+/// That Health Gorilla accepts `application/json` in place of `application/fhir+json` on these
+/// endpoints is not stated in its documentation (it is usual for FHIR servers); unconfirmed.
+///
+/// FHIR JSON never carries `null` values; every response-side field here is optional except
+/// `resourceType` of a successfully returned resource. Enumerated strings in responses are open
+/// enums (a `<Name>Known` set of documented FHIR values plus any other string).
+///
+///
+/// Version: R4
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -5311,105 +5309,145 @@ const _: () = {
     }
 };
 impl Client {
-    /**Exchange a signed JWT assertion for an access token (JWT-bearer grant)
-
-    RFC 7523 JWT-bearer grant. The assertion carries `iss`, `sub`, `aud`, `iat`, `exp` (the
-    developer portal adds `nbf`) and is signed HS256 with the client secret (portal and vendor
-    examples). `aud` must equal the token URL exactly (see the token URL conflict in the API
-    description). `sub`: apidocs says the client id; the vendor's examples put the acting
-    user's login there (Health Gorilla then acts as that user) - both are seen in the sources.
-
-    Not authenticated with a bearer token (the assertion is the credential).
-
-    Errors: the developer portal says token errors are `400 Bad Request` "unless otherwise
-    specified", with OAuth `error` / `error_description`; apidocs' troubleshooting names
-    `invalid_grant` (expired assertion or wrong `aud`) and `invalid_client` (`iss`/`sub` not the
-    client id), and the portal's error table lists a 400 "Subject validation failed" when the
-    JWT `sub` is not a valid user of the client's tenant. The exact error body is not published;
-    the `{error, error_description}` shape is RFC 6749's and is assumed, not confirmed. `401`
-    is RFC 6749's status for client-authentication failures; whether Health Gorilla uses it
-    here is unconfirmed.
-
-
-    Sends a `POST` request to `/oauth/token`
-
-    ```ignore
-    let response = client.oauth_token_create()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Exchange a signed JWT assertion for an access token (JWT-bearer grant)
+    ///
+    /// RFC 7523 JWT-bearer grant. The assertion carries `iss`, `sub`, `aud`, `iat`, `exp` (the
+    /// developer portal adds `nbf`) and is signed HS256 with the client secret (portal and vendor
+    /// examples). `aud` must equal the token URL exactly (see the token URL conflict in the API
+    /// description). `sub`: apidocs says the client id; the vendor's examples put the acting
+    /// user's login there (Health Gorilla then acts as that user) - both are seen in the sources.
+    ///
+    /// Not authenticated with a bearer token (the assertion is the credential).
+    ///
+    /// Errors: the developer portal says token errors are `400 Bad Request` "unless otherwise
+    /// specified", with OAuth `error` / `error_description`; apidocs' troubleshooting names
+    /// `invalid_grant` (expired assertion or wrong `aud`) and `invalid_client` (`iss`/`sub` not the
+    /// client id), and the portal's error table lists a 400 "Subject validation failed" when the
+    /// JWT `sub` is not a valid user of the client's tenant. The exact error body is not published;
+    /// the `{error, error_description}` shape is RFC 6749's and is assumed, not confirmed. `401`
+    /// is RFC 6749's status for client-authentication failures; whether Health Gorilla uses it
+    /// here is unconfirmed.
+    ///
+    ///
+    /// Sends a `POST` request to `/oauth/token`
+    ///
+    /// ```ignore
+    /// let response = client.oauth_token_create()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn oauth_token_create(&self) -> builder::OauthTokenCreate<'_> {
         builder::OauthTokenCreate::new(self)
     }
-    #[doc = "Search Practitioner resources (e.g. by NPI)\n\nSearches Health Gorilla's Practitioner directory. The clinical-user workflow retrieves the\nprovider by NPI: `identifier=http://hl7.org/fhir/sid/us-npi|<NPI>`; the `name` found here\nmust be copied exactly into the contained Practitioner of `practitioner_role_create`.\n\nThe server answers `application/fhir+json`; declared `application/json` for the generated\nclient (see the API description).\n\nPaging (developer portal, pagination pages): results come one page at a time; follow\n`Bundle.link` with `relation: next` (its URL carries `_cursor` or `_offset`); no `next` link\nmeans the last page. `_count` defaults to 20 and is at most 100 where pagination is\nenforced (release 01-01-2023 and later). Whether these apply to Practitioner searches in\nparticular is not stated.\n\nRequired scope per the developer portal's Practitioner page: `practitioner.read`\n(the vendor examples request `user/*.*`).\n\n\nSends a `GET` request to `/fhir/R4/Practitioner`\n\nArguments:\n- `count`: Page size; default 20, at most 100 (developer portal, pagination).\n- `cursor`: Opaque server-generated cursor, taken as-is from the `next` link of a previous page; cannot be constructed by the client.\n- `id`: Health Gorilla FHIR id of the Practitioner.\n- `offset`: Offset pagination: index of the first resource of the page. The portal advises `_cursor` (from the `next` link) for long result sets.\n- `identifier`: Token search `system|value`, e.g. `http://hl7.org/fhir/sid/us-npi|1234567893` (NPI), or `https://www.healthgorilla.com|<Health Gorilla id>`. The `|` is percent-encoded (`%7C`) on the wire.\n- `name`: First, last or full name (FHIR string search).\n- `telecom`: Phone number or email (FHIR token search).\n```ignore\nlet response = client.practitioner_search()\n    .count(count)\n    .cursor(cursor)\n    .id(id)\n    .offset(offset)\n    .identifier(identifier)\n    .name(name)\n    .telecom(telecom)\n    .send()\n    .await;\n```"]
+    /// Search Practitioner resources (e.g. by NPI)
+    ///
+    /// Searches Health Gorilla's Practitioner directory. The clinical-user workflow retrieves the
+    /// provider by NPI: `identifier=http://hl7.org/fhir/sid/us-npi|<NPI>`; the `name` found here
+    /// must be copied exactly into the contained Practitioner of `practitioner_role_create`.
+    ///
+    /// The server answers `application/fhir+json`; declared `application/json` for the generated
+    /// client (see the API description).
+    ///
+    /// Paging (developer portal, pagination pages): results come one page at a time; follow
+    /// `Bundle.link` with `relation: next` (its URL carries `_cursor` or `_offset`); no `next` link
+    /// means the last page. `_count` defaults to 20 and is at most 100 where pagination is
+    /// enforced (release 01-01-2023 and later). Whether these apply to Practitioner searches in
+    /// particular is not stated.
+    ///
+    /// Required scope per the developer portal's Practitioner page: `practitioner.read`
+    /// (the vendor examples request `user/*.*`).
+    ///
+    ///
+    /// Sends a `GET` request to `/fhir/R4/Practitioner`
+    ///
+    /// Arguments:
+    /// - `count`: Page size; default 20, at most 100 (developer portal, pagination).
+    /// - `cursor`: Opaque server-generated cursor, taken as-is from the `next` link of a previous page; cannot be constructed by the client.
+    /// - `id`: Health Gorilla FHIR id of the Practitioner.
+    /// - `offset`: Offset pagination: index of the first resource of the page. The portal advises `_cursor` (from the `next` link) for long result sets.
+    /// - `identifier`: Token search `system|value`, e.g. `http://hl7.org/fhir/sid/us-npi|1234567893` (NPI), or `https://www.healthgorilla.com|<Health Gorilla id>`. The `|` is percent-encoded (`%7C`) on the wire.
+    /// - `name`: First, last or full name (FHIR string search).
+    /// - `telecom`: Phone number or email (FHIR token search).
+    /// ```ignore
+    /// let response = client.practitioner_search()
+    ///    .count(count)
+    ///    .cursor(cursor)
+    ///    .id(id)
+    ///    .offset(offset)
+    ///    .identifier(identifier)
+    ///    .name(name)
+    ///    .telecom(telecom)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn practitioner_search(&self) -> builder::PractitionerSearch<'_> {
         builder::PractitionerSearch::new(self)
     }
-    /**Read a Practitioner by its FHIR id
-
-    FHIR read. The server answers `application/fhir+json`; declared `application/json` for the generated client. Required scope per the developer portal: `practitioner.read`.
-
-    Sends a `GET` request to `/fhir/R4/Practitioner/{id}`
-
-    Arguments:
-    - `id`: FHIR logical id of the resource (a string, e.g. `c91b6b63c0b2599e7850be7f`).
-    ```ignore
-    let response = client.practitioner_read()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Read a Practitioner by its FHIR id
+    ///
+    /// FHIR read. The server answers `application/fhir+json`; declared `application/json` for the generated client. Required scope per the developer portal: `practitioner.read`.
+    ///
+    /// Sends a `GET` request to `/fhir/R4/Practitioner/{id}`
+    ///
+    /// Arguments:
+    /// - `id`: FHIR logical id of the resource (a string, e.g. `c91b6b63c0b2599e7850be7f`).
+    /// ```ignore
+    /// let response = client.practitioner_read()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn practitioner_read(&self) -> builder::PractitionerRead<'_> {
         builder::PractitionerRead::new(self)
     }
-    /**Create a Health Gorilla user (clinical user) from a PractitionerRole
-
-    Creates a user account. The body is a PractitionerRole whose `practitioner` references a
-    contained Practitioner (`#<id>`) describing the user: NPI identifier (required for clinical
-    users), optional lab account number (`AN`) and SSO UUID (`PRN`) identifiers, the real name
-    (must match the directory entry returned by `practitioner_search`), optional email, and the
-    login (required) / password (optional) extensions. Requires the `create_users` scope.
-
-    FHIR's media type is `application/fhir+json`; the generated client sends the body as
-    `application/json`. That Health Gorilla accepts that Content-Type is unconfirmed (a
-    pre-request hook can rewrite the header if it does not).
-
-    Success response: not documented. The sources leave open whether the answer is
-    `201 Created` with a `Location` header or `200` with the created resource. Both statuses are
-    declared with the same PractitionerRole body so that either decodes when a JSON body comes
-    back. If the server answers with an empty body (FHIR `return=minimal`), the generated
-    client reports an invalid (empty) response payload; the created id is then only in the
-    `Location` header, readable in a post-response hook. Unconfirmed either way.
-
-
-    Sends a `POST` request to `/fhir/R4/PractitionerRole`
-
-    Arguments:
-    - `body`: PractitionerRole with a contained Practitioner (see "Clinical User Full Example" in the vendor document). Sent as `application/json` (see above).
-    ```ignore
-    let response = client.practitioner_role_create()
-        .body(body)
-        .send()
-        .await;
-    ```*/
+    /// Create a Health Gorilla user (clinical user) from a PractitionerRole
+    ///
+    /// Creates a user account. The body is a PractitionerRole whose `practitioner` references a
+    /// contained Practitioner (`#<id>`) describing the user: NPI identifier (required for clinical
+    /// users), optional lab account number (`AN`) and SSO UUID (`PRN`) identifiers, the real name
+    /// (must match the directory entry returned by `practitioner_search`), optional email, and the
+    /// login (required) / password (optional) extensions. Requires the `create_users` scope.
+    ///
+    /// FHIR's media type is `application/fhir+json`; the generated client sends the body as
+    /// `application/json`. That Health Gorilla accepts that Content-Type is unconfirmed (a
+    /// pre-request hook can rewrite the header if it does not).
+    ///
+    /// Success response: not documented. The sources leave open whether the answer is
+    /// `201 Created` with a `Location` header or `200` with the created resource. Both statuses are
+    /// declared with the same PractitionerRole body so that either decodes when a JSON body comes
+    /// back. If the server answers with an empty body (FHIR `return=minimal`), the generated
+    /// client reports an invalid (empty) response payload; the created id is then only in the
+    /// `Location` header, readable in a post-response hook. Unconfirmed either way.
+    ///
+    ///
+    /// Sends a `POST` request to `/fhir/R4/PractitionerRole`
+    ///
+    /// Arguments:
+    /// - `body`: PractitionerRole with a contained Practitioner (see "Clinical User Full Example" in the vendor document). Sent as `application/json` (see above).
+    /// ```ignore
+    /// let response = client.practitioner_role_create()
+    ///    .body(body)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn practitioner_role_create(&self) -> builder::PractitionerRoleCreate<'_> {
         builder::PractitionerRoleCreate::new(self)
     }
-    /**Read a PractitionerRole by its FHIR id
-
-    FHIR read (developer portal, PractitionerRole page). The server answers `application/fhir+json`; declared `application/json` for the generated client.
-
-    Sends a `GET` request to `/fhir/R4/PractitionerRole/{id}`
-
-    Arguments:
-    - `id`: FHIR logical id of the resource (a string, e.g. `c91b6b63c0b2599e7850be7f`).
-    ```ignore
-    let response = client.practitioner_role_read()
-        .id(id)
-        .send()
-        .await;
-    ```*/
+    /// Read a PractitionerRole by its FHIR id
+    ///
+    /// FHIR read (developer portal, PractitionerRole page). The server answers `application/fhir+json`; declared `application/json` for the generated client.
+    ///
+    /// Sends a `GET` request to `/fhir/R4/PractitionerRole/{id}`
+    ///
+    /// Arguments:
+    /// - `id`: FHIR logical id of the resource (a string, e.g. `c91b6b63c0b2599e7850be7f`).
+    /// ```ignore
+    /// let response = client.practitioner_role_read()
+    ///    .id(id)
+    ///    .send()
+    ///    .await;
+    /// ```
     pub fn practitioner_role_read(&self) -> builder::PractitionerRoleRead<'_> {
         builder::PractitionerRoleRead::new(self)
     }
@@ -5423,9 +5461,9 @@ pub mod builder {
         ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
         ResponseValue, encode_path,
     };
-    /**Builder for [`Client::oauth_token_create`]
-
-    [`Client::oauth_token_create`]: super::Client::oauth_token_create*/
+    /// Builder for [`Client::oauth_token_create`]
+    ///
+    /// [`Client::oauth_token_create`]: super::Client::oauth_token_create
     #[derive(Debug, Clone)]
     pub struct OauthTokenCreate<'a> {
         client: &'a super::Client,
@@ -5500,9 +5538,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::practitioner_search`]
-
-    [`Client::practitioner_search`]: super::Client::practitioner_search*/
+    /// Builder for [`Client::practitioner_search`]
+    ///
+    /// [`Client::practitioner_search`]: super::Client::practitioner_search
     #[derive(Debug, Clone)]
     pub struct PractitionerSearch<'a> {
         client: &'a super::Client,
@@ -5670,9 +5708,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::practitioner_read`]
-
-    [`Client::practitioner_read`]: super::Client::practitioner_read*/
+    /// Builder for [`Client::practitioner_read`]
+    ///
+    /// [`Client::practitioner_read`]: super::Client::practitioner_read
     #[derive(Debug, Clone)]
     pub struct PractitionerRead<'a> {
         client: &'a super::Client,
@@ -5751,9 +5789,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::practitioner_role_create`]
-
-    [`Client::practitioner_role_create`]: super::Client::practitioner_role_create*/
+    /// Builder for [`Client::practitioner_role_create`]
+    ///
+    /// [`Client::practitioner_role_create`]: super::Client::practitioner_role_create
     #[derive(Debug, Clone)]
     pub struct PractitionerRoleCreate<'a> {
         client: &'a super::Client,
@@ -5849,9 +5887,9 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::practitioner_role_read`]
-
-    [`Client::practitioner_role_read`]: super::Client::practitioner_role_read*/
+    /// Builder for [`Client::practitioner_role_read`]
+    ///
+    /// [`Client::practitioner_role_read`]: super::Client::practitioner_role_read
     #[derive(Debug, Clone)]
     pub struct PractitionerRoleRead<'a> {
         client: &'a super::Client,

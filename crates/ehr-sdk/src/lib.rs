@@ -34,3 +34,8 @@ pub use vendors::elation;
 pub use vendors::empego;
 #[cfg(feature = "healthgorilla")]
 pub use vendors::healthgorilla;
+
+/// The README's examples, compiled as doctests so they cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
