@@ -23,11 +23,16 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
     let spec_path = vendor.spec_path();
     let text = std::fs::read_to_string(root.join(&spec_path))
         .map_err(|e| format!("{spec_path}: cannot read: {e}"))?;
-    let spec = lint::parse(&spec_path, &text)?;
-    let problems = lint::check(&spec_path, &spec);
+    let mut spec = lint::parse(&spec_path, &text)?;
+    let problems = lint::check(&spec_path, &spec, vendor.list_convention());
     if !problems.is_empty() {
         return Err(problems.join("\nerror: "));
     }
+    let multipart = split_multipart(&mut spec);
+    let multipart_rows = multipart.iter().map(|op| {
+        let (id, method, path, json) = (&op.operation_id, &op.method, &op.path, op.json_too);
+        quote! { MultipartOperation { operation_id: #id, method: #method, path: #path, json_too: #json } }
+    });
 
     // progenitor panics on some shapes the lint does not know of yet; report those as errors
     // naming the spec rather than dying with a backtrace.
@@ -37,6 +42,24 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
         let mock = Generator::new(&settings).httpmock(&spec, "crate")?;
         Ok::<_, progenitor::Error>(quote! {
             #client
+
+            /// An operation of the spec whose request body can be `multipart/form-data`, which
+            /// progenitor cannot generate: the `ehr-sdk` façade sends it.
+            #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+            pub struct MultipartOperation {
+                /// The `operationId` in the spec.
+                pub operation_id: &'static str,
+                /// The HTTP method.
+                pub method: &'static str,
+                /// The path template.
+                pub path: &'static str,
+                /// Whether the operation also takes a JSON body (then the generated method
+                /// exists and sends JSON; only the multipart form is left to the façade).
+                pub json_too: bool,
+            }
+
+            /// Every operation of the spec that takes `multipart/form-data`.
+            pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[#(#multipart_rows),*];
 
             /// Typed [`httpmock`] helpers for every operation (feature `mock`): one
             /// `<Operation>When` / `<Operation>Then` pair per operation and a `MockServerExt`
@@ -57,6 +80,57 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
     let body =
         rustfmt(&prettyplease::unparse(&file)).map_err(|e| format!("{spec_path}: rustfmt: {e}"))?;
     Ok(format!("{}{body}", header(vendor)))
+}
+
+/// An operation whose `multipart/form-data` body was taken out of the spec before generation.
+struct MultipartOp {
+    operation_id: String,
+    method: String,
+    path: String,
+    json_too: bool,
+}
+
+/// Removes every `multipart/form-data` request body (progenitor 0.15 rejects the whole spec on
+/// one), and every operation left without a body it can generate, and says what was removed.
+fn split_multipart(spec: &mut openapiv3::OpenAPI) -> Vec<MultipartOp> {
+    use openapiv3::ReferenceOr;
+
+    let mut removed = Vec::new();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        let slots = [
+            ("GET", &mut item.get),
+            ("PUT", &mut item.put),
+            ("POST", &mut item.post),
+            ("DELETE", &mut item.delete),
+            ("OPTIONS", &mut item.options),
+            ("HEAD", &mut item.head),
+            ("PATCH", &mut item.patch),
+            ("TRACE", &mut item.trace),
+        ];
+        for (method, slot) in slots {
+            let Some(operation) = slot else { continue };
+            let Some(ReferenceOr::Item(body)) = &mut operation.request_body else {
+                continue;
+            };
+            if body.content.shift_remove(lint::MULTIPART).is_none() {
+                continue;
+            }
+            let json_too = !body.content.is_empty();
+            removed.push(MultipartOp {
+                operation_id: operation.operation_id.clone().unwrap_or_default(),
+                method: method.to_string(),
+                path: path.clone(),
+                json_too,
+            });
+            if !json_too {
+                *slot = None;
+            }
+        }
+    }
+    removed
 }
 
 fn settings() -> GenerationSettings {

@@ -8,9 +8,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use openapiv3::{
-    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Response, SchemaKind,
-    StatusCode, Type,
+    OpenAPI, Operation, Parameter, ParameterSchemaOrContent, ReferenceOr, Response, Schema,
+    SchemaKind, StatusCode, Type,
 };
+
+use crate::vendors::ListConvention;
+
+/// The media type progenitor 0.15 cannot generate a request body for.
+pub const MULTIPART: &str = "multipart/form-data";
 
 /// Parses a spec from YAML, naming the file (and the line, where YAML gives one) on failure.
 pub fn parse(spec_path: &str, text: &str) -> Result<OpenAPI, String> {
@@ -25,8 +30,9 @@ pub fn parse(spec_path: &str, text: &str) -> Result<OpenAPI, String> {
     Ok(spec)
 }
 
-/// Every problem found in `spec`, each naming the file and the operation.
-pub fn check(spec_path: &str, spec: &OpenAPI) -> Vec<String> {
+/// Every problem found in `spec`, each naming the file and the operation. `lists` is the vendor's
+/// paging convention, which every operation whose id ends in `_list` must follow.
+pub fn check(spec_path: &str, spec: &OpenAPI, lists: Option<ListConvention>) -> Vec<String> {
     let mut problems = Vec::new();
     // operationId -> where it was first seen
     let mut seen: BTreeMap<&str, String> = BTreeMap::new();
@@ -63,11 +69,100 @@ pub fn check(spec_path: &str, spec: &OpenAPI) -> Vec<String> {
                 &operation.parameters,
                 &mut problems,
             );
-            check_request_body(spec_path, &named, spec, operation, &mut problems);
+            check_request_body(spec_path, &named, operation, &mut problems);
             check_responses(spec_path, &named, spec, operation, &mut problems);
+            if let Some(convention) = lists.filter(|_| id.ends_with("_list")) {
+                let params = item.parameters.iter().chain(&operation.parameters);
+                check_list(spec_path, &named, spec, params, operation, convention, &mut problems);
+            }
         }
     }
     problems
+}
+
+fn check_list<'a>(
+    spec_path: &str,
+    named: &str,
+    spec: &OpenAPI,
+    params: impl Iterator<Item = &'a ReferenceOr<Parameter>>,
+    operation: &Operation,
+    convention: ListConvention,
+    problems: &mut Vec<String>,
+) {
+    let names: BTreeSet<&str> = params
+        .filter_map(|p| resolve_parameter(spec, p))
+        .filter(|p| matches!(p, Parameter::Query { .. }))
+        .map(|p| p.parameter_data_ref().name.as_str())
+        .collect();
+    for wanted in convention.params {
+        if !names.contains(wanted) {
+            problems.push(format!(
+                "{spec_path}: {named}: list operation has no `{wanted}` query parameter"
+            ));
+        }
+    }
+
+    let envelope = operation
+        .responses
+        .responses
+        .get(&StatusCode::Code(200))
+        .and_then(|r| resolve_response(spec, r))
+        .and_then(|r| r.content.get("application/json"))
+        .and_then(|m| m.schema.as_ref())
+        .and_then(|s| resolve_schema(spec, s));
+    let Some(envelope) = envelope else {
+        problems.push(format!(
+            "{spec_path}: {named}: list operation has no 200 application/json schema (the page \
+             envelope)"
+        ));
+        return;
+    };
+    let SchemaKind::Type(Type::Object(object)) = &envelope.schema_kind else {
+        problems.push(format!(
+            "{spec_path}: {named}: list operation's 200 body is not an object (the page envelope)"
+        ));
+        return;
+    };
+    for wanted in convention.envelope {
+        let Some(property) = object.properties.get(*wanted) else {
+            problems.push(format!(
+                "{spec_path}: {named}: list operation's page envelope has no `{wanted}`"
+            ));
+            continue;
+        };
+        let is_array = match property {
+            ReferenceOr::Item(schema) => matches!(schema.schema_kind, SchemaKind::Type(Type::Array(_))),
+            ReferenceOr::Reference { .. } => false,
+        };
+        if *wanted == "results" && !is_array {
+            problems.push(format!(
+                "{spec_path}: {named}: list operation's `results` is not an array"
+            ));
+        }
+    }
+}
+
+fn resolve_parameter<'a>(
+    spec: &'a OpenAPI,
+    parameter: &'a ReferenceOr<Parameter>,
+) -> Option<&'a Parameter> {
+    match parameter {
+        ReferenceOr::Item(parameter) => Some(parameter),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/parameters/")?;
+            spec.components.as_ref()?.parameters.get(name)?.as_item()
+        }
+    }
+}
+
+fn resolve_schema<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Schema>) -> Option<&'a Schema> {
+    match schema {
+        ReferenceOr::Item(schema) => Some(schema),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/schemas/")?;
+            spec.components.as_ref()?.schemas.get(name)?.as_item()
+        }
+    }
 }
 
 fn check_parameters(
@@ -78,22 +173,11 @@ fn check_parameters(
     problems: &mut Vec<String>,
 ) {
     for parameter in parameters {
-        let parameter = match parameter {
-            ReferenceOr::Item(parameter) => parameter,
-            ReferenceOr::Reference { reference } => {
-                let found = reference
-                    .strip_prefix("#/components/parameters/")
-                    .and_then(|name| spec.components.as_ref()?.parameters.get(name));
-                match found {
-                    Some(ReferenceOr::Item(parameter)) => parameter,
-                    _ => {
-                        problems.push(format!(
-                            "{spec_path}: {named}: parameter `{reference}` does not resolve"
-                        ));
-                        continue;
-                    }
-                }
-            }
+        let Some(parameter) = resolve_parameter(spec, parameter) else {
+            problems.push(format!(
+                "{spec_path}: {named}: a parameter $ref does not resolve"
+            ));
+            continue;
         };
         let Parameter::Query { parameter_data, .. } = parameter else {
             continue;
@@ -118,7 +202,6 @@ fn check_parameters(
 fn check_request_body(
     spec_path: &str,
     named: &str,
-    spec: &OpenAPI,
     operation: &Operation,
     problems: &mut Vec<String>,
 ) {
@@ -128,34 +211,27 @@ fn check_request_body(
     let body = match body {
         ReferenceOr::Item(body) => body,
         ReferenceOr::Reference { reference } => {
-            let name = reference.trim_start_matches("#/components/requestBodies/");
-            match spec
-                .components
-                .as_ref()
-                .and_then(|c| c.request_bodies.get(name))
-            {
-                Some(ReferenceOr::Item(body)) => body,
-                _ => {
-                    problems.push(format!(
-                        "{spec_path}: {named}: request body `{reference}` does not resolve"
-                    ));
-                    return;
-                }
-            }
+            problems.push(format!(
+                "{spec_path}: {named}: request body `{reference}` is a $ref; write request bodies \
+                 inline"
+            ));
+            return;
         }
     };
-    if body.content.len() > 1 {
-        let types: Vec<&str> = body.content.keys().map(String::as_str).collect();
+    // multipart/form-data is taken out before generation (see `codegen::split_multipart`);
+    // what is left must be a single media type.
+    let types: Vec<&str> = body
+        .content
+        .keys()
+        .map(String::as_str)
+        .filter(|t| *t != MULTIPART)
+        .collect();
+    if types.len() > 1 {
         problems.push(format!(
-            "{spec_path}: {named}: request body has {} media types ({}); progenitor takes one",
+            "{spec_path}: {named}: request body has {} media types besides multipart ({}); \
+             progenitor takes one",
             types.len(),
             types.join(", ")
-        ));
-    }
-    if body.content.contains_key("multipart/form-data") {
-        problems.push(format!(
-            "{spec_path}: {named}: multipart/form-data request bodies make progenitor reject the \
-             whole spec"
         ));
     }
 }

@@ -33,6 +33,22 @@ impl Vendor {
         Vendor::ALL.into_iter().find(|v| v.name() == name)
     }
 
+    /// How the vendor's list operations (operationId `*_list`) page, checked by the lint.
+    pub fn list_convention(self) -> Option<ListConvention> {
+        match self {
+            Vendor::DrChrono => Some(ListConvention {
+                params: &["page", "page_size", "verbose"],
+                envelope: &["next", "previous", "results"],
+            }),
+            Vendor::Elation => Some(ListConvention {
+                params: &["limit", "offset"],
+                envelope: &["count", "next", "previous", "results"],
+            }),
+            // Empego has no lists; Health Gorilla pages FHIR Bundles (searches, not `*_list`).
+            Vendor::Empego | Vendor::HealthGorilla => None,
+        }
+    }
+
     /// The spec, relative to the workspace root.
     pub fn spec_path(self) -> String {
         format!("specs/{}.yaml", self.name())
@@ -42,4 +58,13 @@ impl Vendor {
     pub fn generated_path(self) -> String {
         format!("crates/ehr-{}/src/generated.rs", self.name())
     }
+}
+
+/// What every list operation of a vendor must declare.
+#[derive(Clone, Copy, Debug)]
+pub struct ListConvention {
+    /// Query parameters every list takes.
+    pub params: &'static [&'static str],
+    /// Properties of the page envelope every list returns; `results` must be an array.
+    pub envelope: &'static [&'static str],
 }

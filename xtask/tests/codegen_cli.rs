@@ -143,8 +143,8 @@ fn duplicate_operation_id_fails_naming_both_operations() {
     let err = stderr(&output);
     assert!(
         err.contains(
-            "specs/drchrono.yaml: duplicate operationId `patients_list`: used by GET /api/patients \
-             and by GET /api/doctors"
+            "specs/drchrono.yaml: duplicate operationId `patients_list`: used by GET /api/doctors \
+             and by GET /api/patients"
         ),
         "{err}"
     );
@@ -193,7 +193,7 @@ fn shapes_that_make_progenitor_panic_are_reported_per_operation() {
     assert!(!output.status.success());
     let err = stderr(&output);
     assert!(
-        err.contains("specs/drchrono.yaml: operation `patients_update` (PUT /api/patients/{id}): success responses have 2 different bodies"),
+        err.contains("specs/drchrono.yaml: operation `appointments_update` (PUT /api/appointments/{id}): success responses have 2 different bodies"),
         "{err}"
     );
     assert!(
@@ -211,4 +211,41 @@ fn unknown_vendor_is_a_usage_error() {
     let output = scratch.codegen(&["athena"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("unknown vendor `athena`"));
+}
+
+#[test]
+fn list_operations_must_page_and_return_the_envelope() {
+    let scratch = Scratch::new("lists");
+    // Drop `verbose` from one DrChrono list and `results` from another's envelope.
+    scratch.edit_spec("drchrono", |s| {
+        let s = s.replacen(
+            "  /api/doctors:\n    get:",
+            "  /api/doctors:\n    get:\n      x-marker: doctors",
+            1,
+        );
+        let at = s.find("x-marker: doctors").unwrap();
+        let verbose = "      - $ref: '#/components/parameters/Verbose'\n";
+        let pos = at + s[at..].find(verbose).unwrap();
+        let mut s = format!("{}{}", &s[..pos], &s[pos + verbose.len()..]);
+        s = s.replacen("x-marker: doctors", "x-marker: x", 1);
+        let envelope = "    PaginatedUserList:\n";
+        let at = s.find(envelope).unwrap();
+        let results = "        results:\n";
+        let pos = at + s[at..].find(results).unwrap();
+        format!("{}        outcomes:\n{}", &s[..pos], &s[pos + results.len()..])
+    });
+
+    let output = scratch.codegen(&["drchrono"]);
+
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("operation `doctors_list` (GET /api/doctors): list operation has no `verbose` query parameter"),
+        "{err}"
+    );
+    assert!(
+        err.contains("operation `users_list` (GET /api/users): list operation's page envelope has no `results`"),
+        "{err}"
+    );
+    assert_eq!(scratch.generated("drchrono"), None);
 }

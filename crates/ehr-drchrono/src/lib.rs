@@ -5,9 +5,26 @@
 //! [`ehr_runtime::Runtime`], which is where the façade (`ehr-sdk`) adds auth, headers, retries
 //! and redirect handling.
 //!
+//! DrChrono's reference says an optional value "will default to "" or null depending on its
+//! type. These cases should be interpreted as an absent value." So every JSON response is decoded
+//! with `""` read as `null` (see [`from_json`]): an optional integer, date or object sent as `""`
+//! decodes as `None` instead of failing the page.
+//!
+//! Operations whose body is `multipart/form-data` (file uploads) are listed in
+//! [`MULTIPART_OPERATIONS`]; progenitor cannot generate them, and `ehr-sdk` sends them.
+//!
 //! ```no_run
-//! let client = ehr_drchrono::Client::with_runtime("https://drchrono.com", ehr_runtime::Runtime::direct());
-//! # let _ = client;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ehr_drchrono::{Client, types::DateRange};
+//!
+//! let client = Client::with_runtime("https://drchrono.com", ehr_runtime::Runtime::direct());
+//! let week = DateRange::between(
+//!     chrono::NaiveDate::from_ymd_opt(2024, 5, 6).unwrap(),
+//!     chrono::NaiveDate::from_ymd_opt(2024, 5, 12).unwrap(),
+//! )?;
+//! let page = client.appointments_list().date_range(week).doctor(5).send().await?;
+//! println!("{} appointments", page.results.len());
+//! # Ok(()) }
 //! ```
 
 #[allow(missing_docs, clippy::all)]
@@ -15,4 +32,21 @@ mod generated;
 
 pub use generated::*;
 
-ehr_runtime::hook_generated_client!("drchrono");
+ehr_runtime::hook_generated_client!("drchrono", blank_strings_are_absent);
+
+/// Decodes a DrChrono JSON document (an API response, a webhook body) into `T`, reading every
+/// `""` value as `null`, as the client does for every response.
+pub fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
+    serde_json::from_slice(&ehr_runtime::blank_strings_to_null(json))
+}
+
+impl types::DateRange {
+    /// The range from `start` to `end`: `YYYY-MM-DD/YYYY-MM-DD`. Fails only for years outside
+    /// 0000–9999, which the format cannot write.
+    pub fn between(
+        start: chrono::NaiveDate,
+        end: chrono::NaiveDate,
+    ) -> Result<Self, types::error::ConversionError> {
+        format!("{}/{}", start.format("%Y-%m-%d"), end.format("%Y-%m-%d")).parse()
+    }
+}

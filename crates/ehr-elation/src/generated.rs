@@ -9745,6 +9745,22 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
+/// An operation of the spec whose request body can be `multipart/form-data`, which
+/// progenitor cannot generate: the `ehr-sdk` façade sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MultipartOperation {
+    /// The `operationId` in the spec.
+    pub operation_id: &'static str,
+    /// The HTTP method.
+    pub method: &'static str,
+    /// The path template.
+    pub path: &'static str,
+    /// Whether the operation also takes a JSON body (then the generated method
+    /// exists and sends JSON; only the multipart form is left to the façade).
+    pub json_too: bool,
+}
+/// Every operation of the spec that takes `multipart/form-data`.
+pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[];
 /// Typed [`httpmock`] helpers for every operation (feature `mock`): one
 /// `<Operation>When` / `<Operation>Then` pair per operation and a `MockServerExt`
 /// trait adding a method per operation to `httpmock::MockServer`.

@@ -20,11 +20,13 @@
 
 #![warn(missing_docs)]
 
+mod blank;
 mod call;
 mod hook;
 mod runtime;
 mod transport;
 
+pub use blank::{blank_strings_to_null, blank_strings_to_null_in};
 pub use call::CallInfo;
 pub use runtime::{Runtime, default_http_client};
 pub use transport::{Direct, Transport, TransportFuture};
