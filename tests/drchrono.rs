@@ -47,13 +47,16 @@ async fn patients_list_sends_filters_and_decodes_the_page_envelope() {
         Some("https://drchrono.com/api/patients?doctor=5&page=2&page_size=100")
     );
     assert_eq!(page.previous, None);
-    assert_eq!(page.results.len(), 2);
+    assert!(page.results.len() >= 2);
 
     let jo = &page.results[0];
     assert_eq!(jo.id, 101);
     assert_eq!(jo.last_name.as_deref(), Some("Smith"));
     assert_eq!(jo.nick_name, None, "null decodes to None");
-    assert_eq!(jo.middle_name.as_deref(), Some(""));
+    assert_eq!(
+        jo.middle_name, None,
+        "\"\" decodes to None: the reference's absent value"
+    );
     assert_eq!(
         jo.date_of_birth,
         chrono::NaiveDate::from_ymd_opt(1980, 4, 12)
@@ -62,10 +65,11 @@ async fn patients_list_sends_filters_and_decodes_the_page_envelope() {
         jo.gender,
         Some(types::Gender::GenderKnown(types::GenderKnown::Female))
     ));
+    assert!(jo.patient_payment_profile.is_none());
     assert!(matches!(
-        jo.patient_payment_profile,
-        Some(types::PatientPaymentProfile::PatientPaymentProfileKnown(
-            types::PatientPaymentProfileKnown::X
+        jo.patient_status,
+        Some(types::PatientStatus::PatientStatusKnown(
+            types::PatientStatusKnown::A
         ))
     ));
     assert_eq!(jo.offices, Some(vec![1, 7]));
@@ -217,4 +221,188 @@ async fn documented_error_statuses_surface_with_their_status() {
     let err = client.doctors_retrieve().id(9).send().await.unwrap_err();
     assert_eq!(err.status(), Some(reqwest::StatusCode::NOT_FOUND));
     assert!(matches!(err, Error::ErrorResponse(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn appointments_list_sends_a_typed_date_range() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/appointments")
+            .query_param("date_range", "2024-05-06/2024-05-12")
+            .query_param("doctor", "5");
+        then.status(200)
+            .json_body(serde_json::json!({"next": null, "previous": null, "results": []}));
+    });
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("t").0);
+    let week = types::DateRange::between(
+        chrono::NaiveDate::from_ymd_opt(2024, 5, 6).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2024, 5, 12).unwrap(),
+    )
+    .expect("four-digit years");
+
+    let page = client
+        .appointments_list()
+        .date_range(week)
+        .doctor(5)
+        .send()
+        .await
+        .expect("empty page");
+
+    mock.assert();
+    assert!(page.results.is_empty());
+    // A malformed range is refused before anything is sent.
+    let err = client
+        .appointments_list()
+        .date_range("2024-05-06..2024-05-12")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    mock.assert_calls(1);
+}
+
+#[tokio::test]
+async fn blank_strings_in_any_optional_field_decode_as_absent() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(GET).path("/api/patients/7");
+        then.status(200).json_body(serde_json::json!({
+            "id": 7, "doctor": "", "date_of_birth": "", "offices": "", "primary_insurance": "",
+            "gender": "", "disable_sms_messages": "", "first_name": "", "last_name": "Roe"
+        }));
+    });
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("t").0);
+
+    let patient = client
+        .patients_retrieve()
+        .id(7)
+        .send()
+        .await
+        .expect("\"\" in integer, date, array, object, enum and boolean fields decodes")
+        .into_inner();
+
+    assert_eq!(patient.doctor, None);
+    assert_eq!(patient.date_of_birth, None);
+    assert_eq!(patient.offices, None);
+    assert!(patient.primary_insurance.is_none());
+    assert!(patient.gender.is_none());
+    assert_eq!(patient.first_name, None);
+    assert_eq!(patient.last_name.as_deref(), Some("Roe"));
+}
+
+#[tokio::test]
+async fn ccda_download_returns_the_xml_document() {
+    let xml = r#"<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"><id root="1.2.3"/></ClinicalDocument>"#;
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/patients/101/ccda")
+            .query_param("date_range", "2024-01-01/2024-03-31");
+        then.status(200)
+            .header("content-type", "application/xml")
+            .body(xml);
+    });
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("t").0);
+
+    let document = client
+        .patients_ccda()
+        .id(101)
+        .date_range("2024-01-01/2024-03-31")
+        .send()
+        .await
+        .expect("200");
+
+    mock.assert();
+    assert_eq!(ehr_tests::body_text(document.into_inner()).await, xml);
+}
+
+#[tokio::test]
+async fn document_upload_is_multipart_with_typed_fields_and_the_file() {
+    use ehr_sdk::FilePart;
+    use ehr_sdk::drchrono::Uploads;
+
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(POST)
+            .path("/api/documents")
+            .header("authorization", "Bearer up")
+            .header_matches("content-type", "^multipart/form-data; boundary=")
+            .body_includes("name=\"description\"\r\n\r\nReferral letter\r\n")
+            .body_includes("name=\"doctor\"\r\n\r\n5\r\n")
+            .body_includes("name=\"date\"\r\n\r\n2024-05-01\r\n")
+            .body_includes("name=\"metatags\"\r\n\r\n[\"referral\"]\r\n")
+            .body_includes("name=\"document\"; filename=\"referral.pdf\"")
+            .body_includes("Content-Type: application/pdf")
+            .body_includes("%PDF-1.4 fake");
+        then.status(201).json_body(serde_json::json!({
+            "id": 3001, "doctor": 5, "patient": 101, "date": "2024-05-01",
+            "description": "Referral letter", "metatags": ["referral"],
+            "document": "https://drchrono-uploaded.s3.amazonaws.com/referral.pdf",
+            "updated_at": ""
+        }));
+    });
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("up").0);
+    let fields = types::DocumentCreate {
+        date: chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
+        description: "Referral letter".into(),
+        doctor: 5,
+        metatags: vec!["referral".into()],
+        patient: 101,
+    };
+
+    let created = client
+        .documents_create_multipart(
+            &fields,
+            FilePart::new("referral.pdf", &b"%PDF-1.4 fake"[..]).content_type("application/pdf"),
+        )
+        .await
+        .expect("201 decodes");
+
+    mock.assert();
+    assert_eq!(created.id, 3001);
+    assert_eq!(created.updated_at, None);
+}
+
+#[tokio::test]
+async fn failed_upload_is_a_typed_status_error() {
+    use ehr_sdk::FilePart;
+    use ehr_sdk::drchrono::Uploads;
+
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(PATCH).path("/api/patients/9");
+        then.status(400)
+            .body(r#"{"patient_photo": ["Upload a valid image."]}"#);
+    });
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("t").0);
+
+    let err = client
+        .patients_partial_update_multipart(
+            9,
+            &types::PatientPatch::default(),
+            FilePart::new("photo.txt", &b"not an image"[..]),
+        )
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.operation_id(), "patients_partial_update");
+    assert_eq!(err.status(), Some(reqwest::StatusCode::BAD_REQUEST));
+    assert!(err.to_string().contains("Upload a valid image."), "{err}");
+}
+
+#[test]
+fn every_multipart_operation_of_the_spec_has_a_facade_method() {
+    let mut spec: Vec<_> = ehr_drchrono::MULTIPART_OPERATIONS
+        .iter()
+        .map(|op| (op.operation_id, op.method, op.path))
+        .collect();
+    let mut facade = ehr_sdk::drchrono::MULTIPART_METHODS.to_vec();
+    spec.sort();
+    facade.sort();
+    assert_eq!(spec, facade);
+    assert!(
+        spec.len() >= 6 * 3,
+        "documents, consent forms, patients, amendments, messages, lab documents"
+    );
 }

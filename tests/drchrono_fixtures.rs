@@ -71,8 +71,14 @@ fn check_page<Page: DeserializeOwned, Item: DeserializeOwned + Serialize>(resour
     let page: Value = serde_json::from_str(&text).expect("fixture is JSON");
     let results = page["results"].as_array().expect("a page has results");
     assert!(!results.is_empty(), "{path}: no results");
-    assert!(holds(&page["results"], &|v| v.is_null()), "{path}: no null value");
-    assert!(holds(&page["results"], &|v| v.as_str() == Some("")), "{path}: no \"\" value");
+    assert!(
+        holds(&page["results"], &|v| v.is_null()),
+        "{path}: no null value"
+    );
+    assert!(
+        holds(&page["results"], &|v| v.as_str() == Some("")),
+        "{path}: no \"\" value"
+    );
     for (i, item) in results.iter().enumerate() {
         let decoded: Item = ehr_drchrono::from_json(item.to_string().as_bytes())
             .unwrap_or_else(|e| panic!("{path} result {i} does not decode: {e}"));

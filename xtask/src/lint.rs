@@ -73,7 +73,15 @@ pub fn check(spec_path: &str, spec: &OpenAPI, lists: Option<ListConvention>) -> 
             check_responses(spec_path, &named, spec, operation, &mut problems);
             if let Some(convention) = lists.filter(|_| id.ends_with("_list")) {
                 let params = item.parameters.iter().chain(&operation.parameters);
-                check_list(spec_path, &named, spec, params, operation, convention, &mut problems);
+                check_list(
+                    spec_path,
+                    &named,
+                    spec,
+                    params,
+                    operation,
+                    convention,
+                    &mut problems,
+                );
             }
         }
     }
@@ -131,7 +139,9 @@ fn check_list<'a>(
             continue;
         };
         let is_array = match property {
-            ReferenceOr::Item(schema) => matches!(schema.schema_kind, SchemaKind::Type(Type::Array(_))),
+            ReferenceOr::Item(schema) => {
+                matches!(schema.schema_kind, SchemaKind::Type(Type::Array(_)))
+            }
             ReferenceOr::Reference { .. } => false,
         };
         if *wanted == "results" && !is_array {

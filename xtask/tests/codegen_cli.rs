@@ -232,7 +232,11 @@ fn list_operations_must_page_and_return_the_envelope() {
         let at = s.find(envelope).unwrap();
         let results = "        results:\n";
         let pos = at + s[at..].find(results).unwrap();
-        format!("{}        outcomes:\n{}", &s[..pos], &s[pos + results.len()..])
+        format!(
+            "{}        outcomes:\n{}",
+            &s[..pos],
+            &s[pos + results.len()..]
+        )
     });
 
     let output = scratch.codegen(&["drchrono"]);

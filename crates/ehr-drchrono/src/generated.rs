@@ -217,7 +217,26 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `PATCH /api/amendments/{id}`: every writable key, all optional. `amendment_file` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `POST /api/amendments` and `PUT /api/amendments/{id}`: every writable key; read-only keys are left out. `amendment_file` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AmendmentCreate {
+        pub amendment_name: ::std::string::String,
+        ///ID of the appointment to which the amendment applies, if any. If present, the amendment_file will be appended to the clinical note for this appointment.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub appointment: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub comments: ::std::option::Option<::std::string::String>,
+        ///ID of the doctor who owns the amendment
+        pub doctor: i64,
+        ///ID of the patient to whom the ammendment applies
+        pub patient: i64,
+    }
+    impl AmendmentCreate {
+        pub fn builder() -> builder::AmendmentCreate {
+            Default::default()
+        }
+    }
+    ///Body of `PATCH /api/amendments/{id}`: every writable key, all optional. `amendment_file` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AmendmentPatch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -422,7 +441,8 @@ pub mod types {
         ///Office ID
         pub office: i64,
         ///ID of this appointment's patient. Breaks have a null patient field.
-        pub patient: i64,
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub patient: ::std::option::Option<i64>,
         ///ID of an /api/appointment_profiles instance. The profile sets default values for color, duration and reason on creation, which can be overridden by setting these values explicitly.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub profile: ::std::option::Option<i64>,
@@ -1016,17 +1036,20 @@ pub mod types {
         }
     }
     ///Body of `POST /api/clinical_note_field_values` and `PUT /api/clinical_note_field_values/{id}`: every writable key; read-only keys are left out. The reference gives no POST/PUT column for this endpoint, so every key but id, created_at and updated_at is an optional input.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ClinicalNoteFieldValueCreate {
         ///ID of appointment /api/appointments that the value applies to
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub appointment: ::std::option::Option<i64>,
+        pub appointment: i64,
         ///ID of the /api/clinical_note_field_types object that indicates type of the value
+        pub clinical_note_field: i64,
+        ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub clinical_note_field: ::std::option::Option<i64>,
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
         ///Value of the field. Interpretation varies by field type. Please refer to here for more details.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub value: ::std::option::Option<::std::string::String>,
+        pub value: ::std::string::String,
     }
     impl ClinicalNoteFieldValueCreate {
         pub fn builder() -> builder::ClinicalNoteFieldValueCreate {
@@ -1042,6 +1065,12 @@ pub mod types {
         ///ID of the /api/clinical_note_field_types object that indicates type of the value
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub clinical_note_field: ::std::option::Option<i64>,
+        ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub updated_at: ::std::option::Option<::std::string::String>,
         ///Value of the field. Interpretation varies by field type. Please refer to here for more details.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
@@ -1283,10 +1312,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived: ::std::option::Option<bool>,
         ///If true, consent form will always be automatically assigned to appointments
-        #[serde(
-            rename = "`assign_by_default",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub assign_by_default: ::std::option::Option<bool>,
         ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1325,14 +1351,28 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `PATCH /api/consent_forms/{id}`: every writable key, all optional. `uri` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `POST /api/consent_forms` and `PUT /api/consent_forms/{id}`: every writable key; read-only keys are left out. `uri` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ConsentFormCreate {
+        ///If true, consent form will always be automatically assigned to appointments
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub assign_by_default: ::std::option::Option<bool>,
+        pub doctor: i64,
+        ///If true, consent form must be signed prior to appointment check in
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub is_mandatory: ::std::option::Option<bool>,
+        pub title: ::std::string::String,
+    }
+    impl ConsentFormCreate {
+        pub fn builder() -> builder::ConsentFormCreate {
+            Default::default()
+        }
+    }
+    ///Body of `PATCH /api/consent_forms/{id}`: every writable key, all optional. `uri` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ConsentFormPatch {
         ///If true, consent form will always be automatically assigned to appointments
-        #[serde(
-            rename = "`assign_by_default",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub assign_by_default: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub doctor: ::std::option::Option<i64>,
@@ -1771,7 +1811,25 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `PATCH /api/documents/{id}`: every writable key, all optional. `document` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `POST /api/documents` and `PUT /api/documents/{id}`: every writable key; read-only keys are left out. `document` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct DocumentCreate {
+        pub date: ::chrono::naive::NaiveDate,
+        pub description: ::std::string::String,
+        ///ID of the doctor who owns the document
+        pub doctor: i64,
+        ///This should be quoted--e.g. '["a", "b"]'--since this endpoint requires multipart/form-data encoding
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub metatags: ::std::vec::Vec<::std::string::String>,
+        ///ID of the patient the document concerns
+        pub patient: i64,
+    }
+    impl DocumentCreate {
+        pub fn builder() -> builder::DocumentCreate {
+            Default::default()
+        }
+    }
+    ///Body of `PATCH /api/documents/{id}`: every writable key, all optional. `document` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct DocumentPatch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2271,10 +2329,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub cost: ::std::option::Option<::std::string::String>,
         ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
-        #[serde(
-            rename = "`created_at",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub current_quantity: ::std::option::Option<i64>,
@@ -2311,10 +2366,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<InventoryVaccineStatus>,
         ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
-        #[serde(
-            rename = "`updated_at",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updated_at: ::std::option::Option<::std::string::String>,
         ///Default to "standard vaccine" Note: `current_quantity` field can only be changed by creating new patient vaccine record. Current quantity of an inventory vaccine is calculated by subtract number of records pointing to this inventory from the original quantity value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2475,7 +2527,21 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `PATCH /api/lab_documents/{id}`: every writable key, all optional. `document` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `POST /api/lab_documents` and `PUT /api/lab_documents/{id}`: every writable key; read-only keys are left out. `document` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LabDocumentCreate {
+        ///ID of the order this document is associated with
+        pub lab_order: i64,
+        ///See here for values
+        #[serde(rename = "type")]
+        pub type_: ::std::string::String,
+    }
+    impl LabDocumentCreate {
+        pub fn builder() -> builder::LabDocumentCreate {
+            Default::default()
+        }
+    }
+    ///Body of `PATCH /api/lab_documents/{id}`: every writable key, all optional. `document` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct LabDocumentPatch {
         ///ID of the order this document is associated with
@@ -3779,8 +3845,9 @@ pub mod types {
         pub patient: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub read: ::std::option::Option<bool>,
+        ///The reference types it `boolean`, but its name and the `received_since` timestamp filter suggest a timestamp; kept as raw JSON so either decodes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub received_at: ::std::option::Option<bool>,
+        pub received_at: ::std::option::Option<::serde_json::Value>,
         ///The /api/users object who has been assigned to process the message, who may be the doctor themselves or one of their staff members
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub responsible_user: ::std::option::Option<i64>,
@@ -3794,8 +3861,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        ///The reference types it `boolean`, but its name and the `updated_since` timestamp filter suggest a timestamp; kept as raw JSON so either decodes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<bool>,
+        pub updated_at: ::std::option::Option<::serde_json::Value>,
         ///Used by doctors and their staff to keep track of what step of processing the message is in
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workflow_step: ::std::option::Option<::std::string::String>,
@@ -3805,7 +3873,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `POST /api/messages` and `PUT /api/messages/{id}`: every writable key; read-only keys are left out. `attachment` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `POST /api/messages` and `PUT /api/messages/{id}`: every writable key; read-only keys are left out. `attachment` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct MessageCreate {
         pub doctor: i64,
@@ -3904,7 +3972,7 @@ pub mod types {
             value.parse()
         }
     }
-    ///Body of `PATCH /api/messages/{id}`: every writable key, all optional. `attachment` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `PATCH /api/messages/{id}`: every writable key, all optional. `attachment` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct MessagePatch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5317,7 +5385,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `POST /api/patients` and `PUT /api/patients/{id}`: every writable key; read-only keys are left out. `patient_photo` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `POST /api/patients` and `PUT /api/patients/{id}`: every writable key; read-only keys are left out. `patient_photo` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct PatientCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5686,7 +5754,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Body of `PATCH /api/patients/{id}`: every writable key, all optional. `patient_photo` can only be sent as a file, with multipart/form-data (the `ehr-sdk` façade has a typed method for it).
+    ///Body of `PATCH /api/patients/{id}`: every writable key, all optional. `patient_photo` can only be sent as a file, with multipart/form-data: the `ehr-sdk` façade sends these keys as form fields beside the file.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct PatientPatch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7451,8 +7519,9 @@ pub mod types {
         pub id: i64,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_global: ::std::option::Option<bool>,
+        ///The reference types a category's name `boolean`, which is almost certainly a slip for `string`; kept as raw JSON so either decodes (and can be sent).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<bool>,
+        pub name: ::std::option::Option<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub practice_group: ::std::option::Option<i64>,
         ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
@@ -7469,7 +7538,8 @@ pub mod types {
     pub struct TaskCategoryCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived: ::std::option::Option<bool>,
-        pub name: bool,
+        ///The reference types a category's name `boolean`, which is almost certainly a slip for `string`; kept as raw JSON so either decodes (and can be sent).
+        pub name: ::serde_json::Value,
     }
     impl TaskCategoryCreate {
         pub fn builder() -> builder::TaskCategoryCreate {
@@ -7481,8 +7551,9 @@ pub mod types {
     pub struct TaskCategoryPatch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived: ::std::option::Option<bool>,
+        ///The reference types a category's name `boolean`, which is almost certainly a slip for `string`; kept as raw JSON so either decodes (and can be sent).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<bool>,
+        pub name: ::std::option::Option<::serde_json::Value>,
     }
     impl TaskCategoryPatch {
         pub fn builder() -> builder::TaskCategoryPatch {
@@ -7769,6 +7840,7 @@ pub mod types {
         ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_at: ::std::option::Option<::std::string::String>,
+        ///Spelled `defatul_category` in the reference; kept as spelled there.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub defatul_category: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7805,6 +7877,7 @@ pub mod types {
     pub struct TaskTemplateCreate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived: ::std::option::Option<bool>,
+        ///Spelled `defatul_category` in the reference; kept as spelled there.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub defatul_category: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7835,6 +7908,7 @@ pub mod types {
     pub struct TaskTemplatePatch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived: ::std::option::Option<bool>,
+        ///Spelled `defatul_category` in the reference; kept as spelled there.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub defatul_category: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -7997,10 +8071,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         ///Practice group this group belongs to
-        #[serde(
-            rename = "`practice_group",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub practice_group: ::std::option::Option<i64>,
         ///ISO 8601 timestamp without a time zone, e.g. `2014-02-24T15:32:19`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -8758,6 +8829,105 @@ pub mod types {
                     comments: Ok(value.comments),
                     doctor: Ok(value.doctor),
                     id: Ok(value.id),
+                    patient: Ok(value.patient),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AmendmentCreate {
+            amendment_name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            appointment: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            comments: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            doctor: ::std::result::Result<i64, ::std::string::String>,
+            patient: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for AmendmentCreate {
+            fn default() -> Self {
+                Self {
+                    amendment_name: Err("no value supplied for amendment_name".to_string()),
+                    appointment: Ok(Default::default()),
+                    comments: Ok(Default::default()),
+                    doctor: Err("no value supplied for doctor".to_string()),
+                    patient: Err("no value supplied for patient".to_string()),
+                }
+            }
+        }
+        impl AmendmentCreate {
+            pub fn amendment_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.amendment_name = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for amendment_name: {e}")
+                });
+                self
+            }
+            pub fn appointment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.appointment = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for appointment: {e}"));
+                self
+            }
+            pub fn comments<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.comments = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for comments: {e}"));
+                self
+            }
+            pub fn doctor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doctor = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for doctor: {e}"));
+                self
+            }
+            pub fn patient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.patient = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for patient: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AmendmentCreate> for super::AmendmentCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AmendmentCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    amendment_name: value.amendment_name?,
+                    appointment: value.appointment?,
+                    comments: value.comments?,
+                    doctor: value.doctor?,
+                    patient: value.patient?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AmendmentCreate> for AmendmentCreate {
+            fn from(value: super::AmendmentCreate) -> Self {
+                Self {
+                    amendment_name: Ok(value.amendment_name),
+                    appointment: Ok(value.appointment),
+                    comments: Ok(value.comments),
+                    doctor: Ok(value.doctor),
                     patient: Ok(value.patient),
                 }
             }
@@ -9713,7 +9883,7 @@ pub mod types {
                 ::std::string::String,
             >,
             office: ::std::result::Result<i64, ::std::string::String>,
-            patient: ::std::result::Result<i64, ::std::string::String>,
+            patient: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             profile: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             reason: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -9890,7 +10060,7 @@ pub mod types {
             }
             pub fn patient<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.patient = value
@@ -11975,27 +12145,35 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ClinicalNoteFieldValueCreate {
-            appointment: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            clinical_note_field:
-                ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
-            value: ::std::result::Result<
+            appointment: ::std::result::Result<i64, ::std::string::String>,
+            clinical_note_field: ::std::result::Result<i64, ::std::string::String>,
+            created_at: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for ClinicalNoteFieldValueCreate {
             fn default() -> Self {
                 Self {
-                    appointment: Ok(Default::default()),
-                    clinical_note_field: Ok(Default::default()),
-                    value: Ok(Default::default()),
+                    appointment: Err("no value supplied for appointment".to_string()),
+                    clinical_note_field: Err(
+                        "no value supplied for clinical_note_field".to_string()
+                    ),
+                    created_at: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                    value: Err("no value supplied for value".to_string()),
                 }
             }
         }
         impl ClinicalNoteFieldValueCreate {
             pub fn appointment<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.appointment = value
@@ -12005,7 +12183,7 @@ pub mod types {
             }
             pub fn clinical_note_field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.clinical_note_field = value.try_into().map_err(|e| {
@@ -12013,9 +12191,29 @@ pub mod types {
                 });
                 self
             }
-            pub fn value<T>(mut self, value: T) -> Self
+            pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.value = value
@@ -12032,6 +12230,8 @@ pub mod types {
                 Ok(Self {
                     appointment: value.appointment?,
                     clinical_note_field: value.clinical_note_field?,
+                    created_at: value.created_at?,
+                    updated_at: value.updated_at?,
                     value: value.value?,
                 })
             }
@@ -12041,6 +12241,8 @@ pub mod types {
                 Self {
                     appointment: Ok(value.appointment),
                     clinical_note_field: Ok(value.clinical_note_field),
+                    created_at: Ok(value.created_at),
+                    updated_at: Ok(value.updated_at),
                     value: Ok(value.value),
                 }
             }
@@ -12050,6 +12252,14 @@ pub mod types {
             appointment: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             clinical_note_field:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
             value: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -12060,6 +12270,8 @@ pub mod types {
                 Self {
                     appointment: Ok(Default::default()),
                     clinical_note_field: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
                     value: Ok(Default::default()),
                 }
             }
@@ -12085,6 +12297,26 @@ pub mod types {
                 });
                 self
             }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for created_at: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for updated_at: {e}"));
+                self
+            }
             pub fn value<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -12104,6 +12336,8 @@ pub mod types {
                 Ok(Self {
                     appointment: value.appointment?,
                     clinical_note_field: value.clinical_note_field?,
+                    created_at: value.created_at?,
+                    updated_at: value.updated_at?,
                     value: value.value?,
                 })
             }
@@ -12113,6 +12347,8 @@ pub mod types {
                 Self {
                     appointment: Ok(value.appointment),
                     clinical_note_field: Ok(value.clinical_note_field),
+                    created_at: Ok(value.created_at),
+                    updated_at: Ok(value.updated_at),
                     value: Ok(value.value),
                 }
             }
@@ -13089,6 +13325,89 @@ pub mod types {
             fn from(value: super::ConsentFormAppointment) -> Self {
                 Self {
                     appointment: Ok(value.appointment),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ConsentFormCreate {
+            assign_by_default:
+                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            doctor: ::std::result::Result<i64, ::std::string::String>,
+            is_mandatory: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            title: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for ConsentFormCreate {
+            fn default() -> Self {
+                Self {
+                    assign_by_default: Ok(Default::default()),
+                    doctor: Err("no value supplied for doctor".to_string()),
+                    is_mandatory: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl ConsentFormCreate {
+            pub fn assign_by_default<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assign_by_default = value.try_into().map_err(|e| {
+                    format!("error converting supplied value for assign_by_default: {e}")
+                });
+                self
+            }
+            pub fn doctor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doctor = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for doctor: {e}"));
+                self
+            }
+            pub fn is_mandatory<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_mandatory = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for is_mandatory: {e}"));
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for title: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ConsentFormCreate> for super::ConsentFormCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ConsentFormCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assign_by_default: value.assign_by_default?,
+                    doctor: value.doctor?,
+                    is_mandatory: value.is_mandatory?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ConsentFormCreate> for ConsentFormCreate {
+            fn from(value: super::ConsentFormCreate) -> Self {
+                Self {
+                    assign_by_default: Ok(value.assign_by_default),
+                    doctor: Ok(value.doctor),
+                    is_mandatory: Ok(value.is_mandatory),
+                    title: Ok(value.title),
                 }
             }
         }
@@ -14680,6 +14999,105 @@ pub mod types {
                     metatags: Ok(value.metatags),
                     patient: Ok(value.patient),
                     updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DocumentCreate {
+            date: ::std::result::Result<::chrono::naive::NaiveDate, ::std::string::String>,
+            description: ::std::result::Result<::std::string::String, ::std::string::String>,
+            doctor: ::std::result::Result<i64, ::std::string::String>,
+            metatags: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            patient: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for DocumentCreate {
+            fn default() -> Self {
+                Self {
+                    date: Err("no value supplied for date".to_string()),
+                    description: Err("no value supplied for description".to_string()),
+                    doctor: Err("no value supplied for doctor".to_string()),
+                    metatags: Ok(Default::default()),
+                    patient: Err("no value supplied for patient".to_string()),
+                }
+            }
+        }
+        impl DocumentCreate {
+            pub fn date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::chrono::naive::NaiveDate>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.date = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for date: {e}"));
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for description: {e}"));
+                self
+            }
+            pub fn doctor<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.doctor = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for doctor: {e}"));
+                self
+            }
+            pub fn metatags<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metatags = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for metatags: {e}"));
+                self
+            }
+            pub fn patient<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.patient = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for patient: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DocumentCreate> for super::DocumentCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DocumentCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    date: value.date?,
+                    description: value.description?,
+                    doctor: value.doctor?,
+                    metatags: value.metatags?,
+                    patient: value.patient?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DocumentCreate> for DocumentCreate {
+            fn from(value: super::DocumentCreate) -> Self {
+                Self {
+                    date: Ok(value.date),
+                    description: Ok(value.description),
+                    doctor: Ok(value.doctor),
+                    metatags: Ok(value.metatags),
+                    patient: Ok(value.patient),
                 }
             }
         }
@@ -16599,6 +17017,60 @@ pub mod types {
                     id: Ok(value.id),
                     lab_order: Ok(value.lab_order),
                     timestamp: Ok(value.timestamp),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LabDocumentCreate {
+            lab_order: ::std::result::Result<i64, ::std::string::String>,
+            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for LabDocumentCreate {
+            fn default() -> Self {
+                Self {
+                    lab_order: Err("no value supplied for lab_order".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl LabDocumentCreate {
+            pub fn lab_order<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lab_order = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for lab_order: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LabDocumentCreate> for super::LabDocumentCreate {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LabDocumentCreate,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    lab_order: value.lab_order?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LabDocumentCreate> for LabDocumentCreate {
+            fn from(value: super::LabDocumentCreate) -> Self {
+                Self {
+                    lab_order: Ok(value.lab_order),
                     type_: Ok(value.type_),
                 }
             }
@@ -20918,7 +21390,10 @@ pub mod types {
             owner: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             patient: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             read: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            received_at: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            received_at: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
             responsible_user:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             starred: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
@@ -20930,7 +21405,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            updated_at: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
             workflow_step: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -21046,7 +21524,7 @@ pub mod types {
             }
             pub fn received_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.received_at = value
@@ -21096,7 +21574,7 @@ pub mod types {
             }
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.updated_at = value
@@ -35974,7 +36452,10 @@ pub mod types {
             >,
             id: ::std::result::Result<i64, ::std::string::String>,
             is_global: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            name: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
             practice_group:
                 ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
             updated_at: ::std::result::Result<
@@ -36038,7 +36519,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -36099,7 +36580,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TaskCategoryCreate {
             archived: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            name: ::std::result::Result<bool, ::std::string::String>,
+            name: ::std::result::Result<::serde_json::Value, ::std::string::String>,
         }
         impl ::std::default::Default for TaskCategoryCreate {
             fn default() -> Self {
@@ -36122,7 +36603,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<bool>,
+                T: ::std::convert::TryInto<::serde_json::Value>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -36153,7 +36634,10 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TaskCategoryPatch {
             archived: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            name: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            name: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TaskCategoryPatch {
             fn default() -> Self {
@@ -36176,7 +36660,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value

@@ -8,7 +8,10 @@
 
 use std::borrow::Cow;
 
-/// Returns `json` with every empty-string **value** (not key) replaced by `null`.
+/// Returns `json` with every empty-string **member value** of an object replaced by `null`.
+///
+/// Keys and array elements are left alone: `""` inside an array is an element, not an absent
+/// value (`"modifiers": ["25", ""]`).
 ///
 /// Works on the bytes, in one pass, without parsing into a tree; returns the input unchanged
 /// (borrowed, no copy) when it holds no `""` at all. Invalid JSON comes back unchanged in
@@ -17,18 +20,27 @@ use std::borrow::Cow;
 /// ```
 /// use ehr_runtime::blank_strings_to_null;
 ///
-/// let out = blank_strings_to_null(br#"{"dob": "", "": "", "name": "a\"\"b", "ids": ["", 1]}"#);
-/// assert_eq!(&*out, br#"{"dob": null, "": null, "name": "a\"\"b", "ids": [null, 1]}"#);
+/// let out = blank_strings_to_null(br#"{"dob": "", "": "", "name": "a\"\"b", "tags": ["", "x"]}"#);
+/// assert_eq!(&*out, br#"{"dob": null, "": null, "name": "a\"\"b", "tags": ["", "x"]}"#);
 /// ```
 pub fn blank_strings_to_null(json: &[u8]) -> Cow<'_, [u8]> {
     if memchr::memmem::find(json, b"\"\"").is_none() {
         return Cow::Borrowed(json);
     }
     let mut out = Vec::with_capacity(json.len() + json.len() / 16);
+    // The containers we are in: b'{' or b'['.
+    let mut open: Vec<u8> = Vec::new();
     let mut i = 0;
     while i < json.len() {
         let b = json[i];
         if b != b'"' {
+            match b {
+                b'{' | b'[' => open.push(b),
+                b'}' | b']' => {
+                    open.pop();
+                }
+                _ => {}
+            }
             out.push(b);
             i += 1;
             continue;
@@ -39,10 +51,11 @@ pub fn blank_strings_to_null(json: &[u8]) -> Cow<'_, [u8]> {
                 .iter()
                 .find(|c| !c.is_ascii_whitespace())
                 .copied();
-            if after == Some(b':') {
-                out.extend_from_slice(b"\"\"");
-            } else {
+            let is_member_value = after != Some(b':') && open.last() == Some(&b'{');
+            if is_member_value {
                 out.extend_from_slice(b"null");
+            } else {
+                out.extend_from_slice(b"\"\"");
             }
             i += 2;
             continue;
@@ -66,28 +79,41 @@ pub fn blank_strings_to_null(json: &[u8]) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Applies [`blank_strings_to_null`] to the body of a JSON response (by its `Content-Type`);
-/// other responses pass through untouched and unbuffered.
+/// Applies [`blank_strings_to_null`] to the body of a JSON response: one whose `Content-Type` is
+/// JSON, or that has no `Content-Type` and a body starting with `{` or `[`. Responses of any other
+/// type pass through untouched and unbuffered.
 pub async fn blank_strings_to_null_in(
     response: reqwest::Response,
 ) -> reqwest::Result<reqwest::Response> {
-    let is_json = response
+    let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        .map(|v| v.to_str().unwrap_or("").to_ascii_lowercase());
+    let maybe_json = match content_type.as_deref() {
+        None => true,
+        Some(v) => {
+            let essence = v.split(';').next().unwrap_or("").trim();
             essence == "application/json" || essence.ends_with("+json")
-        })
-        .unwrap_or(false);
-    if !is_json {
+        }
+    };
+    if !maybe_json {
         return Ok(response);
     }
     let status = response.status();
     let version = response.version();
     let mut headers = response.headers().clone();
     let body = response.bytes().await?;
-    let body = match blank_strings_to_null(&body) {
+    let looks_like_json = content_type.is_some()
+        || matches!(
+            body.iter().find(|b| !b.is_ascii_whitespace()),
+            Some(b'{' | b'[')
+        );
+    let rewritten = if looks_like_json {
+        blank_strings_to_null(&body)
+    } else {
+        std::borrow::Cow::Borrowed(&body[..])
+    };
+    let body = match rewritten {
         Cow::Borrowed(_) => body,
         Cow::Owned(rewritten) => {
             headers.insert(reqwest::header::CONTENT_LENGTH, rewritten.len().into());
@@ -111,9 +137,24 @@ mod tests {
 
     #[test]
     fn empty_values_become_null_and_keys_stay() {
-        assert_eq!(run(r#"{"a":"","b" : "" ,"":1}"#), r#"{"a":null,"b" : null ,"":1}"#);
-        assert_eq!(run(r#"["", "x", ""]"#), r#"[null, "x", null]"#);
-        assert_eq!(run(r#""""#), "null");
+        assert_eq!(
+            run(r#"{"a":"","b" : "" ,"":1}"#),
+            r#"{"a":null,"b" : null ,"":1}"#
+        );
+        assert_eq!(
+            run(r#"[{"a":{"b":""},"c":[{"d":""}]},{"e":""}]"#),
+            r#"[{"a":{"b":null},"c":[{"d":null}]},{"e":null}]"#
+        );
+    }
+
+    #[test]
+    fn array_elements_and_top_level_strings_stay_strings() {
+        assert_eq!(run(r#"["", "x", ""]"#), r#"["", "x", ""]"#);
+        assert_eq!(
+            run(r#"{"m":["25","",""],"n":""}"#),
+            r#"{"m":["25","",""],"n":null}"#
+        );
+        assert_eq!(run(r#""""#), r#""""#);
     }
 
     #[test]

@@ -24,7 +24,12 @@
 
 pub use ehr_runtime as runtime;
 
+mod error;
+mod multipart;
 pub mod vendors;
+
+pub use error::Error;
+pub use multipart::FilePart;
 
 #[cfg(feature = "drchrono")]
 pub use vendors::drchrono;

@@ -1,0 +1,12 @@
+//! DrChrono (feature `drchrono`).
+//!
+//! [`api`] is the generated client of every operation of the v4 reference; [`Uploads`] adds the
+//! file uploads (`multipart/form-data`) progenitor cannot generate, as typed methods on the same
+//! client.
+
+/// The generated DrChrono client crate, `ehr-drchrono`.
+pub use ehr_drchrono as api;
+
+mod uploads;
+
+pub use uploads::{MULTIPART_METHODS, Uploads};
