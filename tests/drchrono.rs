@@ -406,3 +406,45 @@ fn every_multipart_operation_of_the_spec_has_a_facade_method() {
         "documents, consent forms, patients, amendments, messages, lab documents"
     );
 }
+
+#[tokio::test]
+async fn create_many_posts_a_json_list_and_decodes_the_created_list() {
+    use ehr_sdk::drchrono::BulkCreate;
+
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(POST)
+            .path("/api/allergies")
+            .header("authorization", "Bearer bulk")
+            .json_body(serde_json::json!([
+                {"patient": 101, "doctor": 5, "description": "Penicillin"},
+                {"patient": 101, "doctor": 5, "description": "Peanuts", "status": "inactive"}
+            ]));
+        then.status(201).json_body(serde_json::json!([
+            {"id": 1, "patient": 101, "doctor": 5, "description": "Penicillin", "status": "active", "notes": ""},
+            {"id": 2, "patient": 101, "doctor": 5, "description": "Peanuts", "status": "inactive", "notes": ""}
+        ]));
+    });
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("bulk").0);
+    let allergy = |description: &str| types::AllergyCreate {
+        description: Some(description.into()),
+        doctor: 5,
+        notes: None,
+        patient: 101,
+        reaction: None,
+        rxnorm: None,
+        snomed_reaction: None,
+        status: None,
+    };
+    let mut peanuts = allergy("Peanuts");
+    peanuts.status = Some(types::ActiveStatusKnown::Inactive);
+
+    let created = client
+        .create_many(&[allergy("Penicillin"), peanuts])
+        .await
+        .expect("201 with a list");
+
+    mock.assert();
+    assert_eq!(created.iter().map(|a| a.id).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(created[0].notes, None);
+}

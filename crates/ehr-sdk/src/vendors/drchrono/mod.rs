@@ -2,11 +2,13 @@
 //!
 //! [`api`] is the generated client of every operation of the v4 reference; [`Uploads`] adds the
 //! file uploads (`multipart/form-data`) progenitor cannot generate, as typed methods on the same
-//! client.
+//! client, and [`BulkCreate`] the documented "POST a list of objects" form of every create.
 
 /// The generated DrChrono client crate, `ehr-drchrono`.
 pub use ehr_drchrono as api;
 
+mod bulk;
 mod uploads;
 
+pub use bulk::{BulkCreate, CreateBody};
 pub use uploads::{MULTIPART_METHODS, Uploads};
