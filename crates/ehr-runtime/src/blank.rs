@@ -101,6 +101,7 @@ pub async fn blank_strings_to_null_in(
     }
     let status = response.status();
     let version = response.version();
+    let extensions = response.extensions().clone();
     let mut headers = response.headers().clone();
     let body = response.bytes().await?;
     let looks_like_json = content_type.is_some()
@@ -124,6 +125,7 @@ pub async fn blank_strings_to_null_in(
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
+    *rebuilt.extensions_mut() = extensions;
     Ok(reqwest::Response::from(rebuilt))
 }
 

@@ -24,12 +24,17 @@
 
 pub use ehr_runtime as runtime;
 
+pub mod auth;
 mod error;
 mod multipart;
+pub mod retry;
+mod secret;
+pub mod transport;
 pub mod vendors;
 
 pub use error::Error;
 pub use multipart::FilePart;
+pub use secret::Secret;
 
 #[cfg(feature = "drchrono")]
 pub use vendors::drchrono;

@@ -95,17 +95,12 @@ impl<F: Serialize> MultipartCall<'_, F> {
             .map_err(|source| Error::Http {
                 operation_id,
                 source,
+                attempts: Vec::new(),
             })?;
-        let status = response.status();
-        if status.is_success() {
+        if response.status().is_success() {
             return Ok(response);
         }
-        let body = response.bytes().await.unwrap_or_default();
-        Err(Error::Status {
-            operation_id,
-            status,
-            body,
-        })
+        Err(Error::from_response(operation_id, response).await)
     }
 }
 

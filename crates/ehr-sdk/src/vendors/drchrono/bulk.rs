@@ -75,19 +75,17 @@ impl BulkCreate for Client {
             .map_err(|source| Error::Http {
                 operation_id,
                 source,
+                attempts: Vec::new(),
             })?;
         let status = response.status();
+        if !status.is_success() {
+            return Err(Error::from_response(operation_id, response).await);
+        }
         let body = response.bytes().await.map_err(|source| Error::Http {
             operation_id,
             source,
+            attempts: Vec::new(),
         })?;
-        if !status.is_success() {
-            return Err(Error::Status {
-                operation_id,
-                status,
-                body,
-            });
-        }
         ehr_drchrono::from_json(&body).map_err(|source| Error::Decode {
             operation_id,
             status,

@@ -8,7 +8,11 @@
 pub use ehr_drchrono as api;
 
 mod bulk;
+mod client;
+mod oauth;
 mod uploads;
 
 pub use bulk::{BulkCreate, CreateBody};
+pub use client::{BuildError, Client, ClientBuilder};
+pub use oauth::{BASE_URL, DrChronoOAuth, RefreshingTokenSource};
 pub use uploads::{MULTIPART_METHODS, Uploads};

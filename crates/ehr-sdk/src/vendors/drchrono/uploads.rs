@@ -27,6 +27,7 @@ async fn created<T: serde::de::DeserializeOwned>(
     let body = response.bytes().await.map_err(|source| Error::Http {
         operation_id,
         source,
+        attempts: Vec::new(),
     })?;
     ehr_drchrono::from_json(&body).map_err(|source| Error::Decode {
         operation_id,

@@ -1,0 +1,17 @@
+//! Credentials: where access tokens come from, how they are cached and refreshed, and where
+//! refresh tokens are kept.
+//!
+//! - [`TokenSource`] fetches a new access token (OAuth refresh, client credentials, a JWT
+//!   exchange): one small implementation per grant.
+//! - [`TokenCache`] reuses a token until shortly before it expires and refreshes it
+//!   **single-flight**: however many calls need a token at once, one request is made.
+//! - [`TokenStore`] persists what must survive a restart (a rotating refresh token):
+//!   [`MemoryTokenStore`] and the atomic, owner-only [`FileTokenStore`].
+
+mod cache;
+mod store;
+mod token;
+
+pub use cache::TokenCache;
+pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, TokenStore};
+pub use token::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture};

@@ -1,0 +1,176 @@
+//! Where token sets are kept between runs.
+
+use std::fmt;
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use super::TokenSet;
+use super::token::StoredTokenSet;
+
+/// Why a [`TokenStore`] could not load or save. Holds no secret.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Reading or writing failed.
+    Io(std::io::Error),
+    /// The stored data does not decode.
+    Corrupt(serde_json::Error),
+    /// A store of your own failed, for the reason given.
+    Other(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Io(e) => write!(f, "token store I/O: {e}"),
+            StoreError::Corrupt(e) => write!(f, "token store holds data that does not decode: {e}"),
+            StoreError::Other(why) => write!(f, "token store: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// The future a [`TokenStore`] returns.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Keeps the current [`TokenSet`] of one connection (one user's authorization).
+///
+/// A refresh spends the refresh token; the new one is saved here **before** the new access
+/// token is used, so a crash at any point leaves a usable refresh token behind.
+pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
+    /// The stored set, if any.
+    fn load(&self) -> StoreFuture<'_, Option<TokenSet>>;
+    /// Replaces the stored set. Must not return before the set is durable.
+    fn save<'a>(&'a self, set: &'a TokenSet) -> StoreFuture<'a, ()>;
+}
+
+/// A store in memory: for tests, and for apps that persist tokens themselves.
+#[derive(Debug, Default)]
+pub struct MemoryTokenStore {
+    set: Mutex<Option<TokenSet>>,
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `set`.
+    pub fn with(set: TokenSet) -> Self {
+        Self {
+            set: Mutex::new(Some(set)),
+        }
+    }
+}
+
+impl TokenStore for MemoryTokenStore {
+    fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+        let set = self.set.lock().map(|s| s.clone()).unwrap_or_default();
+        Box::pin(async move { Ok(set) })
+    }
+
+    fn save<'a>(&'a self, set: &'a TokenSet) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut slot = self
+                .set
+                .lock()
+                .map_err(|_| StoreError::Other("memory store lock poisoned".into()))?;
+            *slot = Some(set.clone());
+            Ok(())
+        })
+    }
+}
+
+/// A store in one JSON file, written atomically (a temporary file in the same directory,
+/// flushed to disk, then renamed over the old one) and readable by its owner only (mode 0600 on
+/// Unix). A crash mid-write leaves the previous file intact.
+#[derive(Debug, Clone)]
+pub struct FileTokenStore {
+    path: PathBuf,
+}
+
+impl FileTokenStore {
+    /// A store at `path`; the file is created on the first save.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl TokenStore for FileTokenStore {
+    fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+        let path = self.path.clone();
+        Box::pin(async move {
+            let read = tokio::task::spawn_blocking(move || std::fs::read(path))
+                .await
+                .map_err(|e| StoreError::Other(format!("load task failed: {e}")))?;
+            match read {
+                Ok(bytes) => {
+                    let stored: StoredTokenSet =
+                        serde_json::from_slice(&bytes).map_err(StoreError::Corrupt)?;
+                    Ok(Some(stored.into()))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StoreError::Io(e)),
+            }
+        })
+    }
+
+    fn save<'a>(&'a self, set: &'a TokenSet) -> StoreFuture<'a, ()> {
+        let path = self.path.clone();
+        let json = serde_json::to_vec(&StoredTokenSet::from(set));
+        Box::pin(async move {
+            let json = json.map_err(StoreError::Corrupt)?;
+            tokio::task::spawn_blocking(move || write_atomically(&path, &json))
+                .await
+                .map_err(|e| StoreError::Other(format!("save task failed: {e}")))?
+                .map_err(StoreError::Io)
+        })
+    }
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::other("token store path has no file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let result = (|| {
+        let mut file = options.open(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        // Make the rename itself durable.
+        #[cfg(unix)]
+        std::fs::File::open(&dir)?.sync_all()?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,164 @@
+//! Tokens and the sources that fetch them.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Secret;
+
+/// An access token and when it stops working.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessToken {
+    /// The bearer token.
+    pub token: Secret,
+    /// When it expires (`None`: unknown, used until the API refuses it).
+    pub expires_at: Option<SystemTime>,
+}
+
+impl AccessToken {
+    /// Whether the token is still good for at least `skew`.
+    pub fn is_fresh(&self, skew: Duration) -> bool {
+        match self.expires_at {
+            None => true,
+            Some(at) => SystemTime::now() + skew < at,
+        }
+    }
+}
+
+/// What an OAuth token endpoint hands out and a [`TokenStore`](super::TokenStore) keeps: an
+/// access token, its expiry and the refresh token to get the next one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TokenSet {
+    /// The access token.
+    pub access: AccessToken,
+    /// The refresh token, when the grant gives one. DrChrono rotates it: each refresh spends it.
+    pub refresh_token: Option<Secret>,
+}
+
+impl TokenSet {
+    /// A set from a token response: `expires_in` seconds from now.
+    pub fn from_response(
+        access_token: String,
+        expires_in: Option<i64>,
+        refresh_token: Option<String>,
+    ) -> Self {
+        // A negative lifetime (a clock or server oddity) means already expired.
+        let expires_at = expires_in.map(|s| {
+            let now = SystemTime::now();
+            let delta = Duration::from_secs(s.unsigned_abs());
+            if s >= 0 {
+                now + delta
+            } else {
+                now.checked_sub(delta).unwrap_or(UNIX_EPOCH)
+            }
+        });
+        Self {
+            access: AccessToken {
+                token: Secret::new(access_token),
+                expires_at,
+            },
+            refresh_token: refresh_token.map(Secret::new),
+        }
+    }
+}
+
+/// The stored form of a [`TokenSet`]; only stores see it.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct StoredTokenSet {
+    pub(crate) access_token: String,
+    pub(crate) expires_at_unix: Option<u64>,
+    pub(crate) refresh_token: Option<String>,
+}
+
+impl From<&TokenSet> for StoredTokenSet {
+    fn from(set: &TokenSet) -> Self {
+        Self {
+            access_token: set.access.token.expose().to_string(),
+            expires_at_unix: set
+                .access
+                .expires_at
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map(|d| d.as_secs()),
+            refresh_token: set.refresh_token.as_ref().map(|s| s.expose().to_string()),
+        }
+    }
+}
+
+impl From<StoredTokenSet> for TokenSet {
+    fn from(stored: StoredTokenSet) -> Self {
+        Self {
+            access: AccessToken {
+                token: Secret::new(stored.access_token),
+                expires_at: stored
+                    .expires_at_unix
+                    .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+            },
+            refresh_token: stored.refresh_token.map(Secret::new),
+        }
+    }
+}
+
+/// Why no access token could be had. Holds no secret.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token endpoint could not be reached.
+    Http(reqwest::Error),
+    /// The token endpoint refused (status and its body, which OAuth servers keep free of
+    /// secrets: `{"error": "invalid_grant"}`).
+    Refused {
+        /// The status.
+        status: reqwest::StatusCode,
+        /// The body as sent.
+        body: String,
+    },
+    /// The token endpoint's answer did not decode.
+    Decode(serde_json::Error),
+    /// There is no refresh token to refresh with: authorize the user (code exchange) first.
+    NoRefreshToken,
+    /// A new refresh token could not be saved, so the new access token was not used. The new
+    /// tokens are kept in memory and saved before the next use.
+    Store(super::StoreError),
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthError::Http(e) => write!(f, "token endpoint unreachable: {e}"),
+            AuthError::Refused { status, body } => {
+                write!(f, "token endpoint refused ({status}): {body}")
+            }
+            AuthError::Decode(e) => write!(f, "token response does not decode: {e}"),
+            AuthError::NoRefreshToken => {
+                f.write_str("no refresh token stored: exchange an authorization code first")
+            }
+            AuthError::Store(e) => write!(f, "could not save the new refresh token: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AuthError::Http(e) => Some(e),
+            AuthError::Decode(e) => Some(e),
+            AuthError::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The future a [`TokenSource`] returns.
+pub type TokenSourceFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AccessToken, AuthError>> + Send + 'a>>;
+
+/// Fetches a new access token. [`TokenCache`](super::TokenCache) decides when.
+pub trait TokenSource: fmt::Debug + Send + Sync + 'static {
+    /// Fetches a token. `rejected` is the token the API just refused with 401, if that is why
+    /// a new one is needed (a source holding a stored, still unexpired token returns that one
+    /// unless it is the rejected one).
+    fn fetch<'a>(&'a self, rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a>;
+}

@@ -1,0 +1,369 @@
+//! The façade's per-call pipeline: credentials, rate limit, redirects, 401 refresh, retries and
+//! tracing, as one [`ehr_runtime::Transport`] every generated call goes through.
+
+mod failure;
+mod origin;
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ehr_runtime::{CallInfo, Transport, TransportFuture};
+use governor::{DefaultDirectRateLimiter, Quota};
+use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::{Request, Response, StatusCode};
+use tracing::Instrument;
+
+use crate::Secret;
+use crate::auth::{AccessToken, TokenCache};
+use crate::retry::{Attempt, RetryPolicy, is_idempotent, retry_after};
+
+pub use failure::{Failure, failure_of};
+pub use origin::Origin;
+
+/// How requests are authenticated.
+#[derive(Clone)]
+pub enum Credentials {
+    /// No credentials (token endpoints, public calls).
+    None,
+    /// `Authorization: Bearer <token>` from a cache, refreshed once on 401.
+    Bearer(Arc<TokenCache>),
+    /// A fixed header, such as Empego's `Api-key`.
+    Header {
+        /// The header name.
+        name: HeaderName,
+        /// Its value.
+        value: Secret,
+    },
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::None => f.write_str("None"),
+            Credentials::Bearer(cache) => f.debug_tuple("Bearer").field(cache).finish(),
+            Credentials::Header { name, value } => f
+                .debug_struct("Header")
+                .field("name", name)
+                .field("value", value)
+                .finish(),
+        }
+    }
+}
+
+/// A client-side rate limit, so a well-behaved application never sees 429.
+#[derive(Clone)]
+pub struct RateLimit(Arc<DefaultDirectRateLimiter>);
+
+impl RateLimit {
+    /// At most `quota` (a `governor` quota) requests.
+    pub fn new(quota: Quota) -> Self {
+        Self(Arc::new(DefaultDirectRateLimiter::direct(quota)))
+    }
+
+    /// DrChrono's documented default of 500 requests an hour (reset at the top of the hour),
+    /// with bursts of at most 10 (its burst limit is about 10 calls a second). Paced at 490 an
+    /// hour, so that no 60-minute window, aligned to the hour or not, holds more than 500.
+    pub fn drchrono() -> Self {
+        let per_hour = std::num::NonZeroU32::new(490).expect("non-zero");
+        let burst = std::num::NonZeroU32::new(10).expect("non-zero");
+        Self::new(Quota::per_hour(per_hour).allow_burst(burst))
+    }
+
+    async fn wait(&self) {
+        self.0.until_ready().await;
+    }
+}
+
+impl fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RateLimit")
+    }
+}
+
+/// The façade's [`Transport`]: see the module documentation.
+///
+/// For each call: wait for the rate limiter; attach credentials (only to the configured origin);
+/// send; then
+/// - on a redirect (301/302/303/307/308) to the **same origin**, re-send the original request
+///   (same method, headers and body) to `Location`, as DrChrono's reference asks; a redirect to
+///   another origin is not followed (the call fails with [`crate::Error::Redirect`]) so
+///   credentials never leave the origin; at most `max_redirects` are followed;
+/// - on 401 with a bearer token, refresh the token once (single-flight) and re-send once;
+/// - on a retryable failure (see [`RetryPolicy`]), wait and re-send, within the policy's bounds.
+///
+/// A request whose body is a stream (an upload) cannot be re-sent: its first response is final.
+#[derive(Clone, Debug)]
+pub struct FacadeTransport {
+    origin: Origin,
+    credentials: Credentials,
+    retry: RetryPolicy,
+    max_redirects: u32,
+    rate_limit: Option<RateLimit>,
+}
+
+impl FacadeTransport {
+    /// A pipeline for calls to `origin`, with `credentials`.
+    pub fn new(origin: Origin, credentials: Credentials) -> Self {
+        Self {
+            origin,
+            credentials,
+            retry: RetryPolicy::default(),
+            max_redirects: 5,
+            rate_limit: None,
+        }
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets how many same-origin redirects one call may follow.
+    pub fn max_redirects(mut self, max: u32) -> Self {
+        self.max_redirects = max;
+        self
+    }
+
+    /// Paces requests with `limit`.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+
+    async fn run(&self, http: &reqwest::Client, request: Request, call: CallInfo) -> Response {
+        let started = Instant::now();
+        let method = request.method().clone();
+        let idempotent = is_idempotent(&method);
+        let mut next = Some(request);
+        let mut history: Vec<Attempt> = Vec::new();
+        let mut redirects = 0;
+        let mut refreshed = false;
+        loop {
+            let Some(mut request) = next.take() else {
+                // Unreachable by construction: every `continue` below sets `next`.
+                return failure::response(call, Failure::CannotResend, history);
+            };
+            // Keep a copy to re-send, if the body allows it.
+            let template = request.try_clone();
+            let token = match self.authorize(&mut request).await {
+                Ok(token) => token,
+                Err(failure) => return failure::response(call, failure, history),
+            };
+            if let Some(limit) = &self.rate_limit {
+                limit.wait().await;
+            }
+            let attempt_no = history.len() as u32 + 1;
+            let result = http.execute(request).await;
+            let response = match result {
+                Ok(response) => response,
+                Err(error) => {
+                    let before_response = error.is_connect();
+                    let retryable = before_response || (idempotent && !error.is_builder());
+                    let wait = self.retry.backoff(attempt_no);
+                    if retryable && template.is_some() && self.may_retry(attempt_no, started, wait)
+                    {
+                        history.push(Attempt {
+                            status: None,
+                            failure: Some(describe(&error)),
+                            waited: wait,
+                        });
+                        tokio::time::sleep(wait).await;
+                        next = template;
+                        continue;
+                    }
+                    history.push(Attempt {
+                        status: None,
+                        failure: Some(describe(&error)),
+                        waited: Duration::ZERO,
+                    });
+                    return failure::response(call, Failure::Http(error), history);
+                }
+            };
+            let status = response.status();
+
+            if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
+                let Some(location) = response
+                    .headers()
+                    .get(LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| response.url().join(v).ok())
+                else {
+                    return finish(response, history);
+                };
+                if !self.origin.matches(&location) {
+                    return failure::response(
+                        call,
+                        Failure::CrossOriginRedirect {
+                            status: status.as_u16(),
+                            location_origin: Origin::of(&location).to_string(),
+                        },
+                        history,
+                    );
+                }
+                if redirects >= self.max_redirects {
+                    return failure::response(
+                        call,
+                        Failure::TooManyRedirects(self.max_redirects),
+                        history,
+                    );
+                }
+                let Some(mut again) = template else {
+                    return failure::response(call, Failure::CannotResend, history);
+                };
+                redirects += 1;
+                *again.url_mut() = location;
+                next = Some(again);
+                continue;
+            }
+
+            if status == StatusCode::UNAUTHORIZED
+                && !refreshed
+                && let (Credentials::Bearer(cache), Some(token), Some(again)) =
+                    (&self.credentials, token.as_ref(), template.as_ref())
+            {
+                refreshed = true;
+                if let Err(e) = cache.refresh_after_rejection(token).await {
+                    return failure::response(call, Failure::Auth(e), history);
+                }
+                history.push(Attempt {
+                    status: Some(401),
+                    failure: None,
+                    waited: Duration::ZERO,
+                });
+                next = again.try_clone();
+                continue;
+            }
+
+            let retryable_status = matches!(status.as_u16(), 429 | 502 | 503 | 504);
+            if retryable_status && idempotent && template.is_some() {
+                let wait = if status == StatusCode::TOO_MANY_REQUESTS {
+                    response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(retry_after)
+                        .unwrap_or_else(|| self.retry.backoff(attempt_no))
+                } else {
+                    self.retry.backoff(attempt_no)
+                };
+                if self.may_retry(attempt_no, started, wait) {
+                    history.push(Attempt {
+                        status: Some(status.as_u16()),
+                        failure: None,
+                        waited: wait,
+                    });
+                    drop(response);
+                    tokio::time::sleep(wait).await;
+                    next = template;
+                    continue;
+                }
+            }
+            return finish(response, history);
+        }
+    }
+
+    /// Whether another attempt after `attempt_no`, waiting `wait` first, fits the policy.
+    fn may_retry(&self, attempt_no: u32, started: Instant, wait: Duration) -> bool {
+        attempt_no < self.retry.max_attempts && started.elapsed() + wait <= self.retry.max_elapsed
+    }
+
+    /// Attaches credentials when the request goes to the configured origin.
+    async fn authorize(&self, request: &mut Request) -> Result<Option<AccessToken>, Failure> {
+        if !self.origin.matches(request.url()) {
+            return Ok(None);
+        }
+        match &self.credentials {
+            Credentials::None => Ok(None),
+            Credentials::Bearer(cache) => {
+                let token = cache.get().await.map_err(Failure::Auth)?;
+                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
+                    .map_err(|_| Failure::InvalidCredential)?;
+                value.set_sensitive(true);
+                request.headers_mut().insert(AUTHORIZATION, value);
+                Ok(Some(token))
+            }
+            Credentials::Header { name, value } => {
+                let mut value = HeaderValue::from_str(value.expose())
+                    .map_err(|_| Failure::InvalidCredential)?;
+                value.set_sensitive(true);
+                request.headers_mut().insert(name.clone(), value);
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl Transport for FacadeTransport {
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: Request,
+        call: CallInfo,
+    ) -> TransportFuture<'a> {
+        let span = tracing::info_span!(
+            "ehr.call",
+            vendor = call.vendor,
+            operation_id = call.operation_id,
+            method = %request.method(),
+            status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        Box::pin(
+            async move {
+                let started = Instant::now();
+                let method = request.method().clone();
+                let response = self.run(http, request, call).await;
+                let status = response.status().as_u16();
+                let attempts = response
+                    .extensions()
+                    .get::<RetryHistory>()
+                    .map_or(1, |h| h.0.len() + 1);
+                let latency_ms = started.elapsed().as_millis() as u64;
+                let span = tracing::Span::current();
+                span.record("status", status);
+                span.record("attempts", attempts);
+                span.record("latency_ms", latency_ms);
+                // Never the URL, headers or body: they can carry credentials and PHI.
+                tracing::info!(
+                    vendor = call.vendor,
+                    operation_id = call.operation_id,
+                    method = %method,
+                    status,
+                    attempts,
+                    latency_ms,
+                    "ehr call finished"
+                );
+                Ok(response)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The attempts a call made before its final response, attached to that response's extensions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetryHistory(pub Vec<Attempt>);
+
+fn finish(mut response: Response, history: Vec<Attempt>) -> Response {
+    if !history.is_empty() {
+        response.extensions_mut().insert(RetryHistory(history));
+    }
+    response
+}
+
+/// A transport error in words, without its URL (which may carry identifiers).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_connect() {
+        "connection failed"
+    } else if error.is_timeout() {
+        "timed out"
+    } else if error.is_body() || error.is_decode() {
+        "body failed"
+    } else {
+        "request failed"
+    };
+    kind.to_string()
+}

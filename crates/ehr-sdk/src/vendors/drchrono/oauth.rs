@@ -1,0 +1,264 @@
+//! DrChrono's OAuth 2.0 authorization-code flow, with rotating refresh tokens.
+//!
+//! 1. Send the user to [`DrChronoOAuth::authorize_url`]; DrChrono redirects back to your
+//!    `redirect_uri` with `code` (valid for one minute) and your `state`.
+//! 2. [`DrChronoOAuth::exchange_code`] trades the code for a [`TokenSet`] and saves it.
+//! 3. A client built with [`DrChronoOAuth::token_source`] refreshes the access token when needed
+//!    (access tokens last 48 hours). Each refresh spends the refresh token and returns a new one,
+//!    which is saved **before** the new access token is used.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ehr_drchrono::types::{GrantType, RevokeTokenRequest, TokenRequest, TokenResponse};
+use reqwest::Url;
+
+use crate::Secret;
+use crate::auth::{
+    AccessToken, AuthError, StoreError, TokenSet, TokenSource, TokenSourceFuture, TokenStore,
+};
+
+/// DrChrono's production base URL.
+pub const BASE_URL: &str = "https://drchrono.com";
+
+/// An application's DrChrono OAuth credentials and the endpoints they are used with.
+#[derive(Clone)]
+pub struct DrChronoOAuth {
+    client_id: String,
+    client_secret: Secret,
+    redirect_uri: String,
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl fmt::Debug for DrChronoOAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DrChronoOAuth")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl DrChronoOAuth {
+    /// Credentials from the API management page, and a redirect URI registered there.
+    pub fn new(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        redirect_uri: impl Into<String>,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            redirect_uri: redirect_uri.into(),
+            base_url: BASE_URL.into(),
+            http: ehr_runtime::default_http_client(),
+        }
+    }
+
+    /// Uses another base URL (a test server).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Uses this HTTP client for token requests.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
+    /// The URL to send the user to: `/o/authorize/` with the client id, redirect URI,
+    /// `response_type=code`, the scopes (space-separated; none means every scope) and `state`
+    /// (echoed back to the redirect URI: check it there to stop request forgery).
+    ///
+    /// ```
+    /// use ehr_sdk::drchrono::DrChronoOAuth;
+    ///
+    /// let oauth = DrChronoOAuth::new("my-client", "secret", "https://app.example/callback");
+    /// let url = oauth.authorize_url(&["patients:read", "calendar:read"], "xyz-123").unwrap();
+    /// assert_eq!(
+    ///     url.as_str(),
+    ///     "https://drchrono.com/o/authorize/?redirect_uri=https%3A%2F%2Fapp.example%2Fcallback\
+    ///      &response_type=code&client_id=my-client&scope=patients%3Aread+calendar%3Aread&state=xyz-123"
+    /// );
+    /// ```
+    pub fn authorize_url(&self, scopes: &[&str], state: &str) -> Result<Url, url::ParseError> {
+        let mut url = Url::parse(&format!("{}/o/authorize/", self.base_url))?;
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("redirect_uri", &self.redirect_uri)
+                .append_pair("response_type", "code")
+                .append_pair("client_id", &self.client_id);
+            if !scopes.is_empty() {
+                query.append_pair("scope", &scopes.join(" "));
+            }
+            query.append_pair("state", state);
+        }
+        Ok(url)
+    }
+
+    /// Trades an authorization `code` for tokens and saves them in `store`.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        store: &dyn TokenStore,
+    ) -> Result<TokenSet, AuthError> {
+        let set = self
+            .token_request(GrantType::AuthorizationCode, Some(code), None)
+            .await?;
+        store.save(&set).await.map_err(AuthError::Store)?;
+        Ok(set)
+    }
+
+    /// Spends `refresh_token` for a new token set. Prefer [`token_source`](Self::token_source),
+    /// which saves the new set before it is used.
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet, AuthError> {
+        let mut set = self
+            .token_request(GrantType::RefreshToken, None, Some(refresh_token))
+            .await?;
+        if set.refresh_token.is_none() {
+            // A server that does not rotate keeps the old refresh token valid.
+            set.refresh_token = Some(refresh_token.clone());
+        }
+        Ok(set)
+    }
+
+    /// Revokes an access token (`/o/revoke_token/`).
+    pub async fn revoke(&self, access_token: &Secret) -> Result<(), AuthError> {
+        let body = RevokeTokenRequest {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.expose().to_string(),
+            token: access_token.expose().to_string(),
+        };
+        let response = self
+            .http
+            .post(format!("{}/o/revoke_token/", self.base_url))
+            .form(&body)
+            .send()
+            .await
+            .map_err(AuthError::Http)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        Err(AuthError::Refused {
+            status,
+            body: response.text().await.unwrap_or_default(),
+        })
+    }
+
+    /// A token source for one user's connection: uses the stored access token while it lasts,
+    /// then refreshes, saving each new refresh token before its access token is used.
+    pub fn token_source(&self, store: impl TokenStore) -> RefreshingTokenSource {
+        RefreshingTokenSource {
+            oauth: self.clone(),
+            store: Arc::new(store),
+            unsaved: tokio::sync::Mutex::new(None),
+            skew: crate::auth::TokenCache::DEFAULT_SKEW,
+        }
+    }
+
+    async fn token_request(
+        &self,
+        grant_type: GrantType,
+        code: Option<&str>,
+        refresh_token: Option<&Secret>,
+    ) -> Result<TokenSet, AuthError> {
+        let body = TokenRequest {
+            grant_type,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.expose().to_string(),
+            redirect_uri: self.redirect_uri.clone(),
+            code: code.map(str::to_string),
+            refresh_token: refresh_token.map(|t| t.expose().to_string()),
+        };
+        let response = self
+            .http
+            .post(format!("{}/o/token/", self.base_url))
+            .form(&body)
+            .send()
+            .await
+            .map_err(AuthError::Http)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(AuthError::Http)?;
+        if !status.is_success() {
+            return Err(AuthError::Refused {
+                status,
+                body: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        let token: TokenResponse = ehr_drchrono::from_json(&bytes).map_err(AuthError::Decode)?;
+        Ok(TokenSet::from_response(
+            token.access_token,
+            Some(token.expires_in),
+            Some(token.refresh_token),
+        ))
+    }
+}
+
+/// A [`TokenSource`] for one DrChrono user: the stored access token while it lasts, then a
+/// refresh whose new refresh token is saved before the new access token is handed out.
+///
+/// If saving fails, the new set is kept in memory, the call fails with [`AuthError::Store`], and
+/// the next fetch saves that same set (no second refresh with the spent token) before using it.
+pub struct RefreshingTokenSource {
+    oauth: DrChronoOAuth,
+    store: Arc<dyn TokenStore>,
+    unsaved: tokio::sync::Mutex<Option<TokenSet>>,
+    skew: Duration,
+}
+
+impl fmt::Debug for RefreshingTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefreshingTokenSource")
+            .field("oauth", &self.oauth)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RefreshingTokenSource {
+    async fn fetch_inner(&self, rejected: Option<&AccessToken>) -> Result<AccessToken, AuthError> {
+        let mut unsaved = self.unsaved.lock().await;
+        if let Some(set) = unsaved.as_ref() {
+            self.store.save(set).await.map_err(AuthError::Store)?;
+            let access = set.access.clone();
+            *unsaved = None;
+            return Ok(access);
+        }
+        let stored = self
+            .store
+            .load()
+            .await
+            .map_err(AuthError::Store)?
+            .ok_or(AuthError::NoRefreshToken)?;
+        let refused = rejected.is_some_and(|r| r.token == stored.access.token);
+        if !refused && stored.access.is_fresh(self.skew) {
+            return Ok(stored.access);
+        }
+        let refresh_token = stored.refresh_token.ok_or(AuthError::NoRefreshToken)?;
+        let set = self.oauth.refresh(&refresh_token).await?;
+        if let Err(e) = self.store.save(&set).await {
+            *unsaved = Some(set);
+            return Err(AuthError::Store(e));
+        }
+        Ok(set.access)
+    }
+}
+
+impl TokenSource for RefreshingTokenSource {
+    fn fetch<'a>(&'a self, rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
+        Box::pin(self.fetch_inner(rejected))
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        AuthError::Store(e)
+    }
+}
