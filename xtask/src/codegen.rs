@@ -76,6 +76,9 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
 
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{spec_path}: generated code does not parse: {e}"))?;
+    if vendor.list_convention().is_some() {
+        add_paging(&mut file, &list_operations(&spec)).map_err(|e| format!("{spec_path}: {e}"))?;
+    }
     LineDocs.visit_file_mut(&mut file);
     let body =
         rustfmt(&prettyplease::unparse(&file)).map_err(|e| format!("{spec_path}: rustfmt: {e}"))?;
@@ -131,6 +134,164 @@ fn split_multipart(spec: &mut openapiv3::OpenAPI) -> Vec<MultipartOp> {
         }
     }
     removed
+}
+
+/// A list operation: its builder, its page envelope and the envelope's item type.
+struct ListOp {
+    operation_id: String,
+    builder: String,
+    page: String,
+    item: String,
+}
+
+/// Every `*_list` operation whose 200 body is a `$ref` to an envelope whose `results` are a
+/// `$ref` (the lint has checked the envelope's shape).
+fn list_operations(spec: &openapiv3::OpenAPI) -> Vec<ListOp> {
+    use openapiv3::{ReferenceOr, SchemaKind, StatusCode, Type};
+
+    let schema_name = |r: &ReferenceOr<openapiv3::Schema>| match r {
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .map(str::to_string),
+        _ => None,
+    };
+    let mut ops = Vec::new();
+    for (_, item) in spec.paths.iter() {
+        let Some(item) = item.as_item() else { continue };
+        let Some(get) = &item.get else { continue };
+        let Some(id) = get
+            .operation_id
+            .as_deref()
+            .filter(|id| id.ends_with("_list"))
+        else {
+            continue;
+        };
+        let page = get
+            .responses
+            .responses
+            .get(&StatusCode::Code(200))
+            .and_then(|r| r.as_item())
+            .and_then(|r| r.content.get("application/json"))
+            .and_then(|m| m.schema.as_ref())
+            .and_then(schema_name);
+        let Some(page) = page else { continue };
+        let item = spec
+            .components
+            .as_ref()
+            .and_then(|c| c.schemas.get(&page))
+            .and_then(|s| s.as_item())
+            .and_then(|s| match &s.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => o.properties.get("results").cloned(),
+                _ => None,
+            })
+            .and_then(|results| match results {
+                ReferenceOr::Item(schema) => match schema.schema_kind {
+                    SchemaKind::Type(Type::Array(array)) => array.items.map(|i| i.unbox()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .and_then(|i| schema_name(&i));
+        let Some(item) = item else { continue };
+        ops.push(ListOp {
+            operation_id: id.to_string(),
+            builder: pascal(id),
+            page,
+            item,
+        });
+    }
+    ops
+}
+
+/// `patients_list` -> `PatientsList`, as progenitor names builders.
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Implements `ehr_runtime::pagination::{ListRequest, Page}` inside the generated `builder`
+/// module (where the builders' private `client` field is visible).
+fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
+    let builder = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
+            _ => None,
+        })
+        .ok_or("generated code has no `builder` module")?;
+    let next_page: syn::Item = syn::parse_quote! {
+        /// Fetches the page at `url` through the client's hooks, as generated calls are sent.
+        fn ehr_next_page<'a, P: ::serde::de::DeserializeOwned + Send + 'a>(
+            client: &'a super::Client,
+            url: String,
+            operation_id: &'static str,
+        ) -> ::ehr_runtime::pagination::PageFuture<'a, P> {
+            Box::pin(async move {
+                let request = client
+                    .client
+                    .get(&url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(::progenitor_client::Error::CommunicationError)?;
+                let info = ::progenitor_client::OperationInfo { operation_id };
+                let response = ::progenitor_client::ClientHooks::exec(client, request, &info)
+                    .await
+                    .map_err(::progenitor_client::Error::CommunicationError)?;
+                ::ehr_runtime::pagination::decode_page(response).await
+            })
+        }
+    };
+    builder.1.push(next_page);
+    for op in ops {
+        let builder_ty = syn::Ident::new(&op.builder, proc_macro2::Span::call_site());
+        let page = syn::Ident::new(&op.page, proc_macro2::Span::call_site());
+        let item = syn::Ident::new(&op.item, proc_macro2::Span::call_site());
+        let id = &op.operation_id;
+        builder.1.push(syn::parse_quote! {
+            impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for #builder_ty<'a> {
+                type Page = super::types::#page;
+                fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+                    let client: &'a super::Client = self.client;
+                    ::ehr_runtime::pagination::Split {
+                        operation_id: #id,
+                        base_url: client.baseurl.as_str(),
+                        first: Box::pin(async move {
+                            self.send()
+                                .await
+                                .map(ResponseValue::into_inner)
+                                .map_err(::ehr_runtime::pagination::erase)
+                        }),
+                        next: Box::new(move |url| ehr_next_page(client, url, #id)),
+                    }
+                }
+            }
+        });
+        builder.1.push(syn::parse_quote! {
+            impl ::ehr_runtime::pagination::Page for super::types::#page {
+                type Item = super::types::#item;
+                fn next_url(&self) -> Option<&str> {
+                    self.next.as_deref()
+                }
+                fn into_items(self) -> Vec<Self::Item> {
+                    self.results
+                }
+            }
+        });
+    }
+    Ok(())
 }
 
 fn settings() -> GenerationSettings {

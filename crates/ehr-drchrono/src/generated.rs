@@ -66454,6 +66454,1609 @@ pub mod builder {
             }
         }
     }
+    /// Fetches the page at `url` through the client's hooks, as generated calls are sent.
+    fn ehr_next_page<'a, P: ::serde::de::DeserializeOwned + Send + 'a>(
+        client: &'a super::Client,
+        url: String,
+        operation_id: &'static str,
+    ) -> ::ehr_runtime::pagination::PageFuture<'a, P> {
+        Box::pin(async move {
+            let request = client
+                .client
+                .get(&url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()
+                .map_err(::progenitor_client::Error::CommunicationError)?;
+            let info = ::progenitor_client::OperationInfo { operation_id };
+            let response = ::progenitor_client::ClientHooks::exec(client, request, &info)
+                .await
+                .map_err(::progenitor_client::Error::CommunicationError)?;
+            ::ehr_runtime::pagination::decode_page(response).await
+        })
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for AppointmentsList<'a> {
+        type Page = super::types::PaginatedAppointmentList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "appointments_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "appointments_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedAppointmentList {
+        type Item = super::types::Appointment;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for CustomVitalsList<'a> {
+        type Page = super::types::PaginatedCustomVitalList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "custom_vitals_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "custom_vitals_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedCustomVitalList {
+        type Item = super::types::CustomVital;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for AppointmentProfilesList<'a> {
+        type Page = super::types::PaginatedAppointmentProfileList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "appointment_profiles_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "appointment_profiles_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedAppointmentProfileList {
+        type Item = super::types::AppointmentProfile;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for AppointmentTemplatesList<'a> {
+        type Page = super::types::PaginatedAppointmentTemplateList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "appointment_templates_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "appointment_templates_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedAppointmentTemplateList {
+        type Item = super::types::AppointmentTemplate;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for BillingProfilesList<'a> {
+        type Page = super::types::PaginatedBillingProfileList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "billing_profiles_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "billing_profiles_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedBillingProfileList {
+        type Item = super::types::BillingProfile;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for DoctorsList<'a> {
+        type Page = super::types::PaginatedDoctorList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "doctors_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "doctors_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedDoctorList {
+        type Item = super::types::Doctor;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for DocumentsList<'a> {
+        type Page = super::types::PaginatedDocumentList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "documents_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "documents_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedDocumentList {
+        type Item = super::types::Document;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for OfficesList<'a> {
+        type Page = super::types::PaginatedOfficeList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "offices_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "offices_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedOfficeList {
+        type Item = super::types::Office;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for InsurancesList<'a> {
+        type Page = super::types::PaginatedInsuranceList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "insurances_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "insurances_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedInsuranceList {
+        type Item = super::types::Insurance;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ConsentFormsList<'a> {
+        type Page = super::types::PaginatedConsentFormList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "consent_forms_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "consent_forms_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedConsentFormList {
+        type Item = super::types::ConsentForm;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for CustomInsurancePlanNamesList<'a> {
+        type Page = super::types::PaginatedCustomInsurancePlanNameList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "custom_insurance_plan_names_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "custom_insurance_plan_names_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedCustomInsurancePlanNameList {
+        type Item = super::types::CustomInsurancePlanName;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for CustomAppointmentFieldsList<'a> {
+        type Page = super::types::PaginatedCustomAppointmentFieldList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "custom_appointment_fields_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "custom_appointment_fields_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedCustomAppointmentFieldList {
+        type Item = super::types::CustomAppointmentField;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for CustomDemographicsList<'a> {
+        type Page = super::types::PaginatedCustomDemographicList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "custom_demographics_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "custom_demographics_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedCustomDemographicList {
+        type Item = super::types::CustomDemographic;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientsList<'a> {
+        type Page = super::types::PaginatedPatientList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patients_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patients_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientList {
+        type Item = super::types::Patient;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientFlagTypesList<'a> {
+        type Page = super::types::PaginatedPatientFlagTypeList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_flag_types_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patient_flag_types_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientFlagTypeList {
+        type Item = super::types::PatientFlagType;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientMessagesList<'a> {
+        type Page = super::types::PaginatedPatientMessageList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_messages_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patient_messages_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientMessageList {
+        type Item = super::types::PatientMessage;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientsSummaryList<'a> {
+        type Page = super::types::PaginatedPatientSummaryList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patients_summary_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patients_summary_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientSummaryList {
+        type Item = super::types::PatientSummary;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientPaymentsList<'a> {
+        type Page = super::types::PaginatedPatientPaymentList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_payments_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patient_payments_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientPaymentList {
+        type Item = super::types::PatientPayment;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientPaymentLogList<'a> {
+        type Page = super::types::PaginatedPatientPaymentLogEntryList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_payment_log_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patient_payment_log_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientPaymentLogEntryList {
+        type Item = super::types::PatientPaymentLogEntry;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ReminderProfilesList<'a> {
+        type Page = super::types::PaginatedReminderProfileList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "reminder_profiles_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "reminder_profiles_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedReminderProfileList {
+        type Item = super::types::ReminderProfile;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for UsersList<'a> {
+        type Page = super::types::PaginatedUserList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "users_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "users_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedUserList {
+        type Item = super::types::User;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for UserGroupsList<'a> {
+        type Page = super::types::PaginatedUserGroupList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "user_groups_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "user_groups_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedUserGroupList {
+        type Item = super::types::UserGroup;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for LineItemsList<'a> {
+        type Page = super::types::PaginatedLineItemList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "line_items_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "line_items_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedLineItemList {
+        type Item = super::types::LineItem;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for TransactionsList<'a> {
+        type Page = super::types::PaginatedTransactionList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "transactions_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "transactions_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedTransactionList {
+        type Item = super::types::Transaction;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for AllergiesList<'a> {
+        type Page = super::types::PaginatedAllergyList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "allergies_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "allergies_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedAllergyList {
+        type Item = super::types::Allergy;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for MedicationsList<'a> {
+        type Page = super::types::PaginatedMedicationList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "medications_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "medications_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedMedicationList {
+        type Item = super::types::Medication;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ProblemsList<'a> {
+        type Page = super::types::PaginatedProblemList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "problems_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "problems_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedProblemList {
+        type Item = super::types::Problem;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ProceduresList<'a> {
+        type Page = super::types::PaginatedProcedureList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "procedures_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "procedures_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedProcedureList {
+        type Item = super::types::Procedure;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for AmendmentsList<'a> {
+        type Page = super::types::PaginatedAmendmentList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "amendments_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "amendments_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedAmendmentList {
+        type Item = super::types::Amendment;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ClinicalNoteTemplatesList<'a> {
+        type Page = super::types::PaginatedClinicalNoteTemplateList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "clinical_note_templates_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "clinical_note_templates_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedClinicalNoteTemplateList {
+        type Item = super::types::ClinicalNoteTemplate;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ClinicalNotesList<'a> {
+        type Page = super::types::PaginatedClinicalNoteList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "clinical_notes_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "clinical_notes_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedClinicalNoteList {
+        type Item = super::types::ClinicalNote;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ClinicalNoteFieldTypesList<'a> {
+        type Page = super::types::PaginatedClinicalNoteFieldTypeList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "clinical_note_field_types_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "clinical_note_field_types_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedClinicalNoteFieldTypeList {
+        type Item = super::types::ClinicalNoteFieldType;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ClinicalNoteFieldValuesList<'a> {
+        type Page = super::types::PaginatedClinicalNoteFieldValueList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "clinical_note_field_values_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "clinical_note_field_values_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedClinicalNoteFieldValueList {
+        type Item = super::types::ClinicalNoteFieldValue;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for MessagesList<'a> {
+        type Page = super::types::PaginatedMessageList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "messages_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "messages_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedMessageList {
+        type Item = super::types::Message;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PrescriptionMessagesList<'a> {
+        type Page = super::types::PaginatedPrescriptionMessageList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "prescription_messages_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "prescription_messages_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPrescriptionMessageList {
+        type Item = super::types::PrescriptionMessage;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for FeeSchedulesList<'a> {
+        type Page = super::types::PaginatedFeeScheduleList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "fee_schedules_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "fee_schedules_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedFeeScheduleList {
+        type Item = super::types::FeeSchedule;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for CommLogsList<'a> {
+        type Page = super::types::PaginatedCommLogList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "comm_logs_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "comm_logs_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedCommLogList {
+        type Item = super::types::CommLog;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for InventoryCategoriesList<'a> {
+        type Page = super::types::PaginatedInventoryCategoryList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "inventory_categories_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "inventory_categories_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedInventoryCategoryList {
+        type Item = super::types::InventoryCategory;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for InventoryVaccinesList<'a> {
+        type Page = super::types::PaginatedInventoryVaccineList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "inventory_vaccines_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "inventory_vaccines_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedInventoryVaccineList {
+        type Item = super::types::InventoryVaccine;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientVaccineRecordsList<'a> {
+        type Page = super::types::PaginatedPatientVaccineRecordList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_vaccine_records_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_vaccine_records_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientVaccineRecordList {
+        type Item = super::types::PatientVaccineRecord;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for SublabsList<'a> {
+        type Page = super::types::PaginatedSublabList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "sublabs_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "sublabs_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedSublabList {
+        type Item = super::types::Sublab;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for LabOrdersList<'a> {
+        type Page = super::types::PaginatedLabOrderList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "lab_orders_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "lab_orders_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedLabOrderList {
+        type Item = super::types::LabOrder;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for LabOrdersSummaryList<'a> {
+        type Page = super::types::PaginatedLabOrderSummaryList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "lab_orders_summary_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "lab_orders_summary_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedLabOrderSummaryList {
+        type Item = super::types::LabOrderSummary;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for LabDocumentsList<'a> {
+        type Page = super::types::PaginatedLabDocumentList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "lab_documents_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "lab_documents_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedLabDocumentList {
+        type Item = super::types::LabDocument;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for LabTestsList<'a> {
+        type Page = super::types::PaginatedLabTestList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "lab_tests_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "lab_tests_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedLabTestList {
+        type Item = super::types::LabTest;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for LabResultsList<'a> {
+        type Page = super::types::PaginatedLabResultList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "lab_results_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "lab_results_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedLabResultList {
+        type Item = super::types::LabResult;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for CarePlansList<'a> {
+        type Page = super::types::PaginatedCarePlanList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "care_plans_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "care_plans_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedCarePlanList {
+        type Item = super::types::CarePlan;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for EligibilityChecksList<'a> {
+        type Page = super::types::PaginatedEligibilityCheckList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "eligibility_checks_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "eligibility_checks_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedEligibilityCheckList {
+        type Item = super::types::EligibilityCheck;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for TasksList<'a> {
+        type Page = super::types::PaginatedTaskList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "tasks_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "tasks_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedTaskList {
+        type Item = super::types::Task;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for TaskCategoriesList<'a> {
+        type Page = super::types::PaginatedTaskCategoryList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "task_categories_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "task_categories_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedTaskCategoryList {
+        type Item = super::types::TaskCategory;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for TaskNotesList<'a> {
+        type Page = super::types::PaginatedTaskNoteList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "task_notes_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "task_notes_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedTaskNoteList {
+        type Item = super::types::TaskNote;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for TaskStatusesList<'a> {
+        type Page = super::types::PaginatedTaskStatusList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "task_statuses_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "task_statuses_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedTaskStatusList {
+        type Item = super::types::TaskStatus;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for TaskTemplatesList<'a> {
+        type Page = super::types::PaginatedTaskTemplateList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "task_templates_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "task_templates_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedTaskTemplateList {
+        type Item = super::types::TaskTemplate;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientInterventionsList<'a> {
+        type Page = super::types::PaginatedPatientInterventionList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_interventions_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patient_interventions_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientInterventionList {
+        type Item = super::types::PatientIntervention;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientPhysicalExamsList<'a> {
+        type Page = super::types::PaginatedPatientPhysicalExamList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_physical_exams_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_physical_exams_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientPhysicalExamList {
+        type Item = super::types::PatientPhysicalExam;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientRiskAssessmentsList<'a> {
+        type Page = super::types::PaginatedPatientRiskAssessmentList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_risk_assessments_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_risk_assessments_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientRiskAssessmentList {
+        type Item = super::types::PatientRiskAssessment;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientCommunicationsList<'a> {
+        type Page = super::types::PaginatedPatientCommunicationList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patient_communications_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_communications_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientCommunicationList {
+        type Item = super::types::PatientCommunication;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for ImplantableDevicesList<'a> {
+        type Page = super::types::PaginatedImplantableDeviceList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "implantable_devices_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "implantable_devices_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedImplantableDeviceList {
+        type Item = super::types::ImplantableDevice;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for Mu2015ReportList<'a> {
+        type Page = super::types::PaginatedMu2015ReportList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "mu_2015_report_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "mu_2015_report_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedMu2015ReportList {
+        type Item = super::types::Mu2015Report;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientsOnpatientAccessList<'a> {
+        type Page = super::types::PaginatedOnpatientAccessList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patients_onpatient_access_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patients_onpatient_access_list")
+                }),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedOnpatientAccessList {
+        type Item = super::types::OnpatientAccess;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {

@@ -9740,6 +9740,133 @@ pub mod builder {
             }
         }
     }
+    /// Fetches the page at `url` through the client's hooks, as generated calls are sent.
+    fn ehr_next_page<'a, P: ::serde::de::DeserializeOwned + Send + 'a>(
+        client: &'a super::Client,
+        url: String,
+        operation_id: &'static str,
+    ) -> ::ehr_runtime::pagination::PageFuture<'a, P> {
+        Box::pin(async move {
+            let request = client
+                .client
+                .get(&url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .build()
+                .map_err(::progenitor_client::Error::CommunicationError)?;
+            let info = ::progenitor_client::OperationInfo { operation_id };
+            let response = ::progenitor_client::ClientHooks::exec(client, request, &info)
+                .await
+                .map_err(::progenitor_client::Error::CommunicationError)?;
+            ::ehr_runtime::pagination::decode_page(response).await
+        })
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for UsersList<'a> {
+        type Page = super::types::PaginatedUserList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "users_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "users_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedUserList {
+        type Item = super::types::User;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PhysiciansList<'a> {
+        type Page = super::types::PaginatedPhysicianList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "physicians_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "physicians_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPhysicianList {
+        type Item = super::types::Physician;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PatientsList<'a> {
+        type Page = super::types::PaginatedPatientList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "patients_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "patients_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedPatientList {
+        type Item = super::types::Patient;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for VisitNotesList<'a> {
+        type Page = super::types::PaginatedVisitNoteList;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            ::ehr_runtime::pagination::Split {
+                operation_id: "visit_notes_list",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move {
+                    self.send()
+                        .await
+                        .map(ResponseValue::into_inner)
+                        .map_err(::ehr_runtime::pagination::erase)
+                }),
+                next: Box::new(move |url| ehr_next_page(client, url, "visit_notes_list")),
+            }
+        }
+    }
+    impl ::ehr_runtime::pagination::Page for super::types::PaginatedVisitNoteList {
+        type Item = super::types::VisitNote;
+        fn next_url(&self) -> Option<&str> {
+            self.next.as_deref()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.results
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {

@@ -23,6 +23,7 @@
 mod blank;
 mod call;
 mod hook;
+pub mod pagination;
 mod runtime;
 mod transport;
 

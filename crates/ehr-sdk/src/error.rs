@@ -45,6 +45,13 @@ pub enum Error {
         /// Why, without the URL's path or query.
         reason: String,
     },
+    /// A list's `next` link was not followed: on another origin, or not a URL.
+    Pagination {
+        /// The operation.
+        operation_id: &'static str,
+        /// Why, naming at most the origin.
+        reason: String,
+    },
     /// The vendor answered with a status the operation does not succeed with.
     Status {
         /// The operation.
@@ -74,6 +81,7 @@ impl Error {
             Error::InvalidRequest { operation_id, .. }
             | Error::Auth { operation_id, .. }
             | Error::Redirect { operation_id, .. }
+            | Error::Pagination { operation_id, .. }
             | Error::Http { operation_id, .. }
             | Error::Status { operation_id, .. }
             | Error::Decode { operation_id, .. } => operation_id,
@@ -85,7 +93,10 @@ impl Error {
         match self {
             Error::Status { status, .. } | Error::Decode { status, .. } => Some(*status),
             Error::Http { source, .. } => source.status(),
-            Error::InvalidRequest { .. } | Error::Auth { .. } | Error::Redirect { .. } => None,
+            Error::InvalidRequest { .. }
+            | Error::Auth { .. }
+            | Error::Redirect { .. }
+            | Error::Pagination { .. } => None,
         }
     }
 
@@ -236,6 +247,10 @@ impl fmt::Display for Error {
                 operation_id,
                 reason,
             } => write!(f, "{operation_id}: redirect not followed: {reason}"),
+            Error::Pagination {
+                operation_id,
+                reason,
+            } => write!(f, "{operation_id}: paging stopped: {reason}"),
             Error::Status {
                 operation_id,
                 status,

@@ -27,6 +27,7 @@ pub use ehr_runtime as runtime;
 pub mod auth;
 mod error;
 mod multipart;
+pub mod pagination;
 pub mod retry;
 mod secret;
 pub mod transport;

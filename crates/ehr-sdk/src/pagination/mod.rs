@@ -1,0 +1,267 @@
+//! Streams of pages and of items over any paginated list of a generated client.
+//!
+//! Every list builder of a vendor with a paging convention (DrChrono's `{next, previous,
+//! results}`, Elation's `{count, next, previous, results}`) implements
+//! [`ListRequest`](ehr_runtime::pagination::ListRequest), so [`Paginate`] gives it:
+//!
+//! - [`pages`](Paginate::pages): a lazy stream of pages;
+//! - [`items`](Paginate::items): a lazy stream of results, with [`Items::max_items`] and
+//!   [`Items::prefetch`].
+//!
+//! Both follow each page's absolute `next` URL with the same client (same credentials, retries
+//! and rate limit), refuse a `next` on another origin, stop at a repeated `next`, and end after
+//! the first error. Memory holds one page (two with prefetch), however many pages there are.
+//!
+//! ```no_run
+//! # async fn run(client: ehr_sdk::drchrono::Client) -> Result<(), ehr_sdk::Error> {
+//! use ehr_sdk::pagination::Paginate;
+//! use futures::TryStreamExt;
+//!
+//! let mut patients = client.patients_list().doctor(5).page_size(100).items().prefetch(true);
+//! while let Some(patient) = patients.try_next().await? {
+//!     println!("{}", patient.id);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use ehr_runtime::pagination::{ListRequest, NextPage, Page, PageFuture};
+use futures::{FutureExt, Stream};
+use reqwest::Url;
+
+use crate::Error;
+use crate::transport::Origin;
+
+/// Paging for every generated list builder.
+pub trait Paginate<'a>: ListRequest<'a> {
+    /// The pages of the list, lazily.
+    fn pages(self) -> Pages<'a, Self::Page> {
+        Pages::new(self.split())
+    }
+
+    /// The results of the list, page after page, lazily.
+    fn items(self) -> Items<'a, Self::Page> {
+        Items {
+            pages: self.pages(),
+            buffer: VecDeque::new(),
+            remaining: None,
+        }
+    }
+}
+
+impl<'a, T: ListRequest<'a>> Paginate<'a> for T {}
+
+type FacadePage<'a, P> = Pin<Box<dyn std::future::Future<Output = Result<P, Error>> + Send + 'a>>;
+
+/// A stream of pages; see [`Paginate::pages`].
+pub struct Pages<'a, P> {
+    operation_id: &'static str,
+    origin: Option<Origin>,
+    next: NextPage<'a, P>,
+    in_flight: Option<FacadePage<'a, P>>,
+    ready: Option<Result<P, Error>>,
+    pending_url: Option<String>,
+    last_url: Option<String>,
+    prefetch: bool,
+    done: bool,
+}
+
+impl<'a, P: Page> Pages<'a, P> {
+    fn new(split: ehr_runtime::pagination::Split<'a, P>) -> Self {
+        let operation_id = split.operation_id;
+        let origin = Origin::parse(split.base_url).ok();
+        Self {
+            operation_id,
+            origin,
+            in_flight: Some(to_facade(operation_id, split.first)),
+            next: split.next,
+            ready: None,
+            pending_url: None,
+            last_url: None,
+            prefetch: false,
+            done: false,
+        }
+    }
+
+    /// Starts fetching the next page as soon as a page arrives, so it downloads while the
+    /// current one is consumed (through [`Items`]).
+    pub fn prefetch(mut self, on: bool) -> Self {
+        self.prefetch = on;
+        self
+    }
+
+    /// Takes in a page: notes its `next` and decides whether to fetch it now.
+    fn accept(&mut self, result: Result<P, Error>) -> Result<P, Error> {
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => {
+                self.done = true;
+                return Err(e);
+            }
+        };
+        match page.next_url().map(str::to_string) {
+            None => self.done_after_this(),
+            Some(url) => match self.check(&url) {
+                Err(e) => {
+                    // Yield this page; the refusal comes next.
+                    self.ready = Some(Err(e));
+                }
+                Ok(false) => self.done_after_this(),
+                Ok(true) => {
+                    self.last_url = Some(url.clone());
+                    if self.prefetch {
+                        self.in_flight = Some(to_facade(self.operation_id, (self.next)(url)));
+                    } else {
+                        self.pending_url = Some(url);
+                    }
+                }
+            },
+        }
+        Ok(page)
+    }
+
+    fn done_after_this(&mut self) {
+        self.pending_url = None;
+        self.in_flight = None;
+        self.ready = None;
+        // `done` is set when the stream is polled again and finds nothing to fetch.
+    }
+
+    /// `Ok(true)`: follow `url`; `Ok(false)`: a repeated `next`, stop; `Err`: refuse.
+    fn check(&self, url: &str) -> Result<bool, Error> {
+        let parsed = Url::parse(url).map_err(|e| Error::Pagination {
+            operation_id: self.operation_id,
+            reason: format!("`next` is not an absolute URL: {e}"),
+        })?;
+        let same_origin = self.origin.as_ref().is_some_and(|o| o.matches(&parsed));
+        if !same_origin {
+            return Err(Error::Pagination {
+                operation_id: self.operation_id,
+                reason: format!(
+                    "`next` points to another origin ({}); not followed",
+                    Origin::of(&parsed)
+                ),
+            });
+        }
+        Ok(self.last_url.as_deref() != Some(url))
+    }
+
+    /// Drives a prefetch in flight without yielding (used by [`Items`] between items).
+    fn poll_prefetch(&mut self, cx: &mut Context<'_>) {
+        if self.ready.is_none()
+            && let Some(fut) = self.in_flight.as_mut()
+            && let Poll::Ready(result) = fut.poll_unpin(cx)
+        {
+            self.in_flight = None;
+            self.ready = Some(result);
+        }
+    }
+}
+
+// No field is pinned structurally: futures are boxed, pages and items are moved freely.
+impl<P> Unpin for Pages<'_, P> {}
+impl<P: Page> Unpin for Items<'_, P> {}
+
+impl<P: Page> Stream for Pages<'_, P> {
+    type Item = Result<P, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(None);
+        }
+        if let Some(result) = this.ready.take() {
+            return match result {
+                Ok(page) => Poll::Ready(Some(this.accept(Ok(page)))),
+                Err(e) => {
+                    this.done = true;
+                    Poll::Ready(Some(Err(e)))
+                }
+            };
+        }
+        if this.in_flight.is_none() {
+            match this.pending_url.take() {
+                Some(url) => {
+                    this.in_flight = Some(to_facade(this.operation_id, (this.next)(url)));
+                }
+                None => {
+                    this.done = true;
+                    return Poll::Ready(None);
+                }
+            }
+        }
+        let Some(fut) = this.in_flight.as_mut() else {
+            this.done = true;
+            return Poll::Ready(None);
+        };
+        match fut.poll_unpin(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(result) => {
+                this.in_flight = None;
+                Poll::Ready(Some(this.accept(result)))
+            }
+        }
+    }
+}
+
+/// A stream of results; see [`Paginate::items`].
+pub struct Items<'a, P: Page> {
+    pages: Pages<'a, P>,
+    buffer: VecDeque<P::Item>,
+    remaining: Option<usize>,
+}
+
+impl<P: Page> Items<'_, P> {
+    /// Stops after `max` results (and fetches no page beyond the one holding the last).
+    pub fn max_items(mut self, max: usize) -> Self {
+        self.remaining = Some(max);
+        self
+    }
+
+    /// Fetches the next page while the current one is consumed.
+    pub fn prefetch(mut self, on: bool) -> Self {
+        self.pages = self.pages.prefetch(on);
+        self
+    }
+}
+
+impl<P: Page> Stream for Items<'_, P> {
+    type Item = Result<P::Item, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if this.remaining == Some(0) {
+                return Poll::Ready(None);
+            }
+            if let Some(item) = this.buffer.pop_front() {
+                this.pages.poll_prefetch(cx);
+                if let Some(n) = this.remaining.as_mut() {
+                    *n -= 1;
+                }
+                return Poll::Ready(Some(Ok(item)));
+            }
+            match Pin::new(&mut this.pages).poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(Some(Ok(page))) => this.buffer.extend(page.into_items()),
+            }
+        }
+    }
+}
+
+fn to_facade<'a, P: Send + 'a>(
+    operation_id: &'static str,
+    fut: PageFuture<'a, P>,
+) -> FacadePage<'a, P> {
+    Box::pin(async move {
+        match fut.await {
+            Ok(page) => Ok(page),
+            Err(e) => Err(Error::from_generated(operation_id, e).await),
+        }
+    })
+}
