@@ -558,3 +558,167 @@ async fn secrets_never_appear_in_debug_or_traces() {
     }
     assert!(debug.contains("[redacted]"));
 }
+
+#[tokio::test]
+async fn code_exchange_posts_the_documented_form_and_saves_the_tokens() {
+    let server = httpmock::MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/o/token/")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .form_urlencoded_tuple("grant_type", "authorization_code")
+            .form_urlencoded_tuple("client_id", "cid")
+            .form_urlencoded_tuple("client_secret", "s3cret")
+            .form_urlencoded_tuple("redirect_uri", "https://app.example/cb")
+            .form_urlencoded_tuple("code", "one-minute-code");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(r#"{"access_token": "at1", "refresh_token": "rt1", "expires_in": 172800}"#);
+    });
+    let oauth =
+        DrChronoOAuth::new("cid", "s3cret", "https://app.example/cb").base_url(server.base_url());
+    let store = MemoryTokenStore::new();
+
+    let set = oauth
+        .exchange_code("one-minute-code", &store)
+        .await
+        .expect("exchanged");
+
+    token.assert();
+    assert_eq!(set.access.token, Secret::new("at1"));
+    let expires_in = set
+        .access
+        .expires_at
+        .unwrap()
+        .duration_since(SystemTime::now())
+        .unwrap();
+    assert!(
+        expires_in > Duration::from_secs(172_700) && expires_in <= Duration::from_secs(172_800)
+    );
+    assert_eq!(store.load().await.unwrap(), Some(set));
+}
+
+#[tokio::test]
+async fn a_refused_code_is_a_typed_auth_error_with_the_oauth_body() {
+    let server = httpmock::MockServer::start();
+    server.mock(|when, then| {
+        when.method(httpmock::Method::POST).path("/o/token/");
+        then.status(400).body(r#"{"error": "invalid_grant"}"#);
+    });
+    let oauth =
+        DrChronoOAuth::new("cid", "s3cret", "https://app.example/cb").base_url(server.base_url());
+
+    let err = oauth
+        .exchange_code("expired", &MemoryTokenStore::new())
+        .await
+        .unwrap_err();
+
+    assert!(
+        matches!(&err, ehr_sdk::auth::AuthError::Refused { status, body } if status.as_u16() == 400 && body.contains("invalid_grant")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn revoke_posts_the_token_form() {
+    let server = httpmock::MockServer::start();
+    let revoke = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/o/revoke_token/")
+            .form_urlencoded_tuple("client_id", "cid")
+            .form_urlencoded_tuple("client_secret", "s3cret")
+            .form_urlencoded_tuple("token", "at1");
+        then.status(200);
+    });
+    let oauth =
+        DrChronoOAuth::new("cid", "s3cret", "https://app.example/cb").base_url(server.base_url());
+
+    oauth.revoke(&Secret::new("at1")).await.expect("revoked");
+
+    revoke.assert();
+}
+
+#[tokio::test]
+async fn connection_failures_are_retried_within_the_attempt_bound() {
+    // A port with nothing listening: every attempt fails to connect.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .token_source(FixedToken)
+        .retry(fast_retries())
+        .build()
+        .unwrap();
+
+    let err = client
+        .doctors_list()
+        .send()
+        .await
+        .expect_err("nothing listens");
+    let err = ehr_sdk::Error::from_generated("doctors_list", err).await;
+
+    assert!(matches!(err, ehr_sdk::Error::Http { .. }), "{err}");
+    assert_eq!(
+        err.attempts().len(),
+        3,
+        "max_attempts = 3: {:?}",
+        err.attempts()
+    );
+    assert!(
+        err.attempts()
+            .iter()
+            .all(|a| a.failure.as_deref() == Some("connection failed"))
+    );
+}
+
+#[tokio::test]
+async fn the_rate_limiter_paces_calls() {
+    let server = ScriptedServer::start(
+        (0..3)
+            .map(|_| Reply::json(200, serde_json::from_str(EMPTY_PAGE).unwrap()))
+            .collect(),
+    )
+    .await;
+    let quota = governor::Quota::per_second(std::num::NonZeroU32::new(2).unwrap())
+        .allow_burst(std::num::NonZeroU32::new(1).unwrap());
+    let client = Client::builder()
+        .base_url(&server.base_url)
+        .token_source(FixedToken)
+        .rate_limit(ehr_sdk::transport::RateLimit::new(quota))
+        .build()
+        .unwrap();
+
+    let started = Instant::now();
+    for _ in 0..3 {
+        client.doctors_list().send().await.expect("ok");
+    }
+
+    // Two replenishments of 500 ms each: a lower bound, which a slow machine cannot break.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.received().len(), 3);
+}
+
+/// A token source with one token that never expires.
+#[derive(Debug)]
+struct FixedToken;
+
+impl ehr_sdk::auth::TokenSource for FixedToken {
+    fn fetch<'a>(
+        &'a self,
+        _rejected: Option<&'a AccessToken>,
+    ) -> ehr_sdk::auth::TokenSourceFuture<'a> {
+        Box::pin(async {
+            Ok(AccessToken {
+                token: Secret::new("fixed"),
+                expires_at: None,
+            })
+        })
+    }
+}

@@ -21,16 +21,21 @@ use vendors::Vendor;
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [VENDOR…] [--check] [--root DIR]
+       cargo xtask bench [ARGS…]
 
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
   --check     regenerate in memory and fail, naming each stale file, if any checked-in
               generated file differs from what the spec produces
-  --root DIR  the workspace to work in (default: the one this xtask belongs to)";
+  --root DIR  the workspace to work in (default: the one this xtask belongs to)
+
+  bench       runs the façade benchmark (ehr-sdk/benches/facade.rs) optimised, on loopback;
+              BENCH_CALLS sets the calls per side (default 10000)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("codegen") => run_codegen(&args[1..]),
+        Some("bench") => run_bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -38,6 +43,24 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+/// `cargo bench -p ehr-sdk --bench facade`, so the benchmark has one obvious entry point.
+fn run_bench(args: &[String]) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(workspace_root())
+        .args(["bench", "-p", "ehr-sdk", "--bench", "facade", "--"])
+        .args(args)
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
+            ExitCode::FAILURE
         }
     }
 }

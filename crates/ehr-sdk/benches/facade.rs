@@ -1,0 +1,318 @@
+//! Façade overhead, measured on loopback: run with `cargo xtask bench`
+//! (or `cargo bench -p ehr-sdk --bench facade`).
+//!
+//! Prints:
+//! 1. one call through the façade (generated client + pipeline: token cache, retry policy,
+//!    tracing, DrChrono's blank-string rule) vs the same request made with raw reqwest and
+//!    decoded into the same type: median per-call latency over N calls each, and their ratio
+//!    (target ≤ 1.03);
+//! 2. paging 100,000 records in pages of 250 with `items()` vs a raw reqwest loop following
+//!    `next`: records per second, their ratio (target ≥ 0.95) and the peak heap of each;
+//! 3. token requests made for 1,000 concurrent calls needing a token (target 1).
+//!
+//! The server is a minimal keep-alive HTTP/1.1 server in this process, on 127.0.0.1.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use ehr_sdk::auth::{MemoryTokenStore, TokenCache, TokenSet};
+use ehr_sdk::drchrono::api::types::{Doctor, PaginatedPatientList};
+use ehr_sdk::pagination::Paginate;
+use futures::TryStreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+// ---- peak-heap accounting -------------------------------------------------------------------
+
+struct Counting;
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        ptr
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// Peak heap growth above the level at the start of `f`.
+async fn peak_during<T>(f: impl std::future::Future<Output = T>) -> (T, usize) {
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f.await;
+    (out, PEAK.load(Ordering::Relaxed).saturating_sub(base))
+}
+
+// ---- the server -----------------------------------------------------------------------------
+
+const RECORDS: usize = 100_000;
+const PAGE: usize = 250;
+
+fn patient(id: usize) -> String {
+    format!(
+        r#"{{"id":{id},"doctor":5,"first_name":"Pat{id}","last_name":"Doe","middle_name":"","date_of_birth":"1980-04-12","gender":"Female","email":"p{id}@example.org","cell_phone":"(415) 555-0100","address":"1 Main St","city":"San Francisco","state":"CA","zip_code":"94110","chart_id":"DOPA{id:06}","patient_status":"A","offices":[1,7],"created_at":"2014-02-24T15:32:19","updated_at":"2021-08-01T09:00:00","ethnicity":"blank","race":"declined","preferred_language":"eng","nick_name":null}}"#
+    )
+}
+
+fn page_body(base: &str, page: usize) -> String {
+    let first = (page - 1) * PAGE;
+    let results: Vec<String> = (first..(first + PAGE).min(RECORDS)).map(patient).collect();
+    let pages = RECORDS.div_ceil(PAGE);
+    let next = if page < pages {
+        format!(
+            r#""{base}/api/patients?page={}&page_size={PAGE}""#,
+            page + 1
+        )
+    } else {
+        "null".into()
+    };
+    format!(
+        r#"{{"next":{next},"previous":null,"results":[{}]}}"#,
+        results.join(",")
+    )
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    pages: Arc<Vec<String>>,
+    tokens: Arc<AtomicUsize>,
+) {
+    let doctor = r#"{"id":1,"first_name":"Gary","last_name":"Leung","specialty":"Cardiology","country":"US","timezone":"US/Pacific","practice_group_name":"Bay","is_account_suspended":false,"email":"","npi_number":"1234567893"}"#;
+    loop {
+        let Ok((mut socket, _)) = listener.accept().await else {
+            return;
+        };
+        let _ = socket.set_nodelay(true);
+        let pages = pages.clone();
+        let tokens = tokens.clone();
+        tokio::spawn(async move {
+            let mut buf = Vec::with_capacity(8192);
+            loop {
+                let head_end = loop {
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    let mut chunk = [0u8; 8192];
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("content-length:")
+                            .map(|v| v.trim().parse().unwrap_or(0))
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    let mut chunk = [0u8; 8192];
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                buf.drain(..head_end + length);
+                let target = head.split(' ').nth(1).unwrap_or("/");
+                let body: &str = if target.starts_with("/o/token/") {
+                    tokens.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    r#"{"access_token":"at2","refresh_token":"rt2","expires_in":172800}"#
+                } else if target.starts_with("/api/patients") {
+                    let page = target
+                        .split(['?', '&'])
+                        .find_map(|kv| kv.strip_prefix("page="))
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(1);
+                    pages.get(page - 1).map(String::as_str).unwrap_or("{}")
+                } else {
+                    doctor
+                };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    body.len()
+                );
+                if socket.write_all(head.as_bytes()).await.is_err()
+                    || socket.write_all(body.as_bytes()).await.is_err()
+                {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+// ---- the measurements -----------------------------------------------------------------------
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn fresh_store() -> MemoryTokenStore {
+    MemoryTokenStore::with(TokenSet::from_response(
+        "at1".into(),
+        Some(172_800),
+        Some("rt1".into()),
+    ))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let calls: usize = std::env::var("BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let pages: Vec<String> = (1..=RECORDS.div_ceil(PAGE))
+        .map(|p| page_body(&base, p))
+        .collect();
+    let tokens = Arc::new(AtomicUsize::new(0));
+    tokio::spawn(serve(listener, Arc::new(pages), tokens.clone()));
+
+    let http = ehr_runtime::default_http_client();
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(&base)
+        .oauth("cid", "secret", "https://app.example/cb")
+        .token_store(fresh_store())
+        .http_client(http.clone())
+        .build()
+        .unwrap();
+    let raw_url = format!("{base}/api/doctors/1");
+
+    // 1. one call, interleaved in blocks so drift hits both sides alike.
+    let (mut facade_t, mut raw_t) = (Vec::with_capacity(calls), Vec::with_capacity(calls));
+    for _ in 0..200 {
+        client.doctors_retrieve().id(1).send().await.unwrap();
+    }
+    let block = 500;
+    for _ in 0..calls.div_ceil(block) {
+        for _ in 0..block {
+            let t = Instant::now();
+            let doctor: Doctor = client
+                .doctors_retrieve()
+                .id(1)
+                .send()
+                .await
+                .unwrap()
+                .into_inner();
+            facade_t.push(t.elapsed());
+            std::hint::black_box(doctor);
+        }
+        for _ in 0..block {
+            let t = Instant::now();
+            let bytes = http
+                .get(&raw_url)
+                .bearer_auth("at1")
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let doctor: Doctor = serde_json::from_slice(&bytes).unwrap();
+            raw_t.push(t.elapsed());
+            std::hint::black_box(doctor);
+        }
+    }
+    let (f, r) = (median(facade_t), median(raw_t));
+    println!(
+        "1. single call, median of {calls} each: façade {f:?}, raw reqwest {r:?}, ratio {:.3} (target ≤ 1.03)",
+        f.as_secs_f64() / r.as_secs_f64()
+    );
+
+    // 2. paging 100,000 records.
+    let (count, facade_peak) = peak_during(async {
+        let t = Instant::now();
+        let n = client
+            .patients_list()
+            .page_size(std::num::NonZeroU64::new(PAGE as u64).unwrap())
+            .items()
+            .prefetch(true)
+            .try_fold(0usize, |n, p| async move {
+                std::hint::black_box(p);
+                Ok(n + 1)
+            })
+            .await
+            .unwrap();
+        (n, t.elapsed())
+    })
+    .await;
+    let (facade_n, facade_time) = count;
+    let (count, raw_peak) = peak_during(async {
+        let t = Instant::now();
+        let mut url = Some(format!("{base}/api/patients?page_size={PAGE}"));
+        let mut n = 0;
+        while let Some(next) = url.take() {
+            let bytes = http
+                .get(&next)
+                .bearer_auth("at1")
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let page: PaginatedPatientList = serde_json::from_slice(&bytes).unwrap();
+            for p in page.results {
+                std::hint::black_box(p);
+                n += 1;
+            }
+            url = page.next;
+        }
+        (n, t.elapsed())
+    })
+    .await;
+    let (raw_n, raw_time) = count;
+    assert_eq!((facade_n, raw_n), (RECORDS, RECORDS));
+    let facade_rate = facade_n as f64 / facade_time.as_secs_f64();
+    let raw_rate = raw_n as f64 / raw_time.as_secs_f64();
+    println!(
+        "2. paging {RECORDS} records in pages of {PAGE}: façade {facade_rate:.0}/s (peak heap {:.1} MiB), raw loop {raw_rate:.0}/s (peak heap {:.1} MiB), throughput ratio {:.3} (target ≥ 0.95)",
+        facade_peak as f64 / 1048576.0,
+        raw_peak as f64 / 1048576.0,
+        facade_rate / raw_rate
+    );
+
+    // 3. a thousand concurrent calls needing a token.
+    tokens.store(0, Ordering::Relaxed);
+    let expired = MemoryTokenStore::with(TokenSet::from_response(
+        "old".into(),
+        Some(-1),
+        Some("rt1".into()),
+    ));
+    let oauth = ehr_sdk::drchrono::DrChronoOAuth::new("cid", "secret", "https://app.example/cb")
+        .base_url(&base);
+    let cache = Arc::new(TokenCache::new(
+        oauth.token_source(expired),
+        TokenCache::DEFAULT_SKEW,
+    ));
+    let tasks: Vec<_> = (0..1000)
+        .map(|_| {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.get().await.map(|_| ()) })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    println!(
+        "3. token requests for 1000 concurrent calls: {} (target 1)",
+        tokens.load(Ordering::Relaxed)
+    );
+}
