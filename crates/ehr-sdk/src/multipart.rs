@@ -80,27 +80,8 @@ impl<F: Serialize> MultipartCall<'_, F> {
         }
         form = form.part(self.file_field, self.file.into_part(operation_id)?);
         let url = format!("{}{}", self.baseurl.trim_end_matches('/'), self.path);
-        let request = runtime
-            .http()
-            .request(self.method, &url)
-            .multipart(form)
-            .build()
-            .map_err(|source| Error::InvalidRequest {
-                operation_id,
-                message: format!("cannot build the request: {source}"),
-            })?;
-        let response = runtime
-            .execute(request, self.call)
-            .await
-            .map_err(|source| Error::Http {
-                operation_id,
-                source,
-                attempts: Vec::new(),
-            })?;
-        if response.status().is_success() {
-            return Ok(response);
-        }
-        Err(Error::from_response(operation_id, response).await)
+        let request = runtime.http().request(self.method, &url).multipart(form);
+        crate::transport::send_hand_built(runtime, request, self.call).await
     }
 }
 

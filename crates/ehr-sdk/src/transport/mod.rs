@@ -343,6 +343,34 @@ impl Transport for FacadeTransport {
     }
 }
 
+/// Sends a request the façade built by hand (uploads, bulk creates) through `runtime`, as
+/// generated calls are sent, and returns the response if its status is a success.
+pub(crate) async fn send_hand_built(
+    runtime: &ehr_runtime::Runtime,
+    request: reqwest::RequestBuilder,
+    call: CallInfo,
+) -> Result<Response, crate::Error> {
+    let operation_id = call.operation_id;
+    let request = request
+        .build()
+        .map_err(|source| crate::Error::InvalidRequest {
+            operation_id,
+            message: format!("cannot build the request: {source}"),
+        })?;
+    let response = runtime
+        .execute(request, call)
+        .await
+        .map_err(|source| crate::Error::Http {
+            operation_id,
+            source,
+            attempts: Vec::new(),
+        })?;
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    Err(crate::Error::from_response(operation_id, response).await)
+}
+
 /// The attempts a call made before its final response, attached to that response's extensions.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RetryHistory(pub Vec<Attempt>);

@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
+use crate::transport::send_hand_built;
 
 /// A JSON create body of the DrChrono spec: where it is posted and what it creates.
 pub trait CreateBody: Serialize + Sync {
@@ -54,43 +55,13 @@ impl BulkCreate for Client {
     async fn create_many<B: CreateBody>(&self, bodies: &[B]) -> Result<Vec<B::Created>, Error> {
         let operation_id = B::OPERATION_ID;
         let url = format!("{}{}", self.baseurl().trim_end_matches('/'), B::PATH);
-        let request = self
-            .inner()
-            .http()
-            .post(&url)
-            .json(&bodies)
-            .build()
-            .map_err(|e| Error::InvalidRequest {
-                operation_id,
-                message: format!("cannot build the request: {e}"),
-            })?;
+        let request = self.inner().http().post(&url).json(&bodies);
         let call = CallInfo {
             vendor: "drchrono",
             operation_id,
         };
-        let response = self
-            .inner()
-            .execute(request, call)
-            .await
-            .map_err(|source| Error::Http {
-                operation_id,
-                source,
-                attempts: Vec::new(),
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(Error::from_response(operation_id, response).await);
-        }
-        let body = response.bytes().await.map_err(|source| Error::Http {
-            operation_id,
-            source,
-            attempts: Vec::new(),
-        })?;
-        ehr_drchrono::from_json(&body).map_err(|source| Error::Decode {
-            operation_id,
-            status,
-            source,
-        })
+        let response = send_hand_built(self.inner(), request, call).await?;
+        super::decode(operation_id, response).await
     }
 }
 

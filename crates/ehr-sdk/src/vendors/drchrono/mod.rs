@@ -16,3 +16,25 @@ pub use bulk::{BulkCreate, CreateBody};
 pub use client::{BuildError, Client, ClientBuilder};
 pub use oauth::{BASE_URL, DrChronoOAuth, RefreshingTokenSource};
 pub use uploads::{MULTIPART_METHODS, Uploads};
+
+/// Decodes a successful response of a hand-built DrChrono call the way the generated client
+/// decodes its own (`""` read as absent).
+async fn decode<T: serde::de::DeserializeOwned>(
+    operation_id: &'static str,
+    response: reqwest::Response,
+) -> Result<T, crate::Error> {
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|source| crate::Error::Http {
+            operation_id,
+            source,
+            attempts: Vec::new(),
+        })?;
+    api::from_json(&body).map_err(|source| crate::Error::Decode {
+        operation_id,
+        status,
+        source,
+    })
+}

@@ -17,25 +17,6 @@ use progenitor_client::ClientInfo;
 use crate::Error;
 use crate::multipart::{FilePart, MultipartCall};
 
-/// What a create upload answers with: the created object, decoded as the client decodes
-/// responses (`""` read as absent).
-async fn created<T: serde::de::DeserializeOwned>(
-    operation_id: &'static str,
-    response: reqwest::Response,
-) -> Result<T, Error> {
-    let status = response.status();
-    let body = response.bytes().await.map_err(|source| Error::Http {
-        operation_id,
-        source,
-        attempts: Vec::new(),
-    })?;
-    ehr_drchrono::from_json(&body).map_err(|source| Error::Decode {
-        operation_id,
-        status,
-        source,
-    })
-}
-
 macro_rules! uploads {
     (
         $(
@@ -116,7 +97,7 @@ macro_rules! uploads {
     (@ret ()) => { () };
     (@ret $t:ty) => { $t };
     (@finish (), $operation_id:literal, $response:ident) => {{ drop($response); Ok(()) }};
-    (@finish $t:ty, $operation_id:literal, $response:ident) => { created::<$t>($operation_id, $response).await };
+    (@finish $t:ty, $operation_id:literal, $response:ident) => { super::decode::<$t>($operation_id, $response).await };
 }
 
 uploads! {
