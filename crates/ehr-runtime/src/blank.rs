@@ -24,59 +24,34 @@ use std::borrow::Cow;
 /// assert_eq!(&*out, br#"{"dob": null, "": null, "name": "a\"\"b", "tags": ["", "x"]}"#);
 /// ```
 pub fn blank_strings_to_null(json: &[u8]) -> Cow<'_, [u8]> {
-    if memchr::memmem::find(json, b"\"\"").is_none() {
-        return Cow::Borrowed(json);
-    }
-    let mut out = Vec::with_capacity(json.len() + json.len() / 16);
-    // The containers we are in: b'{' or b'['.
-    let mut open: Vec<u8> = Vec::new();
-    let mut i = 0;
-    while i < json.len() {
-        let b = json[i];
-        if b != b'"' {
-            match b {
-                b'{' | b'[' => open.push(b),
-                b'}' | b']' => {
-                    open.pop();
-                }
-                _ => {}
-            }
-            out.push(b);
-            i += 1;
+    // In valid JSON an unescaped `""` is always an empty string token (a quote inside a string
+    // is escaped, and two strings are never adjacent). It is a member value exactly when the
+    // token before it is `:`; after `[` or `,` it is an array element or, when `:` follows, a
+    // key. So only the neighbours of each `""` need looking at, and the bytes between
+    // occurrences are copied in bulk.
+    let mut out: Option<Vec<u8>> = None;
+    let mut copied = 0;
+    for at in memchr::memmem::find_iter(json, b"\"\"") {
+        let escapes = json[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        if escapes % 2 == 1 {
+            continue; // `\""`: an escaped quote, then a closing one.
+        }
+        let before = json[..at].iter().rev().find(|b| !b.is_ascii_whitespace());
+        if before != Some(&b':') {
             continue;
         }
-        // A string starts at i.
-        if json.get(i + 1) == Some(&b'"') {
-            let after = json[i + 2..]
-                .iter()
-                .find(|c| !c.is_ascii_whitespace())
-                .copied();
-            let is_member_value = after != Some(b':') && open.last() == Some(&b'{');
-            if is_member_value {
-                out.extend_from_slice(b"null");
-            } else {
-                out.extend_from_slice(b"\"\"");
-            }
-            i += 2;
-            continue;
-        }
-        // Copy the whole string, honouring escapes.
-        let start = i;
-        i += 1;
-        while i < json.len() {
-            match json[i] {
-                b'\\' => i += 2,
-                b'"' => {
-                    i += 1;
-                    break;
-                }
-                _ => i += 1,
-            }
-        }
-        let end = i.min(json.len());
-        out.extend_from_slice(&json[start..end]);
+        let out = out.get_or_insert_with(|| Vec::with_capacity(json.len() + json.len() / 32));
+        out.extend_from_slice(&json[copied..at]);
+        out.extend_from_slice(b"null");
+        copied = at + 2;
     }
-    Cow::Owned(out)
+    match out {
+        None => Cow::Borrowed(json),
+        Some(mut out) => {
+            out.extend_from_slice(&json[copied..]);
+            Cow::Owned(out)
+        }
+    }
 }
 
 /// Applies [`blank_strings_to_null`] to the body of a JSON response: one whose `Content-Type` is

@@ -24,7 +24,6 @@
 //! # Ok(()) }
 //! ```
 
-use std::collections::VecDeque;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -46,7 +45,7 @@ pub trait Paginate<'a>: ListRequest<'a> {
     fn items(self) -> Items<'a, Self::Page> {
         Items {
             pages: self.pages(),
-            buffer: VecDeque::new(),
+            buffer: Vec::new().into_iter(),
             remaining: None,
         }
     }
@@ -210,7 +209,8 @@ impl<P: Page> Stream for Pages<'_, P> {
 /// A stream of results; see [`Paginate::items`].
 pub struct Items<'a, P: Page> {
     pages: Pages<'a, P>,
-    buffer: VecDeque<P::Item>,
+    /// The current page's results not yet yielded (no copy: the page's own vector).
+    buffer: std::vec::IntoIter<P::Item>,
     remaining: Option<usize>,
 }
 
@@ -237,7 +237,7 @@ impl<P: Page> Stream for Items<'_, P> {
             if this.remaining == Some(0) {
                 return Poll::Ready(None);
             }
-            if let Some(item) = this.buffer.pop_front() {
+            if let Some(item) = this.buffer.next() {
                 this.pages.poll_prefetch(cx);
                 if let Some(n) = this.remaining.as_mut() {
                     *n -= 1;
@@ -248,7 +248,7 @@ impl<P: Page> Stream for Items<'_, P> {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
-                Poll::Ready(Some(Ok(page))) => this.buffer.extend(page.into_items()),
+                Poll::Ready(Some(Ok(page))) => this.buffer = page.into_items().into_iter(),
             }
         }
     }
