@@ -102,7 +102,9 @@ type SourceFromOAuth = Box<dyn FnOnce(&DrChronoOAuth) -> Arc<dyn TokenSource> + 
 #[derive(Default)]
 pub struct ClientBuilder {
     base_url: Option<String>,
-    oauth: Option<DrChronoOAuth>,
+    /// Client id, secret and redirect URI; the OAuth client is made in `build`, with the
+    /// builder's HTTP client.
+    oauth: Option<(String, crate::Secret, String)>,
     store: Option<SourceFromOAuth>,
     source: Option<Arc<dyn TokenSource>>,
     retry: RetryPolicy,
@@ -125,7 +127,7 @@ impl ClientBuilder {
         client_secret: impl Into<crate::Secret>,
         redirect_uri: impl Into<String>,
     ) -> Self {
-        self.oauth = Some(DrChronoOAuth::new(client_id, client_secret, redirect_uri));
+        self.oauth = Some((client_id.into(), client_secret.into(), redirect_uri.into()));
         self
     }
 
@@ -180,8 +182,10 @@ impl ClientBuilder {
         let skew = self.skew.unwrap_or(TokenCache::DEFAULT_SKEW);
         let source = match (self.source, self.oauth, self.store) {
             (Some(source), _, _) => Some(source),
-            (None, Some(oauth), Some(store)) => {
-                let oauth = oauth.base_url(base_url.clone()).http_client(http.clone());
+            (None, Some((client_id, client_secret, redirect_uri)), Some(store)) => {
+                let oauth =
+                    DrChronoOAuth::with_http(client_id, client_secret, redirect_uri, http.clone())
+                        .base_url(base_url.clone());
                 Some(store(&oauth))
             }
             (None, Some(_), None) => return Err(BuildError::NoTokenStore),

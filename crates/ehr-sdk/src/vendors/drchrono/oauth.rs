@@ -15,9 +15,7 @@ use ehr_drchrono::types::{GrantType, RevokeTokenRequest, TokenRequest, TokenResp
 use reqwest::Url;
 
 use crate::Secret;
-use crate::auth::{
-    AccessToken, AuthError, StoreError, TokenSet, TokenSource, TokenSourceFuture, TokenStore,
-};
+use crate::auth::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture, TokenStore};
 
 /// DrChrono's production base URL.
 pub const BASE_URL: &str = "https://drchrono.com";
@@ -50,12 +48,28 @@ impl DrChronoOAuth {
         client_secret: impl Into<Secret>,
         redirect_uri: impl Into<String>,
     ) -> Self {
+        Self::with_http(
+            client_id,
+            client_secret,
+            redirect_uri,
+            ehr_runtime::default_http_client(),
+        )
+    }
+
+    /// Like [`new`](Self::new), with the HTTP client token requests are sent with (building
+    /// one sets up TLS, so share the client you already have).
+    pub fn with_http(
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+        redirect_uri: impl Into<String>,
+        http: reqwest::Client,
+    ) -> Self {
         Self {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
             redirect_uri: redirect_uri.into(),
             base_url: BASE_URL.into(),
-            http: ehr_runtime::default_http_client(),
+            http,
         }
     }
 
@@ -254,11 +268,5 @@ impl RefreshingTokenSource {
 impl TokenSource for RefreshingTokenSource {
     fn fetch<'a>(&'a self, rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
         Box::pin(self.fetch_inner(rejected))
-    }
-}
-
-impl From<StoreError> for AuthError {
-    fn from(e: StoreError) -> Self {
-        AuthError::Store(e)
     }
 }
