@@ -74,11 +74,9 @@ pub async fn blank_strings_to_null_in(
     if !maybe_json {
         return Ok(response);
     }
-    let status = response.status();
-    let version = response.version();
-    let extensions = response.extensions().clone();
-    let mut headers = response.headers().clone();
-    let body = response.bytes().await?;
+    // Take the response apart instead of copying its headers and extensions.
+    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
     let looks_like_json = content_type.is_some()
         || matches!(
             body.iter().find(|b| !b.is_ascii_whitespace()),
@@ -87,21 +85,20 @@ pub async fn blank_strings_to_null_in(
     let rewritten = if looks_like_json {
         blank_strings_to_null(&body)
     } else {
-        std::borrow::Cow::Borrowed(&body[..])
+        Cow::Borrowed(&body[..])
     };
     let body = match rewritten {
         Cow::Borrowed(_) => body,
         Cow::Owned(rewritten) => {
-            headers.insert(reqwest::header::CONTENT_LENGTH, rewritten.len().into());
+            parts
+                .headers
+                .insert(reqwest::header::CONTENT_LENGTH, rewritten.len().into());
             bytes::Bytes::from(rewritten)
         }
     };
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    *rebuilt.extensions_mut() = extensions;
-    Ok(reqwest::Response::from(rebuilt))
+    Ok(reqwest::Response::from(http::Response::from_parts(
+        parts, body,
+    )))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! - [`TokenStore`] persists what must survive a restart (a rotating refresh token):
 //!   [`MemoryTokenStore`] and the atomic, owner-only [`FileTokenStore`].
 
-mod cache;
+pub(crate) mod cache;
 mod store;
 mod token;
 

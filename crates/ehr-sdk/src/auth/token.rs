@@ -122,6 +122,8 @@ pub enum AuthError {
     /// A new refresh token could not be saved, so the new access token was not used. The new
     /// tokens are kept in memory and saved before the next use.
     Store(super::StoreError),
+    /// The access token cannot be sent: it holds characters an HTTP header cannot carry.
+    UnsendableToken,
 }
 
 impl fmt::Display for AuthError {
@@ -136,6 +138,9 @@ impl fmt::Display for AuthError {
                 f.write_str("no refresh token stored: exchange an authorization code first")
             }
             AuthError::Store(e) => write!(f, "could not save the new refresh token: {e}"),
+            AuthError::UnsendableToken => {
+                f.write_str("the access token holds characters a header cannot carry")
+            }
         }
     }
 }

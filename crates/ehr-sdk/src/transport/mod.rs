@@ -15,7 +15,8 @@ use reqwest::{Request, Response, StatusCode};
 use tracing::Instrument;
 
 use crate::Secret;
-use crate::auth::{AccessToken, TokenCache};
+use crate::auth::TokenCache;
+use crate::auth::cache::Bearer;
 use crate::retry::{Attempt, RetryPolicy, is_idempotent, retry_after};
 
 pub use failure::{Failure, failure_of};
@@ -224,7 +225,7 @@ impl FacadeTransport {
                     (&self.credentials, token.as_ref(), template.as_ref())
             {
                 refreshed = true;
-                if let Err(e) = cache.refresh_after_rejection(token).await {
+                if let Err(e) = cache.replace_rejected(&token.token).await {
                     return failure::response(call, Failure::Auth(e), history);
                 }
                 history.push(Attempt {
@@ -270,19 +271,18 @@ impl FacadeTransport {
     }
 
     /// Attaches credentials when the request goes to the configured origin.
-    async fn authorize(&self, request: &mut Request) -> Result<Option<AccessToken>, Failure> {
+    async fn authorize(&self, request: &mut Request) -> Result<Option<Arc<Bearer>>, Failure> {
         if !self.origin.matches(request.url()) {
             return Ok(None);
         }
         match &self.credentials {
             Credentials::None => Ok(None),
             Credentials::Bearer(cache) => {
-                let token = cache.get().await.map_err(Failure::Auth)?;
-                let mut value = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
-                    .map_err(|_| Failure::InvalidCredential)?;
-                value.set_sensitive(true);
-                request.headers_mut().insert(AUTHORIZATION, value);
-                Ok(Some(token))
+                let bearer = cache.bearer().await.map_err(Failure::Auth)?;
+                request
+                    .headers_mut()
+                    .insert(AUTHORIZATION, bearer.header.clone());
+                Ok(Some(bearer))
             }
             Credentials::Header { name, value } => {
                 let mut value = HeaderValue::from_str(value.expose())
@@ -311,6 +311,10 @@ impl Transport for FacadeTransport {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        if span.is_disabled() {
+            // Nobody listens: no span to enter on every poll, no event to build.
+            return Box::pin(async move { Ok(self.run(http, request, call).await) });
+        }
         Box::pin(
             async move {
                 let started = Instant::now();
