@@ -537,7 +537,8 @@ async fn secrets_never_appear_in_debug_or_traces() {
         MemoryTokenStore::with(token_set("ACCESS-TOKEN-OLD", 1, "REFRESH-TOKEN-OLD")),
         AccessToken {
             token: Secret::new("ACCESS-TOKEN-NEW"),
-            expires_at: Some(SystemTime::now())
+            expires_at: Some(SystemTime::now()),
+            scope: None,
         },
     );
     let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
@@ -718,6 +719,7 @@ impl ehr_sdk::auth::TokenSource for FixedToken {
             Ok(AccessToken {
                 token: Secret::new("fixed"),
                 expires_at: None,
+                scope: None,
             })
         })
     }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::auth::AuthError;
 use crate::retry::Attempt;
-use crate::transport::{Failure, failure_of};
+use crate::transport::{Failure, Refusal, failure_of};
 
 /// What went wrong with a call made through the façade.
 ///
@@ -63,6 +63,25 @@ pub enum Error {
         /// The attempts before this answer (empty when the first attempt got it).
         attempts: Vec<Attempt>,
     },
+    /// The token was not granted the scope the call needs, so the call was not sent.
+    MissingScope {
+        /// The operation.
+        operation_id: &'static str,
+        /// The scope it needs, as the vendor spells it (`system/patients.write`, `act_as_user`).
+        scope: String,
+    },
+    /// The vendor refused to let the token act on behalf of a user: the token lacks the
+    /// impersonation scope (Elation's `401 Token does not have act_as_user scope`).
+    ImpersonationNotGranted {
+        /// The operation.
+        operation_id: &'static str,
+    },
+    /// The vendor refused the user acted for: unknown, inactive or outside the token's
+    /// practices (Elation's `401 On-behalf-of user not found or not authorized`).
+    ImpersonatedUserRejected {
+        /// The operation.
+        operation_id: &'static str,
+    },
     /// A successful response whose body does not decode as the operation's type.
     Decode {
         /// The operation.
@@ -84,7 +103,10 @@ impl Error {
             | Error::Pagination { operation_id, .. }
             | Error::Http { operation_id, .. }
             | Error::Status { operation_id, .. }
-            | Error::Decode { operation_id, .. } => operation_id,
+            | Error::Decode { operation_id, .. }
+            | Error::MissingScope { operation_id, .. }
+            | Error::ImpersonationNotGranted { operation_id }
+            | Error::ImpersonatedUserRejected { operation_id } => operation_id,
         }
     }
 
@@ -93,10 +115,14 @@ impl Error {
         match self {
             Error::Status { status, .. } | Error::Decode { status, .. } => Some(*status),
             Error::Http { source, .. } => source.status(),
+            Error::ImpersonationNotGranted { .. } | Error::ImpersonatedUserRejected { .. } => {
+                Some(reqwest::StatusCode::UNAUTHORIZED)
+            }
             Error::InvalidRequest { .. }
             | Error::Auth { .. }
             | Error::Redirect { .. }
-            | Error::Pagination { .. } => None,
+            | Error::Pagination { .. }
+            | Error::MissingScope { .. } => None,
         }
     }
 
@@ -219,6 +245,16 @@ impl Error {
                 operation_id,
                 message: "a credential is not a valid header value".into(),
             },
+            Failure::Refused(Refusal::MissingScope(scope)) => Error::MissingScope {
+                operation_id,
+                scope,
+            },
+            Failure::Refused(Refusal::ImpersonationNotGranted) => {
+                Error::ImpersonationNotGranted { operation_id }
+            }
+            Failure::Refused(Refusal::ImpersonatedUserRejected) => {
+                Error::ImpersonatedUserRejected { operation_id }
+            }
         }
     }
 }
@@ -278,6 +314,21 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "{operation_id}: the {status} response does not decode: {source}"
+            ),
+            Error::MissingScope {
+                operation_id,
+                scope,
+            } => write!(
+                f,
+                "{operation_id}: not sent: the token was not granted the scope `{scope}`"
+            ),
+            Error::ImpersonationNotGranted { operation_id } => write!(
+                f,
+                "{operation_id}: the vendor refused to act on behalf of a user: the token lacks the impersonation scope"
+            ),
+            Error::ImpersonatedUserRejected { operation_id } => write!(
+                f,
+                "{operation_id}: the vendor refused the user acted for (not found, inactive or not authorized)"
             ),
         }
     }

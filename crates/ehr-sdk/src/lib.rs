@@ -26,6 +26,7 @@ pub use ehr_runtime as runtime;
 
 pub mod auth;
 mod error;
+pub mod impersonation;
 mod multipart;
 pub mod pagination;
 pub mod retry;

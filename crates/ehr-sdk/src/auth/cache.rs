@@ -149,6 +149,7 @@ mod tests {
             let token = AccessToken {
                 token: Secret::new(self.0),
                 expires_at: None,
+                scope: None,
             };
             Box::pin(async move { Ok(token) })
         }

@@ -2,16 +2,19 @@
 //! refresh tokens are kept.
 //!
 //! - [`TokenSource`] fetches a new access token (OAuth refresh, client credentials, a JWT
-//!   exchange): one small implementation per grant.
+//!   exchange): one small implementation per grant; [`ClientCredentials`] is the
+//!   client-credentials grant.
 //! - [`TokenCache`] reuses a token until shortly before it expires and refreshes it
 //!   **single-flight**: however many calls need a token at once, one request is made.
 //! - [`TokenStore`] persists what must survive a restart (a rotating refresh token):
 //!   [`MemoryTokenStore`] and the atomic, owner-only [`FileTokenStore`].
 
 pub(crate) mod cache;
+mod client_credentials;
 mod store;
 mod token;
 
 pub use cache::TokenCache;
+pub use client_credentials::ClientCredentials;
 pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, TokenStore};
 pub use token::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture};

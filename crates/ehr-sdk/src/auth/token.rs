@@ -16,6 +16,9 @@ pub struct AccessToken {
     pub token: Secret,
     /// When it expires (`None`: unknown, used until the API refuses it).
     pub expires_at: Option<SystemTime>,
+    /// The scopes the token endpoint granted, space-separated as it sent them (`None` when it
+    /// did not say; OAuth 2.0 then means "as requested").
+    pub scope: Option<String>,
 }
 
 impl AccessToken {
@@ -59,6 +62,7 @@ impl TokenSet {
             access: AccessToken {
                 token: Secret::new(access_token),
                 expires_at,
+                scope: None,
             },
             refresh_token: refresh_token.map(Secret::new),
         }
@@ -95,6 +99,7 @@ impl From<StoredTokenSet> for TokenSet {
                 expires_at: stored
                     .expires_at_unix
                     .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+                scope: None,
             },
             refresh_token: stored.refresh_token.map(Secret::new),
         }

@@ -38,6 +38,8 @@ pub enum Failure {
     CannotResend,
     /// A credential is not a valid header value.
     InvalidCredential,
+    /// The vendor's rules refuse the call (see [`CallGuard`](super::CallGuard)).
+    Refused(super::Refusal),
 }
 
 #[derive(Clone, Debug)]

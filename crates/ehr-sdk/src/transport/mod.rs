@@ -2,6 +2,7 @@
 //! tracing, as one [`ehr_runtime::Transport`] every generated call goes through.
 
 mod failure;
+mod guard;
 mod origin;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use crate::auth::cache::Bearer;
 use crate::retry::{Attempt, RetryPolicy, is_idempotent, retry_after};
 
 pub use failure::{Failure, failure_of};
+pub use guard::{CallGuard, Refusal};
 pub use origin::Origin;
 
 /// How requests are authenticated.
@@ -94,6 +96,10 @@ impl fmt::Debug for RateLimit {
 /// - on a retryable failure (see [`RetryPolicy`]), wait and re-send, within the policy's bounds.
 ///
 /// A request whose body is a stream (an upload) cannot be re-sent: its first response is final.
+///
+/// A vendor's [`CallGuard`] may refuse a request before it is sent and name 401s that a new
+/// token cannot cure (those are not retried); an acting copy (see [`acting`](Self::acting))
+/// adds a user's identity to every request.
 #[derive(Clone, Debug)]
 pub struct FacadeTransport {
     origin: Origin,
@@ -101,6 +107,9 @@ pub struct FacadeTransport {
     retry: RetryPolicy,
     max_redirects: u32,
     rate_limit: Option<RateLimit>,
+    guard: Option<Arc<dyn CallGuard>>,
+    /// Headers added to each request to the origin that lacks them (impersonation).
+    headers: Arc<[(HeaderName, HeaderValue)]>,
 }
 
 impl FacadeTransport {
@@ -112,7 +121,40 @@ impl FacadeTransport {
             retry: RetryPolicy::default(),
             max_redirects: 5,
             rate_limit: None,
+            guard: None,
+            headers: Arc::new([]),
         }
+    }
+
+    /// Checks every call with `guard`.
+    pub fn guard(mut self, guard: impl CallGuard) -> Self {
+        self.guard = Some(Arc::new(guard));
+        self
+    }
+
+    /// A copy of this pipeline acting on behalf of a user (see [`crate::impersonation`]).
+    pub fn acting(&self, as_user: crate::impersonation::Impersonation) -> Self {
+        use crate::impersonation::Impersonation;
+        let mut acting = self.clone();
+        match as_user {
+            Impersonation::Header { name, value } => {
+                let mut headers: Vec<_> = self
+                    .headers
+                    .iter()
+                    .filter(|(n, _)| *n != name)
+                    .cloned()
+                    .collect();
+                headers.push((name, value));
+                acting.headers = headers.into();
+            }
+            Impersonation::Credentials(credentials) => acting.credentials = credentials,
+        }
+        acting
+    }
+
+    /// The value of header `name` this pipeline adds to every request, if any.
+    pub fn added_header(&self, name: &HeaderName) -> Option<&HeaderValue> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// Sets the retry policy.
@@ -152,6 +194,11 @@ impl FacadeTransport {
                 Ok(token) => token,
                 Err(failure) => return failure::response(call, failure, history),
             };
+            if let Some(guard) = &self.guard
+                && let Err(refusal) = guard.before_send(&request, token.as_ref().map(|b| &b.token))
+            {
+                return failure::response(call, Failure::Refused(refusal), history);
+            }
             if let Some(limit) = &self.rate_limit {
                 limit.wait().await;
             }
@@ -219,6 +266,21 @@ impl FacadeTransport {
                 continue;
             }
 
+            let response = match &self.guard {
+                Some(guard) if status == StatusCode::UNAUTHORIZED => {
+                    let (response, body) = match buffered(response).await {
+                        Ok(buffered) => buffered,
+                        Err(error) => {
+                            return failure::response(call, Failure::Http(error), history);
+                        }
+                    };
+                    if let Some(refusal) = guard.unauthorized(&body) {
+                        return failure::response(call, Failure::Refused(refusal), history);
+                    }
+                    response
+                }
+                _ => response,
+            };
             if status == StatusCode::UNAUTHORIZED
                 && !refreshed
                 && let (Credentials::Bearer(cache), Some(token), Some(again)) =
@@ -274,6 +336,11 @@ impl FacadeTransport {
     async fn authorize(&self, request: &mut Request) -> Result<Option<Arc<Bearer>>, Failure> {
         if !self.origin.matches(request.url()) {
             return Ok(None);
+        }
+        for (name, value) in self.headers.iter() {
+            if !request.headers().contains_key(name) {
+                request.headers_mut().insert(name.clone(), value.clone());
+            }
         }
         match &self.credentials {
             Credentials::None => Ok(None),
@@ -384,6 +451,14 @@ fn finish(mut response: Response, history: Vec<Attempt>) -> Response {
         response.extensions_mut().insert(RetryHistory(history));
     }
     response
+}
+
+/// Reads the body of `response` and gives back an equivalent response with the body in memory.
+async fn buffered(response: Response) -> Result<(Response, bytes::Bytes), reqwest::Error> {
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
+    let response = Response::from(http::Response::from_parts(parts, body.clone()));
+    Ok((response, body))
 }
 
 /// A transport error in words, without its URL (which may carry identifiers).

@@ -1,0 +1,37 @@
+//! A vendor's own rules, checked around each call: the hook Elation's token scopes and
+//! impersonation errors plug into.
+
+use std::fmt;
+
+use reqwest::Request;
+
+use crate::auth::AccessToken;
+
+/// Rules of one vendor that the pipeline applies to every call.
+///
+/// [`before_send`](Self::before_send) sees each request with its credentials attached and may
+/// refuse it, so a call that cannot succeed is never sent; [`unauthorized`](Self::unauthorized)
+/// reads the body of a 401 and names refusals that a new token cannot cure, so the pipeline does
+/// not refresh and re-send for them.
+pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
+    /// Refuses `request` before it is sent. `token` is the bearer token attached, if any.
+    fn before_send(&self, request: &Request, token: Option<&AccessToken>) -> Result<(), Refusal>;
+
+    /// The refusal a 401 with `body` stands for, when refreshing the token cannot help.
+    fn unauthorized(&self, body: &[u8]) -> Option<Refusal>;
+}
+
+/// A call refused by a vendor's rules (see [`CallGuard`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The token was not granted the scope the call needs (`system/patients.write`,
+    /// `act_as_user`); found before sending.
+    MissingScope(String),
+    /// The vendor refused to let the token act on behalf of a user: it lacks the impersonation
+    /// scope (Elation: `401 Token does not have act_as_user scope`).
+    ImpersonationNotGranted,
+    /// The vendor refused the user acted for: unknown, inactive or outside the practices the
+    /// token may reach (Elation: `401 On-behalf-of user not found or not authorized`).
+    ImpersonatedUserRejected,
+}

@@ -1,0 +1,22 @@
+//! Elation Health (feature `elation`).
+//!
+//! [`api`] is the generated client; [`Client`] puts the façade's pipeline behind it: the
+//! client-credentials grant with typed [scopes](ScopeSet), a check of the scope each call needs
+//! before it is sent, and [acting on behalf of a user](Client::on_behalf_of) with the
+//! `X-On-Behalf-Of` header, whose two documented 401s come back as
+//! [`Error::ImpersonationNotGranted`](crate::Error::ImpersonationNotGranted) and
+//! [`Error::ImpersonatedUserRejected`](crate::Error::ImpersonatedUserRejected).
+
+/// The generated Elation client crate, `ehr-elation`.
+pub use ehr_elation as api;
+
+mod client;
+mod guard;
+mod scopes;
+mod user;
+
+pub use client::{BuildError, Client, ClientBuilder, PRODUCTION, SANDBOX};
+pub use scopes::{
+    Access, GrantedScopes, Group, Resource, Scope, ScopeError, ScopeSet, ScopeSetBuilder,
+};
+pub use user::{NoUserId, UserId};

@@ -1,0 +1,471 @@
+//! `ehr_sdk::elation::Client` against httpmock: client-credentials tokens with typed scopes,
+//! scope checks before sending, impersonation with `X-On-Behalf-Of`, the two impersonation 401s,
+//! and paging.
+
+use ehr_sdk::Error;
+use ehr_sdk::elation::api::types::{Physician, User};
+use ehr_sdk::elation::{Client, NoUserId, Resource, ScopeError, ScopeSet, UserId};
+use ehr_sdk::pagination::Paginate;
+use futures::TryStreamExt;
+use httpmock::Method::{GET, POST};
+use httpmock::{Mock, MockServer};
+use serde_json::json;
+
+const TOKEN_PATH: &str = "/api/2.0/oauth2/token/";
+
+/// A token endpoint granting `granted` (space-separated); `None`: the answer has no `scope`.
+fn token_endpoint<'a>(server: &'a MockServer, granted: Option<&str>) -> Mock<'a> {
+    let mut body = json!({
+        "access_token": "elation-access-token", "token_type": "Bearer",
+        "expires_in": 36000, "refresh_token": "elation-refresh-token"
+    });
+    if let Some(granted) = granted {
+        body["scope"] = json!(granted);
+    }
+    server.mock(|when, then| {
+        when.method(POST).path(TOKEN_PATH);
+        then.status(200)
+            .header("content-type", "application/json")
+            .json_body(body);
+    })
+}
+
+fn client(server: &MockServer, scopes: ScopeSet) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .client_credentials("elation-client", "elation-secret")
+        .scopes(scopes)
+        .build()
+        .expect("client builds")
+}
+
+fn scopes(text: &str) -> ScopeSet {
+    text.parse().expect("valid scope set")
+}
+
+fn users_page(ids: &[i64], next: Option<String>) -> serde_json::Value {
+    json!({
+        "count": 5,
+        "next": next,
+        "previous": null,
+        "results": ids.iter().map(|id| json!({
+            "id": id, "first_name": "Gary", "last_name": "Leung",
+            "user_type": "physician", "is_active": true
+        })).collect::<Vec<_>>()
+    })
+}
+
+#[tokio::test]
+async fn token_request_carries_the_grant_and_space_separated_scopes() {
+    let server = MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(POST)
+            .path(TOKEN_PATH)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header_missing("authorization")
+            .form_urlencoded_tuple("grant_type", "client_credentials")
+            .form_urlencoded_tuple("client_id", "elation-client")
+            .form_urlencoded_tuple("client_secret", "elation-secret")
+            .form_urlencoded_tuple(
+                "scope",
+                "act_as_user system/allergies.read system/allergies.write system/patients.read",
+            )
+            // Form-encoded: the spaces between scopes are encoded, not sent raw.
+            .body_includes("scope=act_as_user+system%2Fallergies.read+");
+        then.status(200).json_body(json!({
+            "access_token": "elation-access-token", "token_type": "Bearer", "expires_in": 36000,
+            "scope": "act_as_user system/allergies.read system/allergies.write system/patients.read"
+        }));
+    });
+    let users = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .header("authorization", "Bearer elation-access-token");
+        then.status(200).json_body(users_page(&[1], None));
+    });
+    let scopes = ScopeSet::builder()
+        .read(Resource::Patients)
+        .read(Resource::Allergies)
+        .write(Resource::Allergies)
+        .act_as_user()
+        .build()
+        .unwrap();
+    let client = client(&server, scopes);
+
+    client.users_list().send().await.expect("first call");
+    client.users_list().send().await.expect("second call");
+
+    token.assert_calls(1);
+    users.assert_calls(2);
+}
+
+#[tokio::test]
+async fn no_scope_is_sent_when_none_is_set() {
+    let server = MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(POST)
+            .path(TOKEN_PATH)
+            .form_urlencoded_tuple("grant_type", "client_credentials")
+            .body_excludes("scope=");
+        then.status(200)
+            .json_body(json!({"access_token": "elation-access-token", "expires_in": 36000}));
+    });
+    let users = server.mock(|when, then| {
+        when.method(GET).path("/api/2.0/users/");
+        then.status(200).json_body(users_page(&[1], None));
+    });
+
+    client(&server, ScopeSet::default())
+        .users_list()
+        .send()
+        .await
+        .expect("succeeds");
+
+    token.assert();
+    users.assert();
+}
+
+#[test]
+fn apiv2_with_resource_scopes_is_refused_before_any_request() {
+    assert_eq!(
+        ScopeSet::builder()
+            .apiv2()
+            .write(Resource::VisitNotes)
+            .build(),
+        Err(ScopeError::ApiV2WithResourceScopes)
+    );
+    assert_eq!(
+        "apiv2 system/patients.read".parse::<ScopeSet>(),
+        Err(ScopeError::ApiV2WithResourceScopes)
+    );
+    assert_eq!(
+        "system/patients.read system/made_up.read".parse::<ScopeSet>(),
+        Err(ScopeError::Unknown("system/made_up.read".into()))
+    );
+}
+
+#[tokio::test]
+async fn a_call_needing_a_scope_not_granted_fails_before_sending_and_names_it() {
+    let server = MockServer::start();
+    // Asked for read and write; the server granted read only.
+    let token = token_endpoint(&server, Some("system/patients.read"));
+    let any_api_call = server.mock(|when, then| {
+        when.path_includes("/api/2.0/patients/");
+        then.status(200).json_body(json!({}));
+    });
+    let client = client(
+        &server,
+        scopes("system/patients.read system/patients.write"),
+    );
+
+    let error = client
+        .patients_destroy()
+        .id(7)
+        .send()
+        .await
+        .expect_err("write scope not granted");
+    let error = Error::from_generated("patients_destroy", error).await;
+
+    match &error {
+        Error::MissingScope {
+            operation_id,
+            scope,
+        } => {
+            assert_eq!(*operation_id, "patients_destroy");
+            assert_eq!(scope, "system/patients.write");
+        }
+        other => panic!("expected MissingScope, got {other:?}"),
+    }
+    assert!(error.to_string().contains("system/patients.write"));
+    // Another resource's scope is not enough either.
+    let nested = client
+        .visit_notes_list()
+        .send()
+        .await
+        .expect_err("visit_notes.read not granted");
+    let nested = Error::from_generated("visit_notes_list", nested).await;
+    assert!(
+        matches!(&nested, Error::MissingScope { scope, .. } if scope == "system/visit_notes.read"),
+        "{nested:?}"
+    );
+    token.assert_calls(1);
+    any_api_call.assert_calls(0);
+}
+
+#[tokio::test]
+async fn requests_go_out_as_the_service_account_unless_asked() {
+    let server = MockServer::start();
+    token_endpoint(&server, Some("apiv2 act_as_user"));
+    let as_service = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .header_missing("x-on-behalf-of");
+        then.status(200).json_body(users_page(&[1], None));
+    });
+    let as_user = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .header("x-on-behalf-of", "342");
+        then.status(200).json_body(users_page(&[2], None));
+    });
+    let service = client(&server, scopes("apiv2 act_as_user"));
+    let user: User = serde_json::from_value(json!({"id": 342})).unwrap();
+    let acting = service.on_behalf_of(&user);
+
+    acting.users_list().send().await.expect("as the user");
+    acting.users_list().send().await.expect("as the user again");
+    service.users_list().send().await.expect("as the service");
+
+    assert_eq!(acting.acting_as(), Some(UserId::from(&user)));
+    assert_eq!(service.acting_as(), None);
+    as_user.assert_calls(2);
+    as_service.assert_calls(1);
+}
+
+#[tokio::test]
+async fn a_per_call_on_behalf_of_wins_over_the_clients() {
+    let server = MockServer::start();
+    token_endpoint(&server, Some("apiv2 act_as_user"));
+    let per_call = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .header("x-on-behalf-of", "77");
+        then.status(200).json_body(users_page(&[77], None));
+    });
+    let acting =
+        client(&server, scopes("apiv2 act_as_user")).on_behalf_of(UserId::from_users_api_id(342));
+
+    acting
+        .users_list()
+        .x_on_behalf_of(UserId::from_users_api_id(77))
+        .send()
+        .await
+        .expect("per-call user");
+
+    per_call.assert();
+}
+
+#[tokio::test]
+async fn a_physician_is_acted_for_with_its_user_id_not_its_id() {
+    let server = MockServer::start();
+    token_endpoint(
+        &server,
+        Some("system/physicians.read system/visit_notes.write act_as_user"),
+    );
+    server.mock(|when, then| {
+        when.method(GET).path("/api/2.0/physicians/131074/");
+        then.status(200).json_body(json!({
+            "id": 131074, "user_id": 342, "first_name": "Gary", "last_name": "Leung",
+            "npi": "1234567893", "practice": 65540, "is_active": true
+        }));
+    });
+    let with_user_id = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .header("x-on-behalf-of", "342");
+        then.status(200).json_body(users_page(&[342], None));
+    });
+    let client = client(
+        &server,
+        scopes("system/physicians.read system/visit_notes.write act_as_user"),
+    );
+
+    let physician = client
+        .physicians_retrieve()
+        .id(131074)
+        .send()
+        .await
+        .expect("physician")
+        .into_inner();
+    let user = UserId::try_from(&physician).expect("has a user id");
+    assert_eq!(user.get(), 342);
+    client
+        .on_behalf_of(user)
+        .users_list()
+        .send()
+        .await
+        .expect("as Dr Leung");
+    with_user_id.assert();
+
+    let without: Physician = serde_json::from_value(json!({"id": 5, "user_id": null})).unwrap();
+    assert_eq!(UserId::try_from(&without), Err(NoUserId));
+}
+
+#[tokio::test]
+async fn impersonating_without_act_as_user_fails_before_sending() {
+    let server = MockServer::start();
+    let token = token_endpoint(&server, Some("system/patients.read"));
+    let users = server.mock(|when, then| {
+        when.path("/api/2.0/users/");
+        then.status(200).json_body(users_page(&[1], None));
+    });
+    let acting = client(&server, scopes("system/patients.read"))
+        .on_behalf_of(UserId::from_users_api_id(342));
+
+    let error = acting.users_list().send().await.expect_err("not granted");
+    let error = Error::from_generated("users_list", error).await;
+
+    assert!(
+        matches!(&error, Error::MissingScope { scope, .. } if scope == "act_as_user"),
+        "{error:?}"
+    );
+    token.assert_calls(1);
+    users.assert_calls(0);
+}
+
+#[tokio::test]
+async fn the_two_impersonation_401s_are_distinct_errors_and_cause_no_refresh() {
+    let server = MockServer::start();
+    let token = token_endpoint(&server, Some("apiv2 act_as_user"));
+    let not_granted = server.mock(|when, then| {
+        when.path("/api/2.0/users/").header("x-on-behalf-of", "1");
+        then.status(401)
+            .json_body(json!({"detail": "Token does not have act_as_user scope"}));
+    });
+    let not_authorized = server.mock(|when, then| {
+        when.path("/api/2.0/users/").header("x-on-behalf-of", "2");
+        then.status(401)
+            .body("On-behalf-of user not found or not authorized");
+    });
+    let client = client(&server, scopes("apiv2 act_as_user"));
+
+    let first = client
+        .on_behalf_of(UserId::from_users_api_id(1))
+        .users_list()
+        .send()
+        .await
+        .expect_err("401");
+    let first = Error::from_generated("users_list", first).await;
+    let second = client
+        .on_behalf_of(UserId::from_users_api_id(2))
+        .users_list()
+        .send()
+        .await
+        .expect_err("401");
+    let second = Error::from_generated("users_list", second).await;
+
+    assert!(
+        matches!(
+            first,
+            Error::ImpersonationNotGranted {
+                operation_id: "users_list"
+            }
+        ),
+        "{first:?}"
+    );
+    assert!(
+        matches!(
+            second,
+            Error::ImpersonatedUserRejected {
+                operation_id: "users_list"
+            }
+        ),
+        "{second:?}"
+    );
+    // Neither is a token problem: no refresh, no second attempt.
+    token.assert_calls(1);
+    not_granted.assert_calls(1);
+    not_authorized.assert_calls(1);
+}
+
+#[tokio::test]
+async fn an_ordinary_401_still_refreshes_once() {
+    let server = MockServer::start();
+    let token = token_endpoint(&server, None);
+    let rejected = server.mock(|when, then| {
+        when.path("/api/2.0/users/");
+        then.status(401)
+            .json_body(json!({"detail": "Invalid token."}));
+    });
+    let client = client(&server, ScopeSet::default());
+
+    let error = client.users_list().send().await.expect_err("401");
+    let error = Error::from_generated("users_list", error).await;
+
+    assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
+    assert!(matches!(error, Error::Status { .. }), "{error:?}");
+    token.assert_calls(2);
+    rejected.assert_calls(2);
+}
+
+#[tokio::test]
+async fn lists_page_through_every_page_with_limit() {
+    let server = MockServer::start();
+    token_endpoint(&server, Some("apiv2"));
+    let base = server.base_url();
+    let first = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .query_param("limit", "2")
+            .query_param_missing("offset");
+        then.status(200).json_body(users_page(
+            &[1, 2],
+            Some(format!("{base}/api/2.0/users/?limit=2&offset=2")),
+        ));
+    });
+    let second = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .query_param("limit", "2")
+            .query_param("offset", "2");
+        then.status(200).json_body(users_page(
+            &[3, 4],
+            Some(format!("{base}/api/2.0/users/?limit=2&offset=4")),
+        ));
+    });
+    let third = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .query_param("offset", "4")
+            .header("authorization", "Bearer elation-access-token");
+        then.status(200).json_body(users_page(&[5], None));
+    });
+    let client = client(&server, scopes("apiv2"));
+
+    let ids: Vec<i64> = client
+        .users_list()
+        .limit(2)
+        .items()
+        .map_ok(|user| user.id)
+        .try_collect()
+        .await
+        .expect("three pages");
+
+    assert_eq!(ids, [1, 2, 3, 4, 5]);
+    first.assert();
+    second.assert();
+    third.assert();
+}
+
+#[tokio::test]
+async fn secrets_do_not_show_in_debug_output() {
+    let server = MockServer::start();
+    token_endpoint(&server, Some("apiv2"));
+    let users = server.mock(|when, then| {
+        when.path("/api/2.0/users/");
+        then.status(200).json_body(users_page(&[1], None));
+    });
+    let client = client(&server, scopes("apiv2"));
+    client.users_list().send().await.expect("token fetched");
+    users.assert();
+
+    let debug = format!(
+        "{client:?} {:?}",
+        client.on_behalf_of(UserId::from_users_api_id(342))
+    );
+    assert!(!debug.contains("elation-secret"), "{debug}");
+    assert!(!debug.contains("elation-access-token"), "{debug}");
+    assert!(debug.contains("342"), "{debug}");
+}
+
+#[test]
+fn a_client_needs_a_base_url_and_credentials() {
+    assert!(matches!(
+        Client::builder().client_credentials("id", "secret").build(),
+        Err(ehr_sdk::elation::BuildError::NoBaseUrl)
+    ));
+    assert!(matches!(
+        Client::builder().sandbox().build(),
+        Err(ehr_sdk::elation::BuildError::NoCredentials)
+    ));
+}
