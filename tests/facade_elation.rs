@@ -4,7 +4,7 @@
 
 use ehr_sdk::Error;
 use ehr_sdk::elation::api::types::{Physician, User};
-use ehr_sdk::elation::{Client, NoUserId, Resource, ScopeError, ScopeSet, UserId};
+use ehr_sdk::elation::{Client, NoUserId, Resource, Scope, ScopeError, ScopeSet, UserId};
 use ehr_sdk::pagination::Paginate;
 use futures::TryStreamExt;
 use httpmock::Method::{GET, POST};
@@ -188,6 +188,14 @@ async fn a_call_needing_a_scope_not_granted_fails_before_sending_and_names_it() 
         matches!(&nested, Error::MissingScope { scope, .. } if scope == "system/visit_notes.read"),
         "{nested:?}"
     );
+    // What the server granted is kept, not what was asked for.
+    let granted = client
+        .granted_scopes()
+        .await
+        .unwrap()
+        .expect("scope in answer");
+    assert!(granted.contains(Scope::read(Resource::Patients)));
+    assert!(!granted.contains(Scope::write(Resource::Patients).unwrap()));
     token.assert_calls(1);
     any_api_call.assert_calls(0);
 }
@@ -468,4 +476,35 @@ fn a_client_needs_a_base_url_and_credentials() {
         Client::builder().sandbox().build(),
         Err(ehr_sdk::elation::BuildError::NoCredentials)
     ));
+}
+
+#[tokio::test]
+async fn refused_client_credentials_are_a_typed_auth_error_and_nothing_is_sent() {
+    let server = MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(POST).path(TOKEN_PATH);
+        then.status(401)
+            .json_body(json!({"error": "invalid_client"}));
+    });
+    let users = server.mock(|when, then| {
+        when.path("/api/2.0/users/");
+        then.status(200).json_body(users_page(&[1], None));
+    });
+
+    let error = client(&server, scopes("apiv2"))
+        .users_list()
+        .send()
+        .await
+        .expect_err("no token");
+    let error = Error::from_generated("users_list", error).await;
+
+    match &error {
+        Error::Auth { source, .. } => {
+            assert!(source.to_string().contains("invalid_client"), "{source}")
+        }
+        other => panic!("expected Auth, got {other:?}"),
+    }
+    assert!(!format!("{error:?} {error}").contains("elation-secret"));
+    token.assert();
+    users.assert_calls(0);
 }

@@ -10,9 +10,9 @@ use ehr_runtime::Runtime;
 use reqwest::header::HeaderValue;
 
 use super::guard::{ElationGuard, ON_BEHALF_OF};
-use super::scopes::ScopeSet;
+use super::scopes::{GrantedScopes, ScopeSet};
 use super::user::UserId;
-use crate::auth::{ClientCredentials, TokenCache, TokenSource};
+use crate::auth::{AuthError, ClientCredentials, TokenCache, TokenSource};
 use crate::impersonation::Impersonation;
 use crate::retry::RetryPolicy;
 use crate::transport::{Credentials, FacadeTransport, Origin, RateLimit};
@@ -71,7 +71,7 @@ pub struct Client {
     base_url: String,
     http: reqwest::Client,
     transport: FacadeTransport,
-    tokens: Option<Arc<TokenCache>>,
+    tokens: Arc<TokenCache>,
     acting_as: Option<UserId>,
 }
 
@@ -115,8 +115,15 @@ impl Client {
     }
 
     /// The token cache (for its [`fetch_count`](TokenCache::fetch_count)).
-    pub fn token_cache(&self) -> Option<&TokenCache> {
-        self.tokens.as_deref()
+    pub fn token_cache(&self) -> &TokenCache {
+        &self.tokens
+    }
+
+    /// The scopes granted to the current token (fetching one if there is none yet); `None` when
+    /// the token endpoint did not say and no scope was asked for (Elation then grants `apiv2`).
+    pub async fn granted_scopes(&self) -> Result<Option<GrantedScopes>, AuthError> {
+        let token = self.tokens.get().await?;
+        Ok(token.scope.as_deref().map(GrantedScopes::parse))
     }
 }
 
@@ -276,7 +283,7 @@ impl ClientBuilder {
             base_url,
             http,
             transport,
-            tokens: Some(tokens),
+            tokens,
             acting_as: None,
         })
     }
