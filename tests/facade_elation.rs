@@ -508,3 +508,191 @@ async fn refused_client_credentials_are_a_typed_auth_error_and_nothing_is_sent()
     token.assert();
     users.assert_calls(0);
 }
+
+#[tokio::test]
+async fn nested_endpoints_need_their_parents_scope() {
+    let server = MockServer::start();
+    token_endpoint(&server, Some("system/patients.read"));
+    let cards = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/patients/7/policies/9/card-images")
+            .header("authorization", "Bearer elation-access-token");
+        then.status(200)
+            .header("content-type", "application/octet-stream")
+            .body("card bytes");
+    });
+    let client = client(&server, scopes("system/patients.read"));
+
+    client
+        .patients_policies_card_images_retrieve()
+        .patient_id(7)
+        .policy_id(9)
+        .send()
+        .await
+        .expect("patients.read covers the card images");
+    cards.assert();
+}
+
+/// The spec reaches every resource of the Token Scopes document, with the permissions it
+/// gives: GET for `read`, the other methods for `write`, GET only for reference data.
+#[test]
+fn the_spec_reaches_every_scope_resource_with_its_permissions() {
+    let spec: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../specs/elation.yaml"
+        ))
+        .expect("spec readable"),
+    )
+    .expect("spec parses");
+    let paths = spec["paths"].as_mapping().expect("paths");
+    for &resource in Resource::ALL {
+        let prefix = format!("/api/2.0/{}/", resource.as_str());
+        let methods: Vec<String> = paths
+            .iter()
+            .filter(|(path, _)| path.as_str().is_some_and(|p| p.starts_with(&prefix)))
+            .flat_map(|(_, item)| item.as_mapping().unwrap().keys())
+            .filter_map(|m| m.as_str().map(str::to_string))
+            .filter(|m| ["get", "post", "put", "patch", "delete"].contains(&m.as_str()))
+            .collect();
+        assert!(!methods.is_empty(), "{resource}: no operation");
+        if resource.is_read_only() {
+            assert!(
+                methods.iter().all(|m| m == "get"),
+                "{resource}: {methods:?}"
+            );
+        }
+    }
+}
+
+/// Every paged list of a scoped resource, against a token granted only that resource's `read`
+/// scope: the scope the guard derives from the path is the one the document gives, the path is
+/// the documented one, and the page envelope decodes.
+#[tokio::test]
+async fn every_scoped_list_needs_exactly_its_resources_read_scope() {
+    // One server and one HTTP client for all; each resource's mocks go before the next.
+    let server = MockServer::start();
+    let http = ehr_runtime::default_http_client();
+    let client = |server: &MockServer, scopes: ScopeSet| {
+        Client::builder()
+            .base_url(server.base_url())
+            .client_credentials("elation-client", "elation-secret")
+            .scopes(scopes)
+            .http_client(http.clone())
+            .build()
+            .expect("client builds")
+    };
+    macro_rules! lists {
+        ($($op:ident $(($arg:ident = $value:literal))? => $path:literal,)*) => { $({
+            let resource = $path.trim_start_matches("/api/2.0/").split('/').next().unwrap();
+            let resource = Resource::from_name(resource).expect($path);
+            let read = Scope::read(resource).to_string();
+            let mut token = token_endpoint(&server, Some(&read));
+            let mut list = server.mock(|when, then| {
+                when.method(GET).path($path).query_param("limit", "1");
+                then.status(200).json_body(json!({
+                    "count": 0, "next": null, "previous": null, "results": []
+                }));
+            });
+            let reader = client(&server, scopes(&read));
+            let page = reader.$op()$(.$arg($value))?.limit(1).send().await.expect(stringify!($op));
+            assert!(page.results.is_empty());
+            list.assert();
+            token.delete();
+            // And the same resource's write scope alone does not let it through.
+            if let Ok(write) = Scope::write(resource) {
+                let mut token = token_endpoint(&server, Some(&write.to_string()));
+                let writer = client(&server, scopes(&write.to_string()));
+                let error = writer.$op()$(.$arg($value))?.limit(1).send().await.expect_err(stringify!($op));
+                let error = Error::from_generated(stringify!($op), error).await;
+                assert!(
+                    matches!(&error, Error::MissingScope { scope, .. } if *scope == read),
+                    "{}: {error:?}", stringify!($op)
+                );
+                token.delete();
+            }
+            list.assert_calls(1);
+            list.delete();
+        })* };
+    }
+    lists! {
+        physicians_list => "/api/2.0/physicians/",
+        patients_list => "/api/2.0/patients/",
+        visit_notes_list => "/api/2.0/visit_notes/",
+        allergies_list => "/api/2.0/allergies/",
+        allergy_documentation_list => "/api/2.0/allergy_documentation/",
+        drug_intolerances_list => "/api/2.0/drug_intolerances/",
+        family_histories_list => "/api/2.0/family_histories/",
+        histories_list => "/api/2.0/histories/",
+        immunizations_list => "/api/2.0/immunizations/",
+        problems_list => "/api/2.0/problems/",
+        vaccine_list => "/api/2.0/vaccine/",
+        clinical_documents_list => "/api/2.0/clinical_documents/",
+        discontinued_medications_list => "/api/2.0/discontinued_medications/",
+        document_tags_list => "/api/2.0/document_tags/",
+        incoming_files_list => "/api/2.0/incoming_files/",
+        injections_list => "/api/2.0/injections/",
+        letters_list => "/api/2.0/letters/",
+        medication_history_download_fills_list => "/api/2.0/medication_history_download_fills/",
+        medication_history_downloads_list => "/api/2.0/medication_history_downloads/",
+        medication_refills_list => "/api/2.0/medication_refills/",
+        medications_list => "/api/2.0/medications/",
+        non_visit_notes_list => "/api/2.0/non_visit_notes/",
+        patient_form_requests_list => "/api/2.0/patient_form_requests/",
+        patient_form_submissions_list => "/api/2.0/patient_form_submissions/",
+        patient_forms_list => "/api/2.0/patient_forms/",
+        report_types_list => "/api/2.0/report_types/",
+        reports_list => "/api/2.0/reports/",
+        visit_note_templates_list => "/api/2.0/visit_note_templates/",
+        visit_note_types_list => "/api/2.0/visit_note_types/",
+        vitals_list => "/api/2.0/vitals/",
+        ancillary_companies_list(type_ = "lab") => "/api/2.0/ancillary_companies/",
+        cardiac_centers_list => "/api/2.0/cardiac_centers/",
+        cardiac_order_tests_list => "/api/2.0/cardiac_order_tests/",
+        cardiac_orders_list => "/api/2.0/cardiac_orders/",
+        imaging_centers_list => "/api/2.0/imaging_centers/",
+        imaging_order_tests_list => "/api/2.0/imaging_order_tests/",
+        imaging_orders_list => "/api/2.0/imaging_orders/",
+        lab_facility_identifiers_list => "/api/2.0/lab_facility_identifiers/",
+        lab_order_compendiums_list => "/api/2.0/lab_order_compendiums/",
+        lab_order_sets_list => "/api/2.0/lab_order_sets/",
+        lab_order_tests_list => "/api/2.0/lab_order_tests/",
+        lab_orders_list => "/api/2.0/lab_orders/",
+        lab_vendor_integrations_list => "/api/2.0/lab_vendor_integrations/",
+        lab_vendor_patient_sites_list => "/api/2.0/lab_vendor_patient_sites/",
+        lab_vendors_list => "/api/2.0/lab_vendors/",
+        pulmonary_centers_list => "/api/2.0/pulmonary_centers/",
+        pulmonary_order_tests_list => "/api/2.0/pulmonary_order_tests/",
+        pulmonary_orders_list => "/api/2.0/pulmonary_orders/",
+        sleep_centers_list => "/api/2.0/sleep_centers/",
+        sleep_order_tests_list => "/api/2.0/sleep_order_tests/",
+        sleep_orders_list => "/api/2.0/sleep_orders/",
+        message_threads_list => "/api/2.0/message_threads/",
+        thread_members_list => "/api/2.0/thread_members/",
+        thread_messages_list => "/api/2.0/thread_messages/",
+        appointment_types_list => "/api/2.0/appointment_types/",
+        appointments_list => "/api/2.0/appointments/",
+        appointments_rooms_list => "/api/2.0/appointments/rooms/",
+        recurring_event_groups_list => "/api/2.0/recurring_event_groups/",
+        insurance_companies_list => "/api/2.0/insurance_companies/",
+        insurance_plans_list => "/api/2.0/insurance_plans/",
+        billing_codes_list => "/api/2.0/billing_codes/",
+        bills_list => "/api/2.0/bills/",
+        contacts_list => "/api/2.0/contacts/",
+        contacts_search_list => "/api/2.0/contacts/search/",
+        delegate_permissions_list => "/api/2.0/delegate_permissions/",
+        handouts_list => "/api/2.0/handouts/",
+        medication_order_templates_list => "/api/2.0/medication_order_templates/",
+        office_staff_list => "/api/2.0/office_staff/",
+        practice_medications_list => "/api/2.0/practice_medications/",
+        practices_list => "/api/2.0/practices/",
+        print_headers_list => "/api/2.0/print_headers/",
+        service_locations_list => "/api/2.0/service_locations/",
+        staff_groups_list => "/api/2.0/staff_groups/",
+        languages_list => "/api/2.0/languages/",
+        packaged_medication_labelers_list => "/api/2.0/packaged_medication_labelers/",
+        packaged_medications_list => "/api/2.0/packaged_medications/",
+        pharmacies_list => "/api/2.0/pharmacies/",
+        reference_medications_list => "/api/2.0/reference_medications/",
+    }
+}
