@@ -188,3 +188,33 @@ async fn visit_note_create_posts_json_as_the_impersonated_user() {
     mock.assert();
     assert_eq!(note.id, 9001);
 }
+
+#[tokio::test]
+async fn patients_list_sends_the_filters_of_the_portal_export() {
+    let server = MockServer::start();
+    let mock = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/patients/")
+            .query_param("practice", "65540,65541")
+            .query_param("insurance_company", "12")
+            .query_param("member_id", "M-1")
+            .query_param("last_name", "Leung");
+        then.status(200).json_body(serde_json::json!({
+            "count": 0, "next": null, "previous": null, "results": []
+        }));
+    });
+    let client = Client::with_runtime(&server.base_url(), ehr_runtime::Runtime::direct());
+
+    let page = client
+        .patients_list()
+        .practice("65540,65541")
+        .insurance_company(12)
+        .member_id("M-1")
+        .last_name("Leung")
+        .send()
+        .await
+        .expect("empty page decodes");
+
+    mock.assert();
+    assert_eq!(page.count, Some(0));
+}
