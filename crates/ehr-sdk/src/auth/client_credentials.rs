@@ -73,22 +73,13 @@ impl ClientCredentials {
         if let Some(scope) = &self.scope {
             form.push(("scope", scope.as_str()));
         }
-        let response = self
-            .http
-            .post(&self.token_url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(&form)
-            .send()
-            .await
-            .map_err(AuthError::Http)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(AuthError::Http)?;
-        if !status.is_success() {
-            return Err(AuthError::Refused {
-                status,
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            });
-        }
+        let bytes = super::endpoint::send(
+            self.http
+                .post(&self.token_url)
+                .header(reqwest::header::ACCEPT, "application/json")
+                .form(&form),
+        )
+        .await?;
         let answer: TokenResponse = serde_json::from_slice(&bytes).map_err(AuthError::Decode)?;
         let mut token =
             TokenSet::from_response(answer.access_token, answer.expires_in, None).access;

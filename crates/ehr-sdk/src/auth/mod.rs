@@ -11,6 +11,7 @@
 
 pub(crate) mod cache;
 mod client_credentials;
+pub(crate) mod endpoint;
 mod store;
 mod token;
 

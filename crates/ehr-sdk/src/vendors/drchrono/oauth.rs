@@ -15,6 +15,7 @@ use ehr_drchrono::types::{GrantType, RevokeTokenRequest, TokenRequest, TokenResp
 use reqwest::Url;
 
 use crate::Secret;
+use crate::auth::endpoint;
 use crate::auth::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture, TokenStore};
 
 /// DrChrono's production base URL.
@@ -149,21 +150,13 @@ impl DrChronoOAuth {
             client_secret: self.client_secret.expose().to_string(),
             token: access_token.expose().to_string(),
         };
-        let response = self
-            .http
-            .post(format!("{}/o/revoke_token/", self.base_url))
-            .form(&body)
-            .send()
-            .await
-            .map_err(AuthError::Http)?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        Err(AuthError::Refused {
-            status,
-            body: response.text().await.unwrap_or_default(),
-        })
+        endpoint::send(
+            self.http
+                .post(format!("{}/o/revoke_token/", self.base_url))
+                .form(&body),
+        )
+        .await
+        .map(drop)
     }
 
     /// A token source for one user's connection: uses the stored access token while it lasts,
@@ -191,21 +184,12 @@ impl DrChronoOAuth {
             code: code.map(str::to_string),
             refresh_token: refresh_token.map(|t| t.expose().to_string()),
         };
-        let response = self
-            .http
-            .post(format!("{}/o/token/", self.base_url))
-            .form(&body)
-            .send()
-            .await
-            .map_err(AuthError::Http)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(AuthError::Http)?;
-        if !status.is_success() {
-            return Err(AuthError::Refused {
-                status,
-                body: String::from_utf8_lossy(&bytes).into_owned(),
-            });
-        }
+        let bytes = endpoint::send(
+            self.http
+                .post(format!("{}/o/token/", self.base_url))
+                .form(&body),
+        )
+        .await?;
         let token: TokenResponse = ehr_drchrono::from_json(&bytes).map_err(AuthError::Decode)?;
         Ok(TokenSet::from_response(
             token.access_token,
