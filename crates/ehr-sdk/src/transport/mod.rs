@@ -378,10 +378,6 @@ impl Transport for FacadeTransport {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
-        if span.is_disabled() {
-            // Nobody listens: no span to enter on every poll, no event to build.
-            return Box::pin(async move { Ok(self.run(http, request, call).await) });
-        }
         Box::pin(
             async move {
                 let started = Instant::now();
