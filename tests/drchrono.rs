@@ -1,7 +1,8 @@
 //! `ehr-drchrono` against httpmock: what goes on the wire and what comes back.
 
 use ehr_drchrono::mock::MockServerExt;
-use ehr_sdk::drchrono::api::{Client, Error, types};
+use ehr_sdk::Error;
+use ehr_sdk::drchrono::api::{Client, types};
 use ehr_tests::{bearer_runtime, json_fixture};
 use httpmock::Method::{DELETE, GET, PATCH, POST};
 use httpmock::MockServer;
@@ -220,7 +221,11 @@ async fn documented_error_statuses_surface_with_their_status() {
 
     let err = client.doctors_retrieve().id(9).send().await.unwrap_err();
     assert_eq!(err.status(), Some(reqwest::StatusCode::NOT_FOUND));
-    assert!(matches!(err, Error::ErrorResponse(_)), "{err:?}");
+    assert!(matches!(err, Error::NotFound(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "doctors_retrieve: 404 Not Found: Not found."
+    );
 }
 
 #[tokio::test]
@@ -258,7 +263,7 @@ async fn appointments_list_sends_a_typed_date_range() {
         .send()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
     mock.assert_calls(1);
 }
 

@@ -1,7 +1,8 @@
 //! `ehr-empego` against httpmock: what goes on the wire and what comes back.
 
 use ehr_empego::mock::MockServerExt;
-use ehr_sdk::empego::api::{Client, Error, types};
+use ehr_sdk::Error;
+use ehr_sdk::empego::api::{Client, types};
 use ehr_tests::body_text;
 use httpmock::Method::GET;
 use httpmock::MockServer;
@@ -14,7 +15,7 @@ async fn consultation_view_sends_query_and_identity_header_and_returns_the_url_t
     let server = MockServer::start();
     let mock = server.mock(|when, then| {
         when.method(GET)
-            .path("/embeddable/consultation/view")
+            .path("/empego-integrations/R4/embeddable/consultation/view")
             .query_param("patientKey", "patient123")
             .query_param("locale", "en")
             .header("x-integration-user", EXISTING_USER)
@@ -45,18 +46,18 @@ async fn consultation_view_sends_query_and_identity_header_and_returns_the_url_t
 async fn every_embeddable_endpoint_is_a_get_on_its_documented_path() {
     let server = MockServer::start();
     let paths = [
-        "/embeddable/consultation/view",
-        "/embeddable/consultation/dashboard",
-        "/embeddable/consultation/specific",
-        "/embeddable/consultation/answer",
-        "/embeddable/followup/view",
-        "/embeddable/followup/dashboard",
-        "/embeddable/followup/specific",
-        "/embeddable/followup/plan",
-        "/embeddable/administration/franchise-management",
-        "/embeddable/administration/franchise-onboarding",
-        "/embeddable/administration/franchise-offboarding",
-        "/embeddable/statistics",
+        "/empego-integrations/R4/embeddable/consultation/view",
+        "/empego-integrations/R4/embeddable/consultation/dashboard",
+        "/empego-integrations/R4/embeddable/consultation/specific",
+        "/empego-integrations/R4/embeddable/consultation/answer",
+        "/empego-integrations/R4/embeddable/followup/view",
+        "/empego-integrations/R4/embeddable/followup/dashboard",
+        "/empego-integrations/R4/embeddable/followup/specific",
+        "/empego-integrations/R4/embeddable/followup/plan",
+        "/empego-integrations/R4/embeddable/administration/franchise-management",
+        "/empego-integrations/R4/embeddable/administration/franchise-onboarding",
+        "/empego-integrations/R4/embeddable/administration/franchise-offboarding",
+        "/empego-integrations/R4/embeddable/statistics",
     ];
     let mocks: Vec<_> = paths
         .iter()
@@ -114,12 +115,17 @@ async fn documented_error_body_is_decoded() {
         .send()
         .await;
 
-    let Err(Error::ErrorResponse(body)) = err else {
-        panic!("expected the documented error body");
+    let Err(Error::Validation(refusal)) = err else {
+        panic!("expected the documented error body, got {:?}", err.err());
     };
-    assert_eq!(body.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(refusal.status(), reqwest::StatusCode::BAD_REQUEST);
     assert_eq!(
-        body.message.as_deref(),
+        refusal.message(),
         Some("Invalid x-integration-user header format")
+    );
+    let body: types::ErrorBody = refusal.vendor_body().expect("the Spring body, typed");
+    assert_eq!(
+        body.path.as_deref(),
+        Some("/empego-integrations/R4/embeddable/consultation/view")
     );
 }

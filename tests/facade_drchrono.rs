@@ -207,7 +207,6 @@ async fn a_store_failing_mid_write_never_loses_the_new_refresh_token() {
         .send()
         .await
         .expect_err("the save failed");
-    let first = ehr_sdk::Error::from_generated("doctors_list", first).await;
     assert!(
         matches!(
             first,
@@ -310,7 +309,6 @@ async fn a_second_401_is_returned_not_looped_on() {
     );
 
     let err = client.doctors_list().send().await.expect_err("still 401");
-    let err = ehr_sdk::Error::from_generated("doctors_list", err).await;
 
     assert_eq!(err.status(), Some(reqwest::StatusCode::UNAUTHORIZED));
     assert_eq!(server.received().len(), 3);
@@ -370,7 +368,6 @@ async fn gets_are_retried_on_503_but_posts_never_are() {
         .send()
         .await
         .expect_err("503 is final for POST");
-    let err = ehr_sdk::Error::from_generated("patients_create", err).await;
 
     assert_eq!(err.status(), Some(reqwest::StatusCode::SERVICE_UNAVAILABLE));
     assert_eq!(server.received().len(), 3, "the POST was sent once");
@@ -433,7 +430,6 @@ async fn a_cross_origin_302_is_not_followed_with_credentials() {
         .send()
         .await
         .expect_err("not followed");
-    let err = ehr_sdk::Error::from_generated("doctors_list", err).await;
 
     assert!(matches!(err, ehr_sdk::Error::Redirect { .. }), "{err}");
     assert!(err.to_string().contains("another origin"), "{err}");
@@ -457,7 +453,6 @@ async fn redirect_loops_are_bounded() {
     );
 
     let err = client.doctors_list().send().await.expect_err("loop");
-    let err = ehr_sdk::Error::from_generated("doctors_list", err).await;
 
     assert!(err.to_string().contains("more than 5 redirects"), "{err}");
     assert_eq!(server.received().len(), 6);
@@ -492,33 +487,8 @@ async fn the_file_store_round_trips_atomically_with_owner_only_permissions() {
 
 #[tokio::test]
 async fn secrets_never_appear_in_debug_or_traces() {
-    use tracing_subscriber::fmt::MakeWriter;
-
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> MakeWriter<'a> for Capture {
-        type Writer = Capture;
-        fn make_writer(&'a self) -> Self::Writer {
-            self.clone()
-        }
-    }
-
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let capture = ehr_tests::TraceCapture::default();
+    let _guard = capture.install();
 
     let server = ScriptedServer::start(vec![
         Reply::empty(401),
@@ -541,7 +511,7 @@ async fn secrets_never_appear_in_debug_or_traces() {
             scope: None,
         },
     );
-    let traces = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let traces = capture.text();
 
     assert!(
         traces.contains("doctors_list"),
@@ -659,7 +629,6 @@ async fn connection_failures_are_retried_within_the_attempt_bound() {
         .send()
         .await
         .expect_err("nothing listens");
-    let err = ehr_sdk::Error::from_generated("doctors_list", err).await;
 
     assert!(matches!(err, ehr_sdk::Error::Http { .. }), "{err}");
     assert_eq!(

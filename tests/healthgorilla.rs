@@ -1,6 +1,7 @@
 //! `ehr-healthgorilla` against httpmock: what goes on the wire and what comes back.
 
-use ehr_sdk::healthgorilla::api::{Client, Error, types};
+use ehr_sdk::Error;
+use ehr_sdk::healthgorilla::api::{Client, types};
 use ehr_tests::{bearer_runtime, json_fixture};
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
@@ -105,12 +106,17 @@ async fn operation_outcome_errors_are_typed() {
         .await
         .unwrap_err();
 
-    let Error::ErrorResponse(outcome) = err else {
+    let Error::Validation(refusal) = &err else {
         panic!("expected an OperationOutcome, got {err:?}");
     };
-    assert_eq!(outcome.status().as_u16(), 422);
+    assert_eq!(refusal.status().as_u16(), 422);
+    let outcome: types::OperationOutcome = err.vendor_body().expect("typed OperationOutcome");
     assert_eq!(
         outcome.issue[0].diagnostics.as_deref(),
         Some("Practitioner name does not match the NPI directory")
+    );
+    assert_eq!(
+        err.to_string(),
+        "practitioner_role_create: 422 Unprocessable Entity: Practitioner name does not match the NPI directory"
     );
 }

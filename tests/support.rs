@@ -252,3 +252,41 @@ impl ScriptedServer {
         self.received.clone()
     }
 }
+
+/// Everything `tracing` writes while a [`TraceCapture::install`] guard lives, as text.
+#[derive(Clone, Default)]
+pub struct TraceCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl TraceCapture {
+    /// Captures every event and span of this thread (TRACE and up) until the guard is dropped.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(self.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    /// What was written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for TraceCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for TraceCapture {
+    type Writer = TraceCapture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}

@@ -76,6 +76,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
 
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{spec_path}: generated code does not parse: {e}"))?;
+    return_runtime_errors(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
     if vendor.list_convention().is_some() {
         add_paging(&mut file, &list_operations(&spec)).map_err(|e| format!("{spec_path}: {e}"))?;
     }
@@ -218,17 +219,137 @@ fn pascal(snake: &str) -> String {
         .collect()
 }
 
+/// The generated `builder` module's items.
+fn builder_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>, String> {
+    file.items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut().map(|c| &mut c.1),
+            _ => None,
+        })
+        .ok_or_else(|| "generated code has no `builder` module".to_string())
+}
+
+/// Makes every builder's `send()` return `ehr_runtime::Error` with its operation id.
+///
+/// progenitor's `send()` returns `progenitor_client::Error<E>`, which names no operation and,
+/// for the runtime's carried errors, holds a bare response. Each one is renamed to a private
+/// `progenitor_send()`, and a public `send()` with the same documentation calls it and turns
+/// its error into `ehr_runtime::Error` (the operation id is the literal progenitor gives its
+/// `OperationInfo`).
+fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
+    let builder = builder_module(file)?;
+    let mut wrapped = 0;
+    for item in builder.iter_mut() {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        let mut wrappers = Vec::new();
+        for impl_item in block.items.iter_mut() {
+            let syn::ImplItem::Fn(send) = impl_item else {
+                continue;
+            };
+            if send.sig.ident != "send" || send.sig.asyncness.is_none() {
+                continue;
+            }
+            let operation_id = operation_id_of(&send.block).ok_or_else(|| {
+                "a generated send() has no `OperationInfo { operation_id: \"…\" }`".to_string()
+            })?;
+            let success = success_type(&send.sig.output).ok_or_else(|| {
+                format!("{operation_id}: send() does not return Result<ResponseValue<T>, Error<E>>")
+            })?;
+            let docs: Vec<_> = send
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("doc"))
+                .cloned()
+                .collect();
+            send.attrs.retain(|a| !a.path().is_ident("doc"));
+            send.attrs.push(syn::parse_quote! {
+                #[doc = " progenitor's `send()`; see [`send`](Self::send)."]
+            });
+            send.sig.ident = syn::Ident::new("progenitor_send", proc_macro2::Span::call_site());
+            send.vis = syn::Visibility::Inherited;
+            let errors = format!(
+                " Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `{operation_id}`, \
+                 with the vendor's reason for a refusal."
+            );
+            wrappers.push(syn::parse_quote! {
+                #(#docs)*
+                #[doc = ""]
+                #[doc = #errors]
+                pub async fn send(self) -> Result<#success, ::ehr_runtime::Error> {
+                    match self.progenitor_send().await {
+                        Ok(value) => Ok(value),
+                        Err(error) => Err(::ehr_runtime::Error::from_generated(#operation_id, error).await),
+                    }
+                }
+            });
+        }
+        wrapped += wrappers.len();
+        block.items.extend(wrappers);
+    }
+    if wrapped == 0 {
+        return Err("no generated send() found to wrap".into());
+    }
+    Ok(())
+}
+
+/// The `operation_id: "…"` literal of the `OperationInfo` a generated `send()` builds.
+fn operation_id_of(block: &syn::Block) -> Option<String> {
+    use syn::visit::Visit;
+    struct Find(Option<String>);
+    impl<'ast> Visit<'ast> for Find {
+        fn visit_expr_struct(&mut self, e: &'ast syn::ExprStruct) {
+            if e.path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "OperationInfo")
+            {
+                for field in &e.fields {
+                    if let (
+                        syn::Member::Named(name),
+                        syn::Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Str(id),
+                            ..
+                        }),
+                    ) = (&field.member, &field.expr)
+                        && name == "operation_id"
+                    {
+                        self.0 = Some(id.value());
+                    }
+                }
+            }
+            syn::visit::visit_expr_struct(self, e);
+        }
+    }
+    let mut find = Find(None);
+    find.visit_block(block);
+    find.0
+}
+
+/// `ResponseValue<T>` of a `Result<ResponseValue<T>, Error<E>>` return type.
+fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let syn::Type::Path(path) = &**ty else {
+        return None;
+    };
+    let result = path.path.segments.last().filter(|s| s.ident == "Result")?;
+    let syn::PathArguments::AngleBracketed(args) = &result.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(success) => Some(success.clone()),
+        _ => None,
+    }
+}
+
 /// Implements `ehr_runtime::pagination::{ListRequest, Page}` inside the generated `builder`
 /// module (where the builders' private `client` field is visible).
 fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
-    let builder = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "builder" => m.content.as_mut(),
-            _ => None,
-        })
-        .ok_or("generated code has no `builder` module")?;
+    let builder = builder_module(file)?;
     let next_page: syn::Item = syn::parse_quote! {
         /// Fetches the page at `url` through the client's hooks, as generated calls are sent.
         fn ehr_next_page<'a, P: ::serde::de::DeserializeOwned + Send + 'a>(
@@ -245,22 +366,20 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .build()
-                    .map_err(::progenitor_client::Error::CommunicationError)?;
+                    .map_err(|e| ::ehr_runtime::Error::http(operation_id, e, Vec::new()))?;
                 let info = ::progenitor_client::OperationInfo { operation_id };
-                let response = ::progenitor_client::ClientHooks::exec(client, request, &info)
-                    .await
-                    .map_err(::progenitor_client::Error::CommunicationError)?;
-                ::ehr_runtime::pagination::decode_page(response).await
+                let sent = ::progenitor_client::ClientHooks::exec(client, request, &info).await;
+                ::ehr_runtime::pagination::decode_page(operation_id, sent).await
             })
         }
     };
-    builder.1.push(next_page);
+    builder.push(next_page);
     for op in ops {
         let builder_ty = syn::Ident::new(&op.builder, proc_macro2::Span::call_site());
         let page = syn::Ident::new(&op.page, proc_macro2::Span::call_site());
         let item = syn::Ident::new(&op.item, proc_macro2::Span::call_site());
         let id = &op.operation_id;
-        builder.1.push(syn::parse_quote! {
+        builder.push(syn::parse_quote! {
             impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for #builder_ty<'a> {
                 type Page = super::types::#page;
                 fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
@@ -269,17 +388,14 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                         operation_id: #id,
                         base_url: client.baseurl.as_str(),
                         first: Box::pin(async move {
-                            self.send()
-                                .await
-                                .map(ResponseValue::into_inner)
-                                .map_err(::ehr_runtime::pagination::erase)
+                            self.send().await.map(ResponseValue::into_inner)
                         }),
                         next: Box::new(move |url| ehr_next_page(client, url, #id)),
                     }
                 }
             }
         });
-        builder.1.push(syn::parse_quote! {
+        builder.push(syn::parse_quote! {
             impl ::ehr_runtime::pagination::Page for super::types::#page {
                 type Item = super::types::#item;
                 fn next_url(&self) -> Option<&str> {

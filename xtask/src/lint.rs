@@ -265,6 +265,14 @@ fn check_responses(
         .chain(operation.responses.default.iter().map(|r| (None, r)));
     for (code, response) in statuses {
         let label = code.map_or_else(|| "default".to_string(), ToString::to_string);
+        if matches!(code, None | Some(StatusCode::Range(5))) {
+            problems.push(format!(
+                "{spec_path}: {named}: response {label} would also match the status 599 the \
+                 runtime carries its errors in (ehr_runtime::error::carry): declare each \
+                 documented status explicitly"
+            ));
+            continue;
+        }
         let Some(response) = resolve_response(spec, response) else {
             problems.push(format!(
                 "{spec_path}: {named}: response {label} is a $ref that does not resolve"

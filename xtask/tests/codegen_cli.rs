@@ -165,7 +165,7 @@ fn missing_operation_id_fails_naming_the_operation() {
     let err = stderr(&output);
     assert!(
         err.contains(
-            "specs/empego.yaml: operation `GET /embeddable/followup/plan` has no operationId"
+            "specs/empego.yaml: operation `GET /empego-integrations/R4/embeddable/followup/plan` has no operationId"
         ),
         "{err}"
     );
@@ -197,7 +197,7 @@ fn shapes_that_make_progenitor_panic_are_reported_per_operation() {
         "{err}"
     );
     assert!(
-        err.contains("specs/empego.yaml: operation `statistics_dashboard` (GET /embeddable/statistics) has no tag"),
+        err.contains("specs/empego.yaml: operation `statistics_dashboard` (GET /empego-integrations/R4/embeddable/statistics) has no tag"),
         "{err}"
     );
     for vendor in VENDORS {

@@ -43740,8 +43740,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/o/token/`
-        pub async fn send(self) -> Result<ResponseValue<types::TokenResponse>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TokenResponse>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TokenRequest::try_from(v).map_err(|e| e.to_string()))
@@ -43775,6 +43775,19 @@ pub mod builder {
                 400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 401u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/o/token/`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `oauth_token_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TokenResponse>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("oauth_token_create", error).await)
+                }
             }
         }
     }
@@ -43813,8 +43826,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/o/revoke_token/`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::RevokeTokenRequest::try_from(v).map_err(|e| e.to_string()))
@@ -43844,6 +43857,19 @@ pub mod builder {
                 400u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 401u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/o/revoke_token/`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `oauth_revoke_token_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "oauth_revoke_token_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -43988,8 +44014,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/appointments`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedAppointmentList>, Error<()>> {
             let Self {
@@ -44064,6 +44090,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/appointments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointments_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAppointmentList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("appointments_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::appointments_create`]
     ///
@@ -44100,8 +44139,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/appointments`
-        pub async fn send(self) -> Result<ResponseValue<types::Appointment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Appointment>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::AppointmentCreate::try_from(v).map_err(|e| e.to_string()))
@@ -44137,6 +44176,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/appointments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointments_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Appointment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("appointments_create", error).await)
+                }
             }
         }
     }
@@ -44176,8 +44226,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/appointments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Appointment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Appointment>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -44219,6 +44269,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/appointments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointments_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Appointment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("appointments_retrieve", error).await)
+                }
             }
         }
     }
@@ -44268,8 +44329,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/appointments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -44309,6 +44370,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/appointments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointments_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("appointments_update", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::appointments_destroy`]
     ///
@@ -44334,8 +44406,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/appointments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -44364,6 +44436,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/appointments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointments_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("appointments_destroy", error).await)
+                }
             }
         }
     }
@@ -44413,8 +44496,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/appointments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -44452,6 +44535,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/appointments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointments_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointments_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -44526,8 +44622,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_vitals`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedCustomVitalList>, Error<()>> {
             let Self {
@@ -44581,6 +44677,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/custom_vitals`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_vitals_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCustomVitalList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("custom_vitals_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::custom_vitals_retrieve`]
     ///
@@ -44618,8 +44727,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_vitals/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CustomVital>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::CustomVital>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -44661,6 +44770,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/custom_vitals/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_vitals_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::CustomVital>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("custom_vitals_retrieve", error).await)
+                }
             }
         }
     }
@@ -44735,8 +44855,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/appointment_profiles`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedAppointmentProfileList>, Error<()>> {
             let Self {
@@ -44790,6 +44910,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/appointment_profiles`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_profiles_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAppointmentProfileList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_profiles_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::appointment_profiles_create`]
     ///
@@ -44828,8 +44964,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/appointment_profiles`
-        pub async fn send(self) -> Result<ResponseValue<types::AppointmentProfile>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentProfile>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -44869,6 +45007,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/appointment_profiles`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_profiles_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentProfile>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_profiles_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::appointment_profiles_retrieve`]
     ///
@@ -44906,8 +45059,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/appointment_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::AppointmentProfile>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentProfile>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -44949,6 +45104,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/appointment_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_profiles_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentProfile>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_profiles_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -45000,8 +45170,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/appointment_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -45043,6 +45213,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/appointment_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_profiles_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_profiles_update",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::appointment_profiles_destroy`]
     ///
@@ -45068,8 +45251,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/appointment_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -45098,6 +45281,19 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/appointment_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_profiles_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_profiles_destroy",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -45149,8 +45345,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/appointment_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -45190,6 +45386,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/appointment_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_profiles_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_profiles_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -45321,8 +45530,8 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/api/appointment_templates`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedAppointmentTemplateList>, Error<()>> {
             let Self {
@@ -45391,6 +45600,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/appointment_templates`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_templates_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAppointmentTemplateList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_templates_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::appointment_templates_create`]
     ///
@@ -45430,8 +45655,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/appointment_templates`
-        pub async fn send(self) -> Result<ResponseValue<types::AppointmentTemplate>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentTemplate>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -45471,6 +45698,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/appointment_templates`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_templates_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentTemplate>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_templates_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::appointment_templates_retrieve`]
     ///
@@ -45508,8 +45750,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/appointment_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::AppointmentTemplate>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentTemplate>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -45551,6 +45795,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/appointment_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_templates_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AppointmentTemplate>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_templates_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -45603,8 +45862,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/appointment_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -45646,6 +45905,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/appointment_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_templates_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_templates_update",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::appointment_templates_destroy`]
     ///
@@ -45671,8 +45943,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/appointment_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -45701,6 +45973,19 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/appointment_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_templates_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_templates_destroy",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -45752,8 +46037,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/appointment_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -45793,6 +46078,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/appointment_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `appointment_templates_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "appointment_templates_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -45855,8 +46153,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/billing_profiles`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedBillingProfileList>, Error<()>> {
             let Self {
@@ -45904,6 +46202,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/billing_profiles`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `billing_profiles_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedBillingProfileList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("billing_profiles_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::billing_profiles_retrieve`]
     ///
@@ -45941,8 +46253,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/billing_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::BillingProfile>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::BillingProfile>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -45984,6 +46296,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/billing_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `billing_profiles_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::BillingProfile>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "billing_profiles_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -46034,8 +46361,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/doctors`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedDoctorList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedDoctorList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -46078,6 +46407,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/doctors`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `doctors_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedDoctorList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("doctors_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::doctors_retrieve`]
     ///
@@ -46115,8 +46457,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/doctors/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Doctor>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Doctor>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -46158,6 +46500,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/doctors/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `doctors_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Doctor>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("doctors_retrieve", error).await)
+                }
             }
         }
     }
@@ -46244,8 +46597,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/documents`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedDocumentList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedDocumentList>, Error<()>> {
             let Self {
                 client,
                 doctor,
@@ -46297,6 +46652,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/documents`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `documents_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedDocumentList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("documents_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::documents_retrieve`]
     ///
@@ -46334,8 +46702,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/documents/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Document>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Document>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -46379,6 +46747,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/documents/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `documents_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Document>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("documents_retrieve", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::documents_destroy`]
     ///
@@ -46404,8 +46783,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/documents/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -46434,6 +46813,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/documents/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `documents_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("documents_destroy", error).await)
+                }
             }
         }
     }
@@ -46481,8 +46871,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/documents/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -46520,6 +46910,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/documents/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `documents_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "documents_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -46582,8 +46985,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/offices`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedOfficeList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedOfficeList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -46632,6 +47037,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/offices`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `offices_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedOfficeList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("offices_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::offices_retrieve`]
     ///
@@ -46669,8 +47087,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/offices/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Office>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Office>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -46712,6 +47130,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/offices/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `offices_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Office>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("offices_retrieve", error).await)
+                }
             }
         }
     }
@@ -46759,8 +47188,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/offices/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -46798,6 +47227,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/offices/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `offices_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("offices_partial_update", error).await)
+                }
             }
         }
     }
@@ -46870,8 +47310,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/insurances`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedInsuranceList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedInsuranceList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -46921,6 +47363,19 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/insurances`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `insurances_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedInsuranceList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("insurances_list", error).await)
+                }
             }
         }
     }
@@ -46983,8 +47438,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/consent_forms`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedConsentFormList>, Error<()>> {
             let Self {
@@ -47032,6 +47487,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/consent_forms`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consent_forms_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedConsentFormList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("consent_forms_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::consent_forms_retrieve`]
     ///
@@ -47069,8 +47537,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/consent_forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ConsentForm>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::ConsentForm>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -47112,6 +47580,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/consent_forms/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consent_forms_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::ConsentForm>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("consent_forms_retrieve", error).await)
+                }
             }
         }
     }
@@ -47161,8 +47640,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/consent_forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -47200,6 +47679,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/consent_forms/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consent_forms_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "consent_forms_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -47309,8 +47801,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_insurance_plan_names`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedCustomInsurancePlanNameList>, Error<()>> {
             let Self {
@@ -47373,6 +47865,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/custom_insurance_plan_names`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_insurance_plan_names_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCustomInsurancePlanNameList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_insurance_plan_names_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::custom_insurance_plan_names_retrieve`]
     ///
@@ -47410,8 +47918,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_insurance_plan_names/{id}`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::CustomInsurancePlanName>, Error<()>> {
             let Self {
@@ -47455,6 +47963,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/custom_insurance_plan_names/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_insurance_plan_names_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomInsurancePlanName>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_insurance_plan_names_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -47529,8 +48052,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_appointment_fields`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedCustomAppointmentFieldList>, Error<()>> {
             let Self {
@@ -47584,6 +48107,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/custom_appointment_fields`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_appointment_fields_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCustomAppointmentFieldList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_appointment_fields_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::custom_appointment_fields_create`]
     ///
@@ -47623,8 +48162,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/custom_appointment_fields`
-        pub async fn send(self) -> Result<ResponseValue<types::CustomAppointmentField>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::CustomAppointmentField>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -47664,6 +48205,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/custom_appointment_fields`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_appointment_fields_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomAppointmentField>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_appointment_fields_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::custom_appointment_fields_retrieve`]
     ///
@@ -47701,8 +48257,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_appointment_fields/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CustomAppointmentField>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::CustomAppointmentField>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -47744,6 +48302,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/custom_appointment_fields/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_appointment_fields_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomAppointmentField>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_appointment_fields_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -47796,8 +48369,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/custom_appointment_fields/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -47837,6 +48410,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/custom_appointment_fields/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_appointment_fields_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_appointment_fields_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -47889,8 +48475,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/custom_appointment_fields/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -47930,6 +48516,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/custom_appointment_fields/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_appointment_fields_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_appointment_fields_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -48004,8 +48603,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_demographics`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedCustomDemographicList>, Error<()>> {
             let Self {
@@ -48059,6 +48658,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/custom_demographics`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_demographics_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCustomDemographicList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_demographics_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::custom_demographics_create`]
     ///
@@ -48097,8 +48712,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/custom_demographics`
-        pub async fn send(self) -> Result<ResponseValue<types::CustomDemographic>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::CustomDemographic>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -48138,6 +48755,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/custom_demographics`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_demographics_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomDemographic>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_demographics_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::custom_demographics_retrieve`]
     ///
@@ -48175,8 +48807,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/custom_demographics/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CustomDemographic>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::CustomDemographic>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -48218,6 +48852,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/custom_demographics/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_demographics_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomDemographic>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_demographics_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -48269,8 +48918,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/custom_demographics/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -48310,6 +48959,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/custom_demographics/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_demographics_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_demographics_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -48361,8 +49023,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/custom_demographics/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -48400,6 +49062,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/custom_demographics/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `custom_demographics_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "custom_demographics_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -48587,8 +49262,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patients`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedPatientList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientList>, Error<()>> {
             let Self {
                 client,
                 date_of_birth,
@@ -48679,6 +49356,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patients`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::patients_create`]
     ///
@@ -48713,8 +49403,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patients`
-        pub async fn send(self) -> Result<ResponseValue<types::Patient>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Patient>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PatientCreate::try_from(v).map_err(|e| e.to_string()))
@@ -48750,6 +49440,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/patients`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Patient>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_create", error).await)
+                }
             }
         }
     }
@@ -48789,8 +49490,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patients/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Patient>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Patient>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -48832,6 +49533,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patients/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Patient>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_retrieve", error).await)
+                }
             }
         }
     }
@@ -48879,8 +49591,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patients/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -48920,6 +49632,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/patients/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_update", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::patients_destroy`]
     ///
@@ -48945,8 +49668,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/patients/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -48975,6 +49698,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/patients/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_destroy", error).await)
+                }
             }
         }
     }
@@ -49022,8 +49756,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patients/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -49061,6 +49795,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patients/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49123,8 +49870,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_flag_types`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientFlagTypeList>, Error<()>> {
             let Self {
@@ -49172,6 +49919,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_flag_types`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_flag_types_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientFlagTypeList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_flag_types_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_flag_types_create`]
     ///
@@ -49210,8 +49973,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_flag_types`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientFlagType>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientFlagType>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PatientFlagTypeCreate::try_from(v).map_err(|e| e.to_string()))
@@ -49247,6 +50010,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/patient_flag_types`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_flag_types_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientFlagType>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_flag_types_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49286,8 +50064,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_flag_types/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientFlagType>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientFlagType>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -49329,6 +50107,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_flag_types/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_flag_types_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientFlagType>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_flag_types_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49380,8 +50173,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_flag_types/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -49419,6 +50212,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_flag_types/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_flag_types_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_flag_types_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49470,8 +50276,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_flag_types/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -49509,6 +50315,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_flag_types/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_flag_types_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_flag_types_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49595,8 +50414,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_messages`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientMessageList>, Error<()>> {
             let Self {
@@ -49650,6 +50469,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_messages`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_messages_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientMessageList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patient_messages_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::patient_messages_create`]
     ///
@@ -49688,8 +50521,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_messages`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientMessage>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientMessage>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PatientMessageCreate::try_from(v).map_err(|e| e.to_string()))
@@ -49725,6 +50558,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/patient_messages`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_messages_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientMessage>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_messages_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49764,8 +50612,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientMessage>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientMessage>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -49807,6 +50655,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_messages_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientMessage>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_messages_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49858,8 +50721,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -49897,6 +50760,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_messages_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_messages_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -49946,8 +50822,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -49985,6 +50861,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_messages_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_messages_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50104,8 +50993,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patients_summary`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientSummaryList>, Error<()>> {
             let Self {
@@ -50174,6 +51063,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patients_summary`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_summary_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientSummaryList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_summary_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::patients_summary_create`]
     ///
@@ -50212,8 +51115,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patients_summary`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientSummary>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientSummary>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PatientSummaryCreate::try_from(v).map_err(|e| e.to_string()))
@@ -50249,6 +51152,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/patients_summary`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_summary_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientSummary>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_summary_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50288,8 +51206,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patients_summary/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientSummary>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientSummary>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -50331,6 +51249,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patients_summary/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_summary_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientSummary>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_summary_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50382,8 +51315,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patients_summary/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -50423,6 +51356,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/patients_summary/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_summary_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_summary_update",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patients_summary_destroy`]
     ///
@@ -50448,8 +51394,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/patients_summary/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -50478,6 +51424,19 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/patients_summary/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_summary_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_summary_destroy",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50527,8 +51486,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patients_summary/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -50566,6 +51525,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patients_summary/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_summary_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_summary_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50652,8 +51624,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_payments`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientPaymentList>, Error<()>> {
             let Self {
@@ -50707,6 +51679,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_payments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_payments_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientPaymentList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patient_payments_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::patient_payments_create`]
     ///
@@ -50745,8 +51731,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_payments`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientPayment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientPayment>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::PatientPaymentCreate::try_from(v).map_err(|e| e.to_string()))
@@ -50782,6 +51768,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/patient_payments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_payments_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPayment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_payments_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50821,8 +51822,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_payments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientPayment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PatientPayment>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -50864,6 +51865,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_payments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_payments_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPayment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_payments_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -50950,8 +51966,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_payment_log`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientPaymentLogEntryList>, Error<()>> {
             let Self {
@@ -51005,6 +52021,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_payment_log`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_payment_log_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientPaymentLogEntryList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_payment_log_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::reminder_profiles_list`]
     ///
@@ -51053,8 +52085,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/reminder_profiles`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedReminderProfileList>, Error<()>> {
             let Self {
@@ -51099,6 +52131,20 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/reminder_profiles`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `reminder_profiles_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedReminderProfileList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("reminder_profiles_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::reminder_profiles_create`]
     ///
@@ -51137,8 +52183,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/reminder_profiles`
-        pub async fn send(self) -> Result<ResponseValue<types::ReminderProfile>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::ReminderProfile>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::ReminderProfileCreate::try_from(v).map_err(|e| e.to_string()))
@@ -51174,6 +52220,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/reminder_profiles`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `reminder_profiles_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ReminderProfile>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "reminder_profiles_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -51213,8 +52274,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/reminder_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ReminderProfile>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::ReminderProfile>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -51256,6 +52317,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/reminder_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `reminder_profiles_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ReminderProfile>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "reminder_profiles_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -51307,8 +52383,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/reminder_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -51348,6 +52424,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/reminder_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `reminder_profiles_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "reminder_profiles_update",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::reminder_profiles_destroy`]
     ///
@@ -51373,8 +52462,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/reminder_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -51403,6 +52492,19 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/reminder_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `reminder_profiles_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "reminder_profiles_destroy",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -51454,8 +52556,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/reminder_profiles/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -51493,6 +52595,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/reminder_profiles/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `reminder_profiles_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "reminder_profiles_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -51543,8 +52658,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/users`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedUserList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedUserList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -51587,6 +52704,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/users`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `users_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedUserList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated("users_list", error).await),
+            }
+        }
     }
     /// Builder for [`Client::users_retrieve`]
     ///
@@ -51624,8 +52752,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/users/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::User>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::User>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -51667,6 +52795,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/users/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `users_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::User>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("users_retrieve", error).await)
+                }
             }
         }
     }
@@ -51717,8 +52856,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/user_groups`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedUserGroupList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedUserGroupList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -51761,6 +52902,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/user_groups`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `user_groups_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedUserGroupList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("user_groups_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::user_groups_retrieve`]
     ///
@@ -51798,8 +52952,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/user_groups/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::UserGroup>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::UserGroup>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -51841,6 +52995,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/user_groups/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `user_groups_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::UserGroup>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("user_groups_retrieve", error).await)
+                }
             }
         }
     }
@@ -51974,8 +53139,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/line_items`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedLineItemList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLineItemList>, Error<()>> {
             let Self {
                 client,
                 appointment,
@@ -52048,6 +53215,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/line_items`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `line_items_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLineItemList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("line_items_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::line_items_create`]
     ///
@@ -52082,8 +53262,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/line_items`
-        pub async fn send(self) -> Result<ResponseValue<types::LineItem>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LineItem>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LineItemCreate::try_from(v).map_err(|e| e.to_string()))
@@ -52119,6 +53299,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/line_items`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `line_items_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LineItem>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("line_items_create", error).await)
+                }
             }
         }
     }
@@ -52158,8 +53349,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/line_items/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::LineItem>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LineItem>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -52201,6 +53392,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/line_items/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `line_items_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LineItem>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("line_items_retrieve", error).await)
+                }
             }
         }
     }
@@ -52298,8 +53500,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/transactions`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedTransactionList>, Error<()>> {
             let Self {
@@ -52362,6 +53564,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/transactions`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `transactions_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTransactionList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("transactions_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::transactions_retrieve`]
     ///
@@ -52399,8 +53614,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/transactions/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Transaction>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Transaction>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -52442,6 +53657,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/transactions/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `transactions_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Transaction>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("transactions_retrieve", error).await)
+                }
             }
         }
     }
@@ -52504,8 +53730,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/allergies`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedAllergyList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAllergyList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -52551,6 +53779,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/allergies`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `allergies_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAllergyList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("allergies_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::allergies_create`]
     ///
@@ -52585,8 +53826,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/allergies`
-        pub async fn send(self) -> Result<ResponseValue<types::Allergy>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Allergy>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::AllergyCreate::try_from(v).map_err(|e| e.to_string()))
@@ -52622,6 +53863,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/allergies`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `allergies_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Allergy>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("allergies_create", error).await)
+                }
             }
         }
     }
@@ -52661,8 +53913,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/allergies/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Allergy>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Allergy>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -52704,6 +53956,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/allergies/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `allergies_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Allergy>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("allergies_retrieve", error).await)
+                }
             }
         }
     }
@@ -52751,8 +54014,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/allergies/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -52790,6 +54053,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/allergies/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `allergies_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("allergies_update", error).await)
+                }
             }
         }
     }
@@ -52837,8 +54111,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/allergies/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -52876,6 +54150,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/allergies/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `allergies_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "allergies_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -52938,8 +54225,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/medications`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedMedicationList>, Error<()>> {
             let Self {
@@ -52987,6 +54274,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/medications`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `medications_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedMedicationList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("medications_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::medications_create`]
     ///
@@ -53023,8 +54323,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/medications`
-        pub async fn send(self) -> Result<ResponseValue<types::Medication>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Medication>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::MedicationCreate::try_from(v).map_err(|e| e.to_string()))
@@ -53060,6 +54360,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/medications`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `medications_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Medication>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("medications_create", error).await)
+                }
             }
         }
     }
@@ -53099,8 +54410,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/medications/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Medication>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Medication>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -53142,6 +54453,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/medications/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `medications_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Medication>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("medications_retrieve", error).await)
+                }
             }
         }
     }
@@ -53191,8 +54513,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/medications/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -53230,6 +54552,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/medications/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `medications_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("medications_update", error).await)
+                }
             }
         }
     }
@@ -53277,8 +54610,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/medications/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -53316,6 +54649,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/medications/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `medications_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "medications_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -53378,8 +54724,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/problems`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedProblemList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedProblemList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -53425,6 +54773,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/problems`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `problems_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedProblemList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("problems_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::problems_create`]
     ///
@@ -53459,8 +54820,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/problems`
-        pub async fn send(self) -> Result<ResponseValue<types::Problem>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Problem>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::ProblemCreate::try_from(v).map_err(|e| e.to_string()))
@@ -53496,6 +54857,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/problems`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `problems_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Problem>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("problems_create", error).await)
+                }
             }
         }
     }
@@ -53535,8 +54907,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/problems/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Problem>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Problem>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -53578,6 +54950,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/problems/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `problems_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Problem>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("problems_retrieve", error).await)
+                }
             }
         }
     }
@@ -53625,8 +55008,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/problems/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -53664,6 +55047,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/problems/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `problems_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("problems_update", error).await)
+                }
             }
         }
     }
@@ -53711,8 +55105,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/problems/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -53750,6 +55144,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/problems/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `problems_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "problems_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -53848,8 +55255,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/procedures`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedProcedureList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedProcedureList>, Error<()>> {
             let Self {
                 client,
                 appointment,
@@ -53910,6 +55319,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/procedures`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `procedures_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedProcedureList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("procedures_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::procedures_retrieve`]
     ///
@@ -53947,8 +55369,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/procedures/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Procedure>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Procedure>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -53990,6 +55412,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/procedures/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `procedures_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Procedure>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("procedures_retrieve", error).await)
+                }
             }
         }
     }
@@ -54064,8 +55497,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/amendments`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedAmendmentList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAmendmentList>, Error<()>> {
             let Self {
                 client,
                 appointment,
@@ -54117,6 +55552,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/amendments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `amendments_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedAmendmentList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("amendments_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::amendments_retrieve`]
     ///
@@ -54154,8 +55602,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/amendments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Amendment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Amendment>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -54199,6 +55647,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/amendments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `amendments_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Amendment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("amendments_retrieve", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::amendments_destroy`]
     ///
@@ -54224,8 +55683,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/amendments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -54254,6 +55713,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/amendments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `amendments_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("amendments_destroy", error).await)
+                }
             }
         }
     }
@@ -54301,8 +55771,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/amendments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -54340,6 +55810,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/amendments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `amendments_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "amendments_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -54402,8 +55885,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_note_templates`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedClinicalNoteTemplateList>, Error<()>> {
             let Self {
@@ -54454,6 +55937,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/clinical_note_templates`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_templates_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedClinicalNoteTemplateList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_templates_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::clinical_note_templates_retrieve`]
     ///
@@ -54491,8 +55990,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_note_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ClinicalNoteTemplate>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteTemplate>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -54534,6 +56035,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/clinical_note_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_templates_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteTemplate>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_templates_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -54655,8 +56171,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_notes`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedClinicalNoteList>, Error<()>> {
             let Self {
@@ -54723,6 +56239,19 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/clinical_notes`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_notes_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedClinicalNoteList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("clinical_notes_list", error).await)
+                }
             }
         }
     }
@@ -54797,8 +56326,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_note_field_types`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedClinicalNoteFieldTypeList>, Error<()>> {
             let Self {
@@ -54855,6 +56384,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/clinical_note_field_types`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_types_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedClinicalNoteFieldTypeList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_types_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::clinical_note_field_types_retrieve`]
     ///
@@ -54892,8 +56437,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_note_field_types/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ClinicalNoteFieldType>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteFieldType>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -54935,6 +56482,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/clinical_note_field_types/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_types_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteFieldType>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_types_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -55057,8 +56619,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_note_field_values`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedClinicalNoteFieldValueList>, Error<()>> {
             let Self {
@@ -55136,6 +56698,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/clinical_note_field_values`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_values_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedClinicalNoteFieldValueList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_values_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::clinical_note_field_values_create`]
     ///
@@ -55175,8 +56753,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/clinical_note_field_values`
-        pub async fn send(self) -> Result<ResponseValue<types::ClinicalNoteFieldValue>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteFieldValue>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -55216,6 +56796,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/clinical_note_field_values`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_values_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteFieldValue>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_values_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::clinical_note_field_values_retrieve`]
     ///
@@ -55253,8 +56848,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/clinical_note_field_values/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ClinicalNoteFieldValue>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteFieldValue>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -55296,6 +56893,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/clinical_note_field_values/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_values_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNoteFieldValue>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_values_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -55348,8 +56960,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/clinical_note_field_values/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -55389,6 +57001,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/clinical_note_field_values/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_values_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_values_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -55441,8 +57066,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/clinical_note_field_values/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -55482,6 +57107,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/clinical_note_field_values/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_note_field_values_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_note_field_values_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -55615,8 +57253,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/messages`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedMessageList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedMessageList>, Error<()>> {
             let Self {
                 client,
                 doctor,
@@ -55692,6 +57332,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/messages`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `messages_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedMessageList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("messages_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::messages_create`]
     ///
@@ -55726,8 +57379,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/messages`
-        pub async fn send(self) -> Result<ResponseValue<types::Message>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Message>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::MessageCreate::try_from(v).map_err(|e| e.to_string()))
@@ -55763,6 +57416,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/messages`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `messages_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Message>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("messages_create", error).await)
+                }
             }
         }
     }
@@ -55802,8 +57466,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Message>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Message>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -55845,6 +57509,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `messages_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Message>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("messages_retrieve", error).await)
+                }
             }
         }
     }
@@ -55892,8 +57567,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -55933,6 +57608,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `messages_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("messages_update", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::messages_destroy`]
     ///
@@ -55958,8 +57644,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -55988,6 +57674,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `messages_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("messages_destroy", error).await)
+                }
             }
         }
     }
@@ -56035,8 +57732,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -56074,6 +57771,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `messages_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "messages_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -56172,8 +57882,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/prescription_messages`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPrescriptionMessageList>, Error<()>> {
             let Self {
@@ -56233,6 +57943,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/prescription_messages`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `prescription_messages_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPrescriptionMessageList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "prescription_messages_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::prescription_messages_retrieve`]
     ///
@@ -56270,8 +57996,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/prescription_messages/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PrescriptionMessage>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PrescriptionMessage>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -56313,6 +58041,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/prescription_messages/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `prescription_messages_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PrescriptionMessage>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "prescription_messages_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -56421,8 +58164,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/fee_schedules`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedFeeScheduleList>, Error<()>> {
             let Self {
@@ -56482,6 +58225,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/fee_schedules`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `fee_schedules_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedFeeScheduleList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("fee_schedules_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::fee_schedules_retrieve`]
     ///
@@ -56519,8 +58275,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/fee_schedules/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::FeeSchedule>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::FeeSchedule>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -56562,6 +58318,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/fee_schedules/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `fee_schedules_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::FeeSchedule>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("fee_schedules_retrieve", error).await)
+                }
             }
         }
     }
@@ -56648,8 +58415,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/comm_logs`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedCommLogList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCommLogList>, Error<()>> {
             let Self {
                 client,
                 doctor,
@@ -56701,6 +58470,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/comm_logs`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `comm_logs_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCommLogList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("comm_logs_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::comm_logs_create`]
     ///
@@ -56735,8 +58517,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/comm_logs`
-        pub async fn send(self) -> Result<ResponseValue<types::CommLog>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::CommLog>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::CommLogCreate::try_from(v).map_err(|e| e.to_string()))
@@ -56772,6 +58554,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/comm_logs`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `comm_logs_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::CommLog>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("comm_logs_create", error).await)
+                }
             }
         }
     }
@@ -56811,8 +58604,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/comm_logs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CommLog>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::CommLog>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -56854,6 +58647,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/comm_logs/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `comm_logs_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::CommLog>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("comm_logs_retrieve", error).await)
+                }
             }
         }
     }
@@ -56901,8 +58705,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/comm_logs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -56940,6 +58744,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/comm_logs/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `comm_logs_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("comm_logs_update", error).await)
+                }
             }
         }
     }
@@ -56987,8 +58802,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/comm_logs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -57026,6 +58841,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/comm_logs/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `comm_logs_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "comm_logs_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -57100,8 +58928,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/inventory_categories`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedInventoryCategoryList>, Error<()>> {
             let Self {
@@ -57152,6 +58980,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/inventory_categories`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `inventory_categories_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedInventoryCategoryList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "inventory_categories_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::inventory_categories_retrieve`]
     ///
@@ -57189,8 +59033,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/inventory_categories/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::InventoryCategory>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::InventoryCategory>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -57232,6 +59078,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/inventory_categories/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `inventory_categories_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InventoryCategory>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "inventory_categories_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -57328,8 +59189,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/inventory_vaccines`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedInventoryVaccineList>, Error<()>> {
             let Self {
@@ -57386,6 +59247,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/inventory_vaccines`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `inventory_vaccines_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedInventoryVaccineList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "inventory_vaccines_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::inventory_vaccines_create`]
     ///
@@ -57424,8 +59301,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/inventory_vaccines`
-        pub async fn send(self) -> Result<ResponseValue<types::InventoryVaccine>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::InventoryVaccine>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::InventoryVaccineCreate::try_from(v).map_err(|e| e.to_string()))
@@ -57461,6 +59340,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/inventory_vaccines`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `inventory_vaccines_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InventoryVaccine>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "inventory_vaccines_create",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -57500,8 +59394,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/inventory_vaccines/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::InventoryVaccine>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::InventoryVaccine>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -57543,6 +59439,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/inventory_vaccines/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `inventory_vaccines_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::InventoryVaccine>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "inventory_vaccines_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -57640,8 +59551,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_vaccine_records`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientVaccineRecordList>, Error<()>> {
             let Self {
@@ -57698,6 +59609,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_vaccine_records`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_vaccine_records_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientVaccineRecordList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_vaccine_records_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_vaccine_records_create`]
     ///
@@ -57737,8 +59664,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_vaccine_records`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientVaccineRecord>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientVaccineRecord>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -57778,6 +59707,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/patient_vaccine_records`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_vaccine_records_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientVaccineRecord>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_vaccine_records_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_vaccine_records_retrieve`]
     ///
@@ -57815,8 +59759,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_vaccine_records/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientVaccineRecord>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientVaccineRecord>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -57858,6 +59804,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_vaccine_records/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_vaccine_records_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientVaccineRecord>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_vaccine_records_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -57910,8 +59871,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_vaccine_records/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -57951,6 +59912,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_vaccine_records/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_vaccine_records_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_vaccine_records_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -58003,8 +59977,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_vaccine_records/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -58044,6 +60018,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_vaccine_records/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_vaccine_records_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_vaccine_records_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -58094,8 +60081,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/sublabs`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedSublabList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedSublabList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -58138,6 +60127,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/sublabs`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `sublabs_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedSublabList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("sublabs_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::sublabs_create`]
     ///
@@ -58172,8 +60174,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/sublabs`
-        pub async fn send(self) -> Result<ResponseValue<types::Sublab>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Sublab>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SublabCreate::try_from(v).map_err(|e| e.to_string()))
@@ -58209,6 +60211,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/sublabs`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `sublabs_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Sublab>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("sublabs_create", error).await)
+                }
             }
         }
     }
@@ -58248,8 +60261,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/sublabs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Sublab>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Sublab>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -58291,6 +60304,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/sublabs/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `sublabs_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Sublab>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("sublabs_retrieve", error).await)
+                }
             }
         }
     }
@@ -58338,8 +60362,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/sublabs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -58377,6 +60401,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/sublabs/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `sublabs_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("sublabs_update", error).await)
+                }
             }
         }
     }
@@ -58424,8 +60459,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/sublabs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -58463,6 +60498,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/sublabs/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `sublabs_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("sublabs_partial_update", error).await)
+                }
             }
         }
     }
@@ -58537,8 +60583,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_orders`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedLabOrderList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabOrderList>, Error<()>> {
             let Self {
                 client,
                 doctor,
@@ -58587,6 +60635,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/lab_orders`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabOrderList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_orders_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_orders_create`]
     ///
@@ -58621,8 +60682,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/lab_orders`
-        pub async fn send(self) -> Result<ResponseValue<types::LabOrder>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabOrder>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LabOrderCreate::try_from(v).map_err(|e| e.to_string()))
@@ -58658,6 +60719,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/lab_orders`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabOrder>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_orders_create", error).await)
+                }
             }
         }
     }
@@ -58697,8 +60769,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_orders/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::LabOrder>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabOrder>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -58740,6 +60812,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/lab_orders/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabOrder>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_orders_retrieve", error).await)
+                }
             }
         }
     }
@@ -58787,8 +60870,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/lab_orders/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -58826,6 +60909,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/lab_orders/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_orders_update", error).await)
+                }
             }
         }
     }
@@ -58873,8 +60967,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/lab_orders/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -58912,6 +61006,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/lab_orders/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "lab_orders_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -58998,8 +61105,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_orders_summary`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedLabOrderSummaryList>, Error<()>> {
             let Self {
@@ -59053,6 +61160,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/lab_orders_summary`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_summary_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabOrderSummaryList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "lab_orders_summary_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::lab_orders_summary_retrieve`]
     ///
@@ -59090,8 +61213,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_orders_summary/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::LabOrderSummary>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabOrderSummary>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -59133,6 +61256,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/lab_orders_summary/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_orders_summary_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::LabOrderSummary>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "lab_orders_summary_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -59207,8 +61345,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_documents`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedLabDocumentList>, Error<()>> {
             let Self {
@@ -59259,6 +61397,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/lab_documents`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_documents_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabDocumentList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_documents_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_documents_retrieve`]
     ///
@@ -59296,8 +61447,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_documents/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::LabDocument>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabDocument>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -59341,6 +61492,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/lab_documents/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_documents_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabDocument>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_documents_retrieve", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_documents_destroy`]
     ///
@@ -59366,8 +61528,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/lab_documents/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -59396,6 +61558,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/lab_documents/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_documents_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_documents_destroy", error).await)
+                }
             }
         }
     }
@@ -59445,8 +61618,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/lab_documents/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59484,6 +61657,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/lab_documents/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_documents_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "lab_documents_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -59546,8 +61732,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_tests`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedLabTestList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabTestList>, Error<()>> {
             let Self {
                 client,
                 order,
@@ -59593,6 +61781,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/lab_tests`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_tests_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabTestList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_tests_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_tests_create`]
     ///
@@ -59627,8 +61828,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/lab_tests`
-        pub async fn send(self) -> Result<ResponseValue<types::LabTest>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabTest>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LabTestCreate::try_from(v).map_err(|e| e.to_string()))
@@ -59664,6 +61865,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/lab_tests`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_tests_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabTest>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_tests_create", error).await)
+                }
             }
         }
     }
@@ -59703,8 +61915,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_tests/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::LabTest>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabTest>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -59746,6 +61958,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/lab_tests/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_tests_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabTest>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_tests_retrieve", error).await)
+                }
             }
         }
     }
@@ -59793,8 +62016,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/lab_tests/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59834,6 +62057,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/lab_tests/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_tests_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_tests_update", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_tests_destroy`]
     ///
@@ -59859,8 +62093,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/lab_tests/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -59889,6 +62123,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/lab_tests/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_tests_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_tests_destroy", error).await)
+                }
             }
         }
     }
@@ -59936,8 +62181,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/lab_tests/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -59975,6 +62220,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/lab_tests/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_tests_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "lab_tests_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -60049,8 +62307,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_results`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedLabResultList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabResultList>, Error<()>> {
             let Self {
                 client,
                 doctor,
@@ -60099,6 +62359,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/lab_results`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_results_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedLabResultList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_results_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_results_create`]
     ///
@@ -60133,8 +62406,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/lab_results`
-        pub async fn send(self) -> Result<ResponseValue<types::LabResult>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabResult>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LabResultCreate::try_from(v).map_err(|e| e.to_string()))
@@ -60170,6 +62443,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/lab_results`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_results_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabResult>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_results_create", error).await)
+                }
             }
         }
     }
@@ -60209,8 +62493,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/lab_results/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::LabResult>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::LabResult>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -60252,6 +62536,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/lab_results/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_results_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::LabResult>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_results_retrieve", error).await)
+                }
             }
         }
     }
@@ -60299,8 +62594,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/lab_results/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -60340,6 +62635,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PUT` request to `/api/lab_results/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_results_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_results_update", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::lab_results_destroy`]
     ///
@@ -60365,8 +62671,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/lab_results/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -60395,6 +62701,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `DELETE` request to `/api/lab_results/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_results_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("lab_results_destroy", error).await)
+                }
             }
         }
     }
@@ -60442,8 +62759,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/lab_results/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -60481,6 +62798,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/lab_results/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `lab_results_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "lab_results_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -60567,8 +62897,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/care_plans`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedCarePlanList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCarePlanList>, Error<()>> {
             let Self {
                 client,
                 doctor,
@@ -60620,6 +62952,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/care_plans`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `care_plans_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedCarePlanList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("care_plans_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::care_plans_retrieve`]
     ///
@@ -60657,8 +63002,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/care_plans/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CarePlan>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::CarePlan>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -60700,6 +63045,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/care_plans/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `care_plans_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::CarePlan>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("care_plans_retrieve", error).await)
+                }
             }
         }
     }
@@ -60842,8 +63198,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/eligibility_checks`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedEligibilityCheckList>, Error<()>> {
             let Self {
@@ -60931,6 +63287,22 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/eligibility_checks`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `eligibility_checks_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedEligibilityCheckList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "eligibility_checks_list",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -61099,8 +63471,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/tasks`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedTaskList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskList>, Error<()>> {
             let Self {
                 client,
                 assignee_group,
@@ -61194,6 +63568,17 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/tasks`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `tasks_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated("tasks_list", error).await),
+            }
+        }
     }
     /// Builder for [`Client::tasks_create`]
     ///
@@ -61228,8 +63613,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/tasks`
-        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TaskCreate::try_from(v).map_err(|e| e.to_string()))
@@ -61265,6 +63650,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/tasks`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `tasks_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("tasks_create", error).await)
+                }
             }
         }
     }
@@ -61304,8 +63700,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/tasks/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Task>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -61347,6 +63743,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/tasks/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `tasks_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Task>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("tasks_retrieve", error).await)
+                }
             }
         }
     }
@@ -61394,8 +63801,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/tasks/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61433,6 +63840,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/tasks/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `tasks_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("tasks_update", error).await)
+                }
             }
         }
     }
@@ -61480,8 +63898,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/tasks/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61519,6 +63937,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/tasks/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `tasks_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("tasks_partial_update", error).await)
+                }
             }
         }
     }
@@ -61593,8 +64022,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_categories`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedTaskCategoryList>, Error<()>> {
             let Self {
@@ -61648,6 +64077,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/task_categories`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_categories_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskCategoryList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_categories_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::task_categories_create`]
     ///
@@ -61684,8 +64126,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/task_categories`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskCategory>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskCategory>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TaskCategoryCreate::try_from(v).map_err(|e| e.to_string()))
@@ -61721,6 +64163,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/task_categories`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_categories_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TaskCategory>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_categories_create", error).await)
+                }
             }
         }
     }
@@ -61760,8 +64215,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_categories/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskCategory>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskCategory>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -61803,6 +64258,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/task_categories/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_categories_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TaskCategory>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "task_categories_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -61852,8 +64322,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/task_categories/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61891,6 +64361,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/task_categories/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_categories_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_categories_update", error).await)
+                }
             }
         }
     }
@@ -61940,8 +64421,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/task_categories/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -61979,6 +64460,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/task_categories/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_categories_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "task_categories_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -62053,8 +64547,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_notes`
-        pub async fn send(self) -> Result<ResponseValue<types::PaginatedTaskNoteList>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskNoteList>, Error<()>> {
             let Self {
                 client,
                 page,
@@ -62103,6 +64599,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/task_notes`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_notes_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskNoteList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_notes_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::task_notes_create`]
     ///
@@ -62137,8 +64646,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/task_notes`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskNote>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskNote>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TaskNoteCreate::try_from(v).map_err(|e| e.to_string()))
@@ -62174,6 +64683,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/task_notes`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_notes_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::TaskNote>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_notes_create", error).await)
+                }
             }
         }
     }
@@ -62213,8 +64733,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_notes/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskNote>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskNote>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -62256,6 +64776,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/task_notes/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_notes_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::TaskNote>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_notes_retrieve", error).await)
+                }
             }
         }
     }
@@ -62303,8 +64834,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/task_notes/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -62342,6 +64873,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/task_notes/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_notes_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_notes_update", error).await)
+                }
             }
         }
     }
@@ -62389,8 +64931,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/task_notes/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -62428,6 +64970,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/task_notes/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_notes_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "task_notes_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -62502,8 +65057,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_statuses`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedTaskStatusList>, Error<()>> {
             let Self {
@@ -62557,6 +65112,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/task_statuses`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_statuses_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskStatusList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_statuses_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::task_statuses_create`]
     ///
@@ -62593,8 +65161,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/task_statuses`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskStatus>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskStatus>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TaskStatusCreate::try_from(v).map_err(|e| e.to_string()))
@@ -62630,6 +65198,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/task_statuses`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_statuses_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::TaskStatus>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_statuses_create", error).await)
+                }
             }
         }
     }
@@ -62669,8 +65248,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_statuses/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskStatus>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskStatus>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -62712,6 +65291,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/task_statuses/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_statuses_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::TaskStatus>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_statuses_retrieve", error).await)
+                }
             }
         }
     }
@@ -62761,8 +65351,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/task_statuses/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -62800,6 +65390,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/task_statuses/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_statuses_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_statuses_update", error).await)
+                }
             }
         }
     }
@@ -62847,8 +65448,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/task_statuses/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -62886,6 +65487,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/task_statuses/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_statuses_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "task_statuses_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -63008,8 +65622,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/task_templates`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedTaskTemplateList>, Error<()>> {
             let Self {
@@ -63081,6 +65695,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/task_templates`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_templates_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedTaskTemplateList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_templates_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::task_templates_create`]
     ///
@@ -63117,8 +65744,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/task_templates`
-        pub async fn send(self) -> Result<ResponseValue<types::TaskTemplate>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskTemplate>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TaskTemplateCreate::try_from(v).map_err(|e| e.to_string()))
@@ -63154,6 +65781,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/task_templates`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_templates_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TaskTemplate>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_templates_create", error).await)
+                }
             }
         }
     }
@@ -63203,8 +65843,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/task_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -63242,6 +65882,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/task_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_templates_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("task_templates_update", error).await)
+                }
             }
         }
     }
@@ -63291,8 +65942,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/task_templates/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -63330,6 +65981,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/task_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_templates_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "task_templates_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -63404,8 +66068,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_interventions`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientInterventionList>, Error<()>> {
             let Self {
@@ -63456,6 +66120,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_interventions`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_interventions_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientInterventionList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_interventions_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_interventions_create`]
     ///
@@ -63495,8 +66175,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_interventions`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientIntervention>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientIntervention>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -63536,6 +66218,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/patient_interventions`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_interventions_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientIntervention>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_interventions_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_interventions_retrieve`]
     ///
@@ -63573,8 +66270,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_interventions/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientIntervention>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientIntervention>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -63616,6 +66315,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_interventions/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_interventions_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientIntervention>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_interventions_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -63668,8 +66382,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_interventions/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -63709,6 +66423,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_interventions/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_interventions_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_interventions_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -63760,8 +66487,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_interventions/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -63801,6 +66528,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_interventions/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_interventions_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_interventions_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -63875,8 +66615,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_physical_exams`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientPhysicalExamList>, Error<()>> {
             let Self {
@@ -63927,6 +66667,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_physical_exams`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_physical_exams_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientPhysicalExamList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_physical_exams_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_physical_exams_create`]
     ///
@@ -63966,8 +66722,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_physical_exams`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientPhysicalExam>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPhysicalExam>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -64007,6 +66765,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/patient_physical_exams`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_physical_exams_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPhysicalExam>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_physical_exams_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_physical_exams_retrieve`]
     ///
@@ -64044,8 +66817,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_physical_exams/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientPhysicalExam>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPhysicalExam>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -64087,6 +66862,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_physical_exams/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_physical_exams_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPhysicalExam>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_physical_exams_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -64139,8 +66929,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_physical_exams/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -64180,6 +66970,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_physical_exams/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_physical_exams_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_physical_exams_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -64231,8 +67034,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_physical_exams/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -64272,6 +67075,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_physical_exams/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_physical_exams_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_physical_exams_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -64346,8 +67162,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_risk_assessments`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientRiskAssessmentList>, Error<()>> {
             let Self {
@@ -64398,6 +67214,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_risk_assessments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_risk_assessments_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientRiskAssessmentList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_risk_assessments_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_risk_assessments_create`]
     ///
@@ -64437,8 +67269,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_risk_assessments`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientRiskAssessment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientRiskAssessment>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -64478,6 +67312,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/patient_risk_assessments`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_risk_assessments_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientRiskAssessment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_risk_assessments_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_risk_assessments_retrieve`]
     ///
@@ -64515,8 +67364,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_risk_assessments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientRiskAssessment>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientRiskAssessment>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -64558,6 +67409,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_risk_assessments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_risk_assessments_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientRiskAssessment>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_risk_assessments_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -64610,8 +67476,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_risk_assessments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -64651,6 +67517,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_risk_assessments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_risk_assessments_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_risk_assessments_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -64703,8 +67582,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_risk_assessments/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -64744,6 +67623,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_risk_assessments/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_risk_assessments_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_risk_assessments_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -64818,8 +67710,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_communications`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedPatientCommunicationList>, Error<()>> {
             let Self {
@@ -64870,6 +67762,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patient_communications`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_communications_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedPatientCommunicationList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_communications_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_communications_create`]
     ///
@@ -64909,8 +67817,10 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/patient_communications`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientCommunication>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientCommunication>, Error<()>> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
@@ -64950,6 +67860,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/patient_communications`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_communications_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientCommunication>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_communications_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patient_communications_retrieve`]
     ///
@@ -64987,8 +67912,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patient_communications/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::PatientCommunication>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientCommunication>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -65030,6 +67957,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_communications/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_communications_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientCommunication>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_communications_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -65082,8 +68024,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PUT` request to `/api/patient_communications/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65123,6 +68065,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PUT` request to `/api/patient_communications/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_communications_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_communications_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -65175,8 +68130,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/patient_communications/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65216,6 +68171,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/patient_communications/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_communications_partial_update`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_communications_partial_update",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -65290,8 +68258,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/implantable_devices`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedImplantableDeviceList>, Error<()>> {
             let Self {
@@ -65342,6 +68310,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/implantable_devices`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `implantable_devices_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedImplantableDeviceList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "implantable_devices_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::implantable_devices_retrieve`]
     ///
@@ -65379,8 +68363,10 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/implantable_devices/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ImplantableDevice>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::ImplantableDevice>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -65422,6 +68408,21 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/implantable_devices/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `implantable_devices_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ImplantableDevice>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "implantable_devices_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -65496,8 +68497,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/mu_2015_report`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedMu2015ReportList>, Error<()>> {
             let Self {
@@ -65551,6 +68552,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/mu_2015_report`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `mu_2015_report_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedMu2015ReportList>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("mu_2015_report_list", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::users_current`]
     ///
@@ -65563,8 +68577,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `GET` request to `/api/users/current`
-        pub async fn send(self) -> Result<ResponseValue<types::User>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::User>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/api/users/current", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -65594,6 +68608,17 @@ pub mod builder {
                 403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/users/current`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `users_current`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::User>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("users_current", error).await)
+                }
             }
         }
     }
@@ -65641,8 +68666,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/offices/{id}/add_exam_room`
-        pub async fn send(self) -> Result<ResponseValue<types::Office>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Office>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65684,6 +68709,17 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/offices/{id}/add_exam_room`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `offices_add_exam_room`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Office>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("offices_add_exam_room", error).await)
+                }
             }
         }
     }
@@ -65735,8 +68771,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/consent_forms/{id}/apply_to_appointment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65774,6 +68810,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/consent_forms/{id}/apply_to_appointment`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consent_forms_apply_to_appointment`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "consent_forms_apply_to_appointment",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -65825,8 +68874,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/api/consent_forms/{id}/unapply_from_appointment`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65864,6 +68913,19 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/api/consent_forms/{id}/unapply_from_appointment`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consent_forms_unapply_from_appointment`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "consent_forms_unapply_from_appointment",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -65915,8 +68977,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/api/medications/{id}/append_to_pharmacy_note`
-        pub async fn send(self) -> Result<ResponseValue<types::PharmacyNote>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::PharmacyNote>, Error<()>> {
             let Self { client, id, body } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let body = body
@@ -65958,6 +69020,21 @@ pub mod builder {
                 409u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `PATCH` request to `/api/medications/{id}/append_to_pharmacy_note`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `medications_append_to_pharmacy_note`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PharmacyNote>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "medications_append_to_pharmacy_note",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -66008,8 +69085,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `DateRange` for date_range failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patients/{id}/ccda`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -66053,6 +69130,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patients/{id}/ccda`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_ccda`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_ccda", error).await)
+                }
             }
         }
     }
@@ -66102,8 +69190,8 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/api/patients/{id}/qrda1`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self {
                 client,
                 id,
@@ -66147,6 +69235,17 @@ pub mod builder {
                 404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patients/{id}/qrda1`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_qrda1`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("patients_qrda1", error).await)
+                }
             }
         }
     }
@@ -66208,8 +69307,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `bool` for verbose failed".to_string());
             self
         }
-        ///Sends a `GET` request to `/api/patients/{id}/onpatient_access`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PaginatedOnpatientAccessList>, Error<()>> {
             let Self {
@@ -66261,6 +69360,22 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/api/patients/{id}/onpatient_access`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_onpatient_access_list`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PaginatedOnpatientAccessList>, ::ehr_runtime::Error>
+        {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_onpatient_access_list",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patients_onpatient_access_create`]
     ///
@@ -66286,8 +69401,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `POST` request to `/api/patients/{id}/onpatient_access`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -66319,6 +69434,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/patients/{id}/onpatient_access`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_onpatient_access_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_onpatient_access_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::patients_onpatient_access_destroy`]
     ///
@@ -66344,8 +69472,8 @@ pub mod builder {
                 .map_err(|_| "conversion to `i64` for id failed".to_string());
             self
         }
-        ///Sends a `DELETE` request to `/api/patients/{id}/onpatient_access`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
@@ -66376,6 +69504,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/api/patients/{id}/onpatient_access`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patients_onpatient_access_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patients_onpatient_access_destroy",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::iframe_integration_create`]
     ///
@@ -66388,8 +69529,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `POST` request to `/api/iframe_integration`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/api/iframe_integration", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -66415,6 +69556,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/api/iframe_integration`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `iframe_integration_create`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "iframe_integration_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::iframe_integration_destroy`]
     ///
@@ -66427,8 +69581,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self { client: client }
         }
-        ///Sends a `DELETE` request to `/api/iframe_integration`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/api/iframe_integration", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
@@ -66453,6 +69607,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `DELETE` request to `/api/iframe_integration`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `iframe_integration_destroy`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<()>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "iframe_integration_destroy",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Fetches the page at `url` through the client's hooks, as generated calls are sent.
     fn ehr_next_page<'a, P: ::serde::de::DeserializeOwned + Send + 'a>(
@@ -66469,12 +69636,10 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .build()
-                .map_err(::progenitor_client::Error::CommunicationError)?;
+                .map_err(|e| ::ehr_runtime::Error::http(operation_id, e, Vec::new()))?;
             let info = ::progenitor_client::OperationInfo { operation_id };
-            let response = ::progenitor_client::ClientHooks::exec(client, request, &info)
-                .await
-                .map_err(::progenitor_client::Error::CommunicationError)?;
-            ::ehr_runtime::pagination::decode_page(response).await
+            let sent = ::progenitor_client::ClientHooks::exec(client, request, &info).await;
+            ::ehr_runtime::pagination::decode_page(operation_id, sent).await
         })
     }
     impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for AppointmentsList<'a> {
@@ -66484,12 +69649,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "appointments_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "appointments_list")),
             }
         }
@@ -66510,12 +69670,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_vitals_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "custom_vitals_list")),
             }
         }
@@ -66536,12 +69691,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "appointment_profiles_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "appointment_profiles_list")),
             }
         }
@@ -66562,12 +69712,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "appointment_templates_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "appointment_templates_list")),
             }
         }
@@ -66588,12 +69733,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "billing_profiles_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "billing_profiles_list")),
             }
         }
@@ -66614,12 +69754,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "doctors_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "doctors_list")),
             }
         }
@@ -66640,12 +69775,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "documents_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "documents_list")),
             }
         }
@@ -66666,12 +69796,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "offices_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "offices_list")),
             }
         }
@@ -66692,12 +69817,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "insurances_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "insurances_list")),
             }
         }
@@ -66718,12 +69838,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "consent_forms_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "consent_forms_list")),
             }
         }
@@ -66744,12 +69859,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_insurance_plan_names_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "custom_insurance_plan_names_list")
                 }),
@@ -66772,12 +69882,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_appointment_fields_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "custom_appointment_fields_list")
                 }),
@@ -66800,12 +69905,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_demographics_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "custom_demographics_list")),
             }
         }
@@ -66826,12 +69926,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patients_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patients_list")),
             }
         }
@@ -66852,12 +69947,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_flag_types_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patient_flag_types_list")),
             }
         }
@@ -66878,12 +69968,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_messages_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patient_messages_list")),
             }
         }
@@ -66904,12 +69989,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patients_summary_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patients_summary_list")),
             }
         }
@@ -66930,12 +70010,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_payments_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patient_payments_list")),
             }
         }
@@ -66956,12 +70031,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_payment_log_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patient_payment_log_list")),
             }
         }
@@ -66982,12 +70052,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "reminder_profiles_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "reminder_profiles_list")),
             }
         }
@@ -67008,12 +70073,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "users_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "users_list")),
             }
         }
@@ -67034,12 +70094,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "user_groups_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "user_groups_list")),
             }
         }
@@ -67060,12 +70115,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "line_items_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "line_items_list")),
             }
         }
@@ -67086,12 +70136,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "transactions_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "transactions_list")),
             }
         }
@@ -67112,12 +70157,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "allergies_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "allergies_list")),
             }
         }
@@ -67138,12 +70178,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "medications_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "medications_list")),
             }
         }
@@ -67164,12 +70199,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "problems_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "problems_list")),
             }
         }
@@ -67190,12 +70220,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "procedures_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "procedures_list")),
             }
         }
@@ -67216,12 +70241,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "amendments_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "amendments_list")),
             }
         }
@@ -67242,12 +70262,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_note_templates_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "clinical_note_templates_list")
                 }),
@@ -67270,12 +70285,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_notes_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "clinical_notes_list")),
             }
         }
@@ -67296,12 +70306,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_note_field_types_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "clinical_note_field_types_list")
                 }),
@@ -67324,12 +70329,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_note_field_values_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "clinical_note_field_values_list")
                 }),
@@ -67352,12 +70352,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "messages_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "messages_list")),
             }
         }
@@ -67378,12 +70373,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "prescription_messages_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "prescription_messages_list")),
             }
         }
@@ -67404,12 +70394,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "fee_schedules_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "fee_schedules_list")),
             }
         }
@@ -67430,12 +70415,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "comm_logs_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "comm_logs_list")),
             }
         }
@@ -67456,12 +70436,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "inventory_categories_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "inventory_categories_list")),
             }
         }
@@ -67482,12 +70457,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "inventory_vaccines_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "inventory_vaccines_list")),
             }
         }
@@ -67508,12 +70478,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_vaccine_records_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "patient_vaccine_records_list")
                 }),
@@ -67536,12 +70501,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "sublabs_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "sublabs_list")),
             }
         }
@@ -67562,12 +70522,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_orders_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "lab_orders_list")),
             }
         }
@@ -67588,12 +70543,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_orders_summary_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "lab_orders_summary_list")),
             }
         }
@@ -67614,12 +70564,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_documents_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "lab_documents_list")),
             }
         }
@@ -67640,12 +70585,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_tests_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "lab_tests_list")),
             }
         }
@@ -67666,12 +70606,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_results_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "lab_results_list")),
             }
         }
@@ -67692,12 +70627,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "care_plans_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "care_plans_list")),
             }
         }
@@ -67718,12 +70648,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "eligibility_checks_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "eligibility_checks_list")),
             }
         }
@@ -67744,12 +70669,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "tasks_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "tasks_list")),
             }
         }
@@ -67770,12 +70690,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_categories_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "task_categories_list")),
             }
         }
@@ -67796,12 +70711,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_notes_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "task_notes_list")),
             }
         }
@@ -67822,12 +70732,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_statuses_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "task_statuses_list")),
             }
         }
@@ -67848,12 +70753,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_templates_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "task_templates_list")),
             }
         }
@@ -67874,12 +70774,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_interventions_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "patient_interventions_list")),
             }
         }
@@ -67900,12 +70795,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_physical_exams_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "patient_physical_exams_list")
                 }),
@@ -67928,12 +70818,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_risk_assessments_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "patient_risk_assessments_list")
                 }),
@@ -67956,12 +70841,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_communications_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "patient_communications_list")
                 }),
@@ -67984,12 +70864,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "implantable_devices_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "implantable_devices_list")),
             }
         }
@@ -68010,12 +70885,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "mu_2015_report_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| ehr_next_page(client, url, "mu_2015_report_list")),
             }
         }
@@ -68036,12 +70906,7 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "patients_onpatient_access_list",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move {
-                    self.send()
-                        .await
-                        .map(ResponseValue::into_inner)
-                        .map_err(::ehr_runtime::pagination::erase)
-                }),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
                     ehr_next_page(client, url, "patients_onpatient_access_list")
                 }),

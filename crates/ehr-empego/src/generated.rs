@@ -456,7 +456,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Start a consultation with a patient.
     ///
-    /// Sends a `GET` request to `/embeddable/consultation/view`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/view`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -479,7 +479,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. View consultation dashboard.
     ///
-    /// Sends a `GET` request to `/embeddable/consultation/dashboard`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/dashboard`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -502,7 +502,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. View specific consultation details.
     ///
-    /// Sends a `GET` request to `/embeddable/consultation/specific`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/specific`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -525,7 +525,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Patient consultation answer view.
     ///
-    /// Sends a `GET` request to `/embeddable/consultation/answer`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/answer`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -548,7 +548,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Create follow-up with patient.
     ///
-    /// Sends a `GET` request to `/embeddable/followup/view`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/view`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -571,7 +571,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. View follow-up dashboard.
     ///
-    /// Sends a `GET` request to `/embeddable/followup/dashboard`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/dashboard`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -594,7 +594,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. View specific follow-up details.
     ///
-    /// Sends a `GET` request to `/embeddable/followup/specific`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/specific`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -617,7 +617,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Plan follow-up with prefilled data.
     ///
-    /// Sends a `GET` request to `/embeddable/followup/plan`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/plan`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -640,7 +640,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Franchise management view.
     ///
-    /// Sends a `GET` request to `/embeddable/administration/franchise-management`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-management`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -663,7 +663,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Franchise onboarding view.
     ///
-    /// Sends a `GET` request to `/embeddable/administration/franchise-onboarding`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-onboarding`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -686,7 +686,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. Franchise offboarding view.
     ///
-    /// Sends a `GET` request to `/embeddable/administration/franchise-offboarding`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-offboarding`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -709,7 +709,7 @@ impl Client {
     ///
     /// Returns a temporary embeddable URL for this view. View statistics dashboard.
     ///
-    /// Sends a `GET` request to `/embeddable/statistics`
+    /// Sends a `GET` request to `/empego-integrations/R4/embeddable/statistics`
     ///
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
@@ -794,8 +794,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/consultation/view`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -807,7 +809,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/consultation/view", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/consultation/view",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -846,6 +851,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/view`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_view`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("consultation_view", error).await)
+                }
             }
         }
     }
@@ -907,8 +923,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/consultation/dashboard`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -920,7 +938,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/consultation/dashboard", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/consultation/dashboard",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -959,6 +980,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/dashboard`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_dashboard`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("consultation_dashboard", error).await)
+                }
             }
         }
     }
@@ -1020,8 +1052,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/consultation/specific`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1033,7 +1067,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/consultation/specific", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/consultation/specific",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1072,6 +1109,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/specific`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_specific`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("consultation_specific", error).await)
+                }
             }
         }
     }
@@ -1133,8 +1181,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/consultation/answer`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1146,7 +1196,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/consultation/answer", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/consultation/answer",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1185,6 +1238,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/answer`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_answer`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("consultation_answer", error).await)
+                }
             }
         }
     }
@@ -1246,8 +1310,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/followup/view`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1259,7 +1325,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/followup/view", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/followup/view",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1298,6 +1367,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/view`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_view`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("followup_view", error).await)
+                }
             }
         }
     }
@@ -1359,8 +1439,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/followup/dashboard`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1372,7 +1454,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/followup/dashboard", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/followup/dashboard",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1411,6 +1496,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/dashboard`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_dashboard`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("followup_dashboard", error).await)
+                }
             }
         }
     }
@@ -1472,8 +1568,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/followup/specific`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1485,7 +1583,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/followup/specific", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/followup/specific",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1524,6 +1625,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/specific`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_specific`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("followup_specific", error).await)
+                }
             }
         }
     }
@@ -1585,8 +1697,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/followup/plan`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1598,7 +1712,10 @@ pub mod builder {
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/followup/plan", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/followup/plan",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -1637,6 +1754,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/plan`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_plan`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("followup_plan", error).await)
+                }
             }
         }
     }
@@ -1687,8 +1815,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/administration/franchise-management`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1699,7 +1829,7 @@ pub mod builder {
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/embeddable/administration/franchise-management",
+                "{}/empego-integrations/R4/embeddable/administration/franchise-management",
                 client.baseurl,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
@@ -1736,6 +1866,19 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-management`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `administration_franchise_management`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "administration_franchise_management",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -1786,8 +1929,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/administration/franchise-onboarding`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1798,7 +1943,7 @@ pub mod builder {
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/embeddable/administration/franchise-onboarding",
+                "{}/empego-integrations/R4/embeddable/administration/franchise-onboarding",
                 client.baseurl,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
@@ -1835,6 +1980,19 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-onboarding`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `administration_franchise_onboarding`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "administration_franchise_onboarding",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -1885,8 +2043,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/administration/franchise-offboarding`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1897,7 +2057,7 @@ pub mod builder {
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/embeddable/administration/franchise-offboarding",
+                "{}/empego-integrations/R4/embeddable/administration/franchise-offboarding",
                 client.baseurl,
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
@@ -1934,6 +2094,19 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-offboarding`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `administration_franchise_offboarding`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "administration_franchise_offboarding",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -1984,8 +2157,10 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/embeddable/statistics`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self {
                 client,
                 locale,
@@ -1995,7 +2170,10 @@ pub mod builder {
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/embeddable/statistics", client.baseurl,);
+            let url = format!(
+                "{}/empego-integrations/R4/embeddable/statistics",
+                client.baseurl,
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
             header_map.append(
                 ::reqwest::header::HeaderName::from_static("api-version"),
@@ -2030,6 +2208,17 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/empego-integrations/R4/embeddable/statistics`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `statistics_dashboard`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("statistics_dashboard", error).await)
+                }
             }
         }
     }
@@ -2071,7 +2260,8 @@ pub mod mock {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
                     inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/embeddable/consultation/view$").unwrap(),
+                        regex::Regex::new("^/empego-integrations/R4/embeddable/consultation/view$")
+                            .unwrap(),
                     ),
                 )
             }
@@ -2148,9 +2338,14 @@ pub mod mock {
         pub struct ConsultationDashboardWhen(::httpmock::When);
         impl ConsultationDashboardWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
-                Self(inner.method(::httpmock::Method::GET).path_matches(
-                    regex::Regex::new("^/embeddable/consultation/dashboard$").unwrap(),
-                ))
+                Self(
+                    inner.method(::httpmock::Method::GET).path_matches(
+                        regex::Regex::new(
+                            "^/empego-integrations/R4/embeddable/consultation/dashboard$",
+                        )
+                        .unwrap(),
+                    ),
+                )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
@@ -2232,9 +2427,14 @@ pub mod mock {
         pub struct ConsultationSpecificWhen(::httpmock::When);
         impl ConsultationSpecificWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
-                Self(inner.method(::httpmock::Method::GET).path_matches(
-                    regex::Regex::new("^/embeddable/consultation/specific$").unwrap(),
-                ))
+                Self(
+                    inner.method(::httpmock::Method::GET).path_matches(
+                        regex::Regex::new(
+                            "^/empego-integrations/R4/embeddable/consultation/specific$",
+                        )
+                        .unwrap(),
+                    ),
+                )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
@@ -2318,7 +2518,10 @@ pub mod mock {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
                     inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/embeddable/consultation/answer$").unwrap(),
+                        regex::Regex::new(
+                            "^/empego-integrations/R4/embeddable/consultation/answer$",
+                        )
+                        .unwrap(),
                     ),
                 )
             }
@@ -2403,9 +2606,10 @@ pub mod mock {
         impl FollowupViewWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner
-                        .method(::httpmock::Method::GET)
-                        .path_matches(regex::Regex::new("^/embeddable/followup/view$").unwrap()),
+                    inner.method(::httpmock::Method::GET).path_matches(
+                        regex::Regex::new("^/empego-integrations/R4/embeddable/followup/view$")
+                            .unwrap(),
+                    ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2490,7 +2694,10 @@ pub mod mock {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
                     inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/embeddable/followup/dashboard$").unwrap(),
+                        regex::Regex::new(
+                            "^/empego-integrations/R4/embeddable/followup/dashboard$",
+                        )
+                        .unwrap(),
                     ),
                 )
             }
@@ -2576,7 +2783,8 @@ pub mod mock {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
                     inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/embeddable/followup/specific$").unwrap(),
+                        regex::Regex::new("^/empego-integrations/R4/embeddable/followup/specific$")
+                            .unwrap(),
                     ),
                 )
             }
@@ -2661,9 +2869,10 @@ pub mod mock {
         impl FollowupPlanWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner
-                        .method(::httpmock::Method::GET)
-                        .path_matches(regex::Regex::new("^/embeddable/followup/plan$").unwrap()),
+                    inner.method(::httpmock::Method::GET).path_matches(
+                        regex::Regex::new("^/empego-integrations/R4/embeddable/followup/plan$")
+                            .unwrap(),
+                    ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2746,9 +2955,16 @@ pub mod mock {
         pub struct AdministrationFranchiseManagementWhen(::httpmock::When);
         impl AdministrationFranchiseManagementWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
-                Self(inner.method(::httpmock::Method::GET).path_matches(
-                    regex::Regex::new("^/embeddable/administration/franchise-management$").unwrap(),
-                ))
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/administration/franchise-management$",
+                                )
+                                .unwrap(),
+                        ),
+                )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
@@ -2820,9 +3036,16 @@ pub mod mock {
         pub struct AdministrationFranchiseOnboardingWhen(::httpmock::When);
         impl AdministrationFranchiseOnboardingWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
-                Self(inner.method(::httpmock::Method::GET).path_matches(
-                    regex::Regex::new("^/embeddable/administration/franchise-onboarding$").unwrap(),
-                ))
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/administration/franchise-onboarding$",
+                                )
+                                .unwrap(),
+                        ),
+                )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
@@ -2895,10 +3118,14 @@ pub mod mock {
         impl AdministrationFranchiseOffboardingWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/embeddable/administration/franchise-offboarding$")
-                            .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/administration/franchise-offboarding$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2971,11 +3198,9 @@ pub mod mock {
         pub struct StatisticsDashboardWhen(::httpmock::When);
         impl StatisticsDashboardWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
-                Self(
-                    inner
-                        .method(::httpmock::Method::GET)
-                        .path_matches(regex::Regex::new("^/embeddable/statistics$").unwrap()),
-                )
+                Self(inner.method(::httpmock::Method::GET).path_matches(
+                    regex::Regex::new("^/empego-integrations/R4/embeddable/statistics$").unwrap(),
+                ))
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0

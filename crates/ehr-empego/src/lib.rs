@@ -6,7 +6,7 @@
 //! and redirect handling.
 //!
 //! ```no_run
-//! let client = ehr_empego::Client::with_runtime("https://api.empego.ca/empego-integrations/R4", ehr_runtime::Runtime::direct());
+//! let client = ehr_empego::Client::with_runtime("https://api.empego.ca", ehr_runtime::Runtime::direct());
 //! # let _ = client;
 //! ```
 

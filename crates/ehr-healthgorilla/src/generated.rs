@@ -5494,8 +5494,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/oauth/token`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::TokenResponse>, Error<types::OAuthError>> {
             let Self { client, body } = self;
@@ -5535,6 +5535,19 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `POST` request to `/oauth/token`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `oauth_token_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TokenResponse>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("oauth_token_create", error).await)
+                }
             }
         }
     }
@@ -5629,8 +5642,8 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/fhir/R4/Practitioner`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PractitionerBundle>, Error<types::OperationOutcome>>
         {
@@ -5707,6 +5720,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/fhir/R4/Practitioner`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `practitioner_search`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PractitionerBundle>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("practitioner_search", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::practitioner_read`]
     ///
@@ -5732,8 +5758,8 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/fhir/R4/Practitioner/{id}`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::Practitioner>, Error<types::OperationOutcome>> {
             let Self { client, id } = self;
@@ -5788,6 +5814,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/fhir/R4/Practitioner/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `practitioner_read`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Practitioner>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("practitioner_read", error).await)
+                }
+            }
+        }
     }
     /// Builder for [`Client::practitioner_role_create`]
     ///
@@ -5826,8 +5865,8 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/fhir/R4/PractitionerRole`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PractitionerRole>, Error<types::OperationOutcome>>
         {
@@ -5886,6 +5925,21 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/fhir/R4/PractitionerRole`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `practitioner_role_create`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PractitionerRole>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "practitioner_role_create",
+                    error,
+                )
+                .await),
+            }
+        }
     }
     /// Builder for [`Client::practitioner_role_read`]
     ///
@@ -5911,8 +5965,8 @@ pub mod builder {
             });
             self
         }
-        ///Sends a `GET` request to `/fhir/R4/PractitionerRole/{id}`
-        pub async fn send(
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<types::PractitionerRole>, Error<types::OperationOutcome>>
         {
@@ -5966,6 +6020,19 @@ pub mod builder {
                     ResponseValue::from_response(response).await?,
                 )),
                 _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/fhir/R4/PractitionerRole/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `practitioner_role_read`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PractitionerRole>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("practitioner_role_read", error).await)
+                }
             }
         }
     }

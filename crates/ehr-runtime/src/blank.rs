@@ -54,12 +54,15 @@ pub fn blank_strings_to_null(json: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
-/// Applies [`blank_strings_to_null`] to the body of a JSON response: one whose `Content-Type` is
-/// JSON, or that has no `Content-Type` and a body starting with `{` or `[`. Responses of any other
-/// type pass through untouched and unbuffered.
+/// Applies [`blank_strings_to_null`] to the body of a successful JSON response: one whose
+/// `Content-Type` is JSON, or that has no `Content-Type` and a body starting with `{` or `[`.
+/// Responses of any other type or status pass through untouched and unbuffered.
 pub async fn blank_strings_to_null_in(
     response: reqwest::Response,
 ) -> reqwest::Result<reqwest::Response> {
+    if !response.status().is_success() {
+        return Ok(response);
+    }
     let content_type = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)

@@ -22,6 +22,7 @@
 
 mod blank;
 mod call;
+pub mod error;
 mod hook;
 pub mod pagination;
 mod runtime;
@@ -29,7 +30,13 @@ mod transport;
 
 pub use blank::{blank_strings_to_null, blank_strings_to_null_in};
 pub use call::CallInfo;
-pub use runtime::{Runtime, default_http_client};
+pub use error::{
+    Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, RetryHistory, StoreError, VendorError,
+    carried, carry, retry_after,
+};
+pub use runtime::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,
+};
 pub use transport::{Direct, Transport, TransportFuture};
 
 #[doc(hidden)]

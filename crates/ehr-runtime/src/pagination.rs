@@ -8,14 +8,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use progenitor_client::{Error, ResponseValue};
-
-/// What fetching one page can fail with: the generated client's error, with the vendor's error
-/// body re-encoded as JSON (so lists of every operation share one type).
-pub type PageError = Error<serde_json::Value>;
+use crate::Error;
 
 /// A page being fetched.
-pub type PageFuture<'a, P> = Pin<Box<dyn Future<Output = Result<P, PageError>> + Send + 'a>>;
+pub type PageFuture<'a, P> = Pin<Box<dyn Future<Output = Result<P, Error>> + Send + 'a>>;
 
 /// Fetches the page at an absolute `next` URL, with the same client (same runtime, same auth).
 pub type NextPage<'a, P> = Box<dyn Fn(String) -> PageFuture<'a, P> + Send + Sync + 'a>;
@@ -51,34 +47,23 @@ pub trait ListRequest<'a>: Sized + Send + 'a {
     fn split(self) -> Split<'a, Self::Page>;
 }
 
-/// The generated client's error with its body as JSON.
-pub fn erase<E: serde::Serialize>(error: Error<E>) -> PageError {
-    match error {
-        Error::InvalidRequest(m) => Error::InvalidRequest(m),
-        Error::CommunicationError(e) => Error::CommunicationError(e),
-        Error::InvalidUpgrade(e) => Error::InvalidUpgrade(e),
-        Error::ErrorResponse(value) => {
-            let status = value.status();
-            let headers = value.headers().clone();
-            let body = serde_json::to_value(value.into_inner()).unwrap_or_default();
-            Error::ErrorResponse(ResponseValue::new(body, status, headers))
-        }
-        Error::ResponseBodyError(e) => Error::ResponseBodyError(e),
-        Error::InvalidResponsePayload(b, e) => Error::InvalidResponsePayload(b, e),
-        Error::UnexpectedResponse(r) => Error::UnexpectedResponse(r),
-        Error::Custom(m) => Error::Custom(m),
-    }
-}
-
-/// Decodes a `next` page response the way generated code decodes the first.
+/// Decodes what a `next` page request got the way generated code decodes the first page.
 pub async fn decode_page<P: serde::de::DeserializeOwned>(
-    response: reqwest::Response,
-) -> Result<P, PageError> {
-    if response.status().is_success() {
-        ResponseValue::<P>::from_response::<serde_json::Value>(response)
-            .await
-            .map(ResponseValue::into_inner)
-    } else {
-        Err(Error::UnexpectedResponse(response))
+    operation_id: &'static str,
+    sent: reqwest::Result<reqwest::Response>,
+) -> Result<P, Error> {
+    let response = sent.map_err(|e| Error::http(operation_id, e, Vec::new()))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Error::from_response(operation_id, response).await);
     }
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Error::http(operation_id, e, Vec::new()))?;
+    serde_json::from_slice(&body).map_err(|source| Error::Decode {
+        operation_id,
+        status,
+        source,
+    })
 }

@@ -41,13 +41,24 @@ impl Runtime {
 
     /// Sends one request built by generated code: removes progenitor's undocumented
     /// `api-version` header, then hands the request to the transport.
+    ///
+    /// A successful (2xx) response comes back as it is. Any other answer is read here (its
+    /// body bounded to [`MAX_ERROR_BODY`](crate::MAX_ERROR_BODY)), classified as an
+    /// [`Error`](crate::Error) with the vendor's reason, and returned [carried](crate::carry)
+    /// in a response, so that every operation, documented error status or not, keeps the
+    /// vendor's body.
     pub async fn execute(
         &self,
         mut request: reqwest::Request,
         call: CallInfo,
     ) -> reqwest::Result<reqwest::Response> {
         request.headers_mut().remove(PROGENITOR_VERSION_HEADER);
-        self.transport.send(&self.http, request, call).await
+        let response = self.transport.send(&self.http, request, call).await?;
+        if response.status().is_success() || crate::error::is_carrier(&response) {
+            return Ok(response);
+        }
+        let error = crate::Error::from_response(call.operation_id, response).await;
+        Ok(crate::carry(error))
     }
 }
 
@@ -66,14 +77,26 @@ impl fmt::Debug for Runtime {
     }
 }
 
-/// The HTTP client generated clients use unless given another: redirects are **not** followed
-/// (a transport decides what to do with them, so credentials never follow a redirect to another
-/// origin), 10 s to connect, 60 s for a whole request.
-pub fn default_http_client() -> reqwest::Client {
+/// How long a connection may take to open unless told otherwise.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a whole request may take unless told otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The settings of [`default_http_client`], to adjust before building: redirects are **not**
+/// followed (a transport decides what to do with them, so credentials never follow a redirect
+/// to another origin), [`DEFAULT_CONNECT_TIMEOUT`] to connect, [`DEFAULT_TIMEOUT`] for a whole
+/// request.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .timeout(DEFAULT_TIMEOUT)
+}
+
+/// The HTTP client generated clients use unless given another (see [`http_client_builder`]).
+pub fn default_http_client() -> reqwest::Client {
+    http_client_builder()
         .build()
         // Only TLS back-end initialisation can fail here; without it no client can be made.
         .unwrap_or_else(|_| reqwest::Client::new())

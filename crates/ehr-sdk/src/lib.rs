@@ -25,7 +25,7 @@
 pub use ehr_runtime as runtime;
 
 pub mod auth;
-mod error;
+pub mod builder;
 pub mod impersonation;
 mod multipart;
 pub mod pagination;
@@ -34,7 +34,7 @@ mod secret;
 pub mod transport;
 pub mod vendors;
 
-pub use error::Error;
+pub use ehr_runtime::{Error, FieldError, MAX_ERROR_BODY, VendorError};
 pub use multipart::FilePart;
 pub use secret::Secret;
 

@@ -101,6 +101,11 @@ impl TokenCache {
         self.fetch(Some(rejected)).await
     }
 
+    /// Whether a refused token can be replaced (see [`TokenSource::can_refresh`]).
+    pub fn can_refresh(&self) -> bool {
+        self.source.can_refresh()
+    }
+
     /// How many times the source was asked for a token (for tests and benchmarks).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)

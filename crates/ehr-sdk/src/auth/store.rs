@@ -10,29 +10,7 @@ use std::sync::Mutex;
 use super::TokenSet;
 use super::token::StoredTokenSet;
 
-/// Why a [`TokenStore`] could not load or save. Holds no secret.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// Reading or writing failed.
-    Io(std::io::Error),
-    /// The stored data does not decode.
-    Corrupt(serde_json::Error),
-    /// A store of your own failed, for the reason given.
-    Other(String),
-}
-
-impl fmt::Display for StoreError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StoreError::Io(e) => write!(f, "token store I/O: {e}"),
-            StoreError::Corrupt(e) => write!(f, "token store holds data that does not decode: {e}"),
-            StoreError::Other(why) => write!(f, "token store: {why}"),
-        }
-    }
-}
-
-impl std::error::Error for StoreError {}
+pub use ehr_runtime::StoreError;
 
 /// The future a [`TokenStore`] returns.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

@@ -106,60 +106,7 @@ impl From<StoredTokenSet> for TokenSet {
     }
 }
 
-/// Why no access token could be had. Holds no secret.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum AuthError {
-    /// The token endpoint could not be reached.
-    Http(reqwest::Error),
-    /// The token endpoint refused (status and its body, which OAuth servers keep free of
-    /// secrets: `{"error": "invalid_grant"}`).
-    Refused {
-        /// The status.
-        status: reqwest::StatusCode,
-        /// The body as sent.
-        body: String,
-    },
-    /// The token endpoint's answer did not decode.
-    Decode(serde_json::Error),
-    /// There is no refresh token to refresh with: authorize the user (code exchange) first.
-    NoRefreshToken,
-    /// A new refresh token could not be saved, so the new access token was not used. The new
-    /// tokens are kept in memory and saved before the next use.
-    Store(super::StoreError),
-    /// The access token cannot be sent: it holds characters an HTTP header cannot carry.
-    UnsendableToken,
-}
-
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AuthError::Http(e) => write!(f, "token endpoint unreachable: {e}"),
-            AuthError::Refused { status, body } => {
-                write!(f, "token endpoint refused ({status}): {body}")
-            }
-            AuthError::Decode(e) => write!(f, "token response does not decode: {e}"),
-            AuthError::NoRefreshToken => {
-                f.write_str("no refresh token stored: exchange an authorization code first")
-            }
-            AuthError::Store(e) => write!(f, "could not save the new refresh token: {e}"),
-            AuthError::UnsendableToken => {
-                f.write_str("the access token holds characters a header cannot carry")
-            }
-        }
-    }
-}
-
-impl std::error::Error for AuthError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            AuthError::Http(e) => Some(e),
-            AuthError::Decode(e) => Some(e),
-            AuthError::Store(e) => Some(e),
-            _ => None,
-        }
-    }
-}
+pub use ehr_runtime::AuthError;
 
 /// The future a [`TokenSource`] returns.
 pub type TokenSourceFuture<'a> =
@@ -171,4 +118,10 @@ pub trait TokenSource: fmt::Debug + Send + Sync + 'static {
     /// a new one is needed (a source holding a stored, still unexpired token returns that one
     /// unless it is the rejected one).
     fn fetch<'a>(&'a self, rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a>;
+
+    /// Whether a token the API refused (401) can be replaced by fetching again. `false` for a
+    /// fixed token ([`StaticToken`](super::StaticToken)): the 401 then goes to the caller.
+    fn can_refresh(&self) -> bool {
+        true
+    }
 }

@@ -53,14 +53,12 @@ pub trait Paginate<'a>: ListRequest<'a> {
 
 impl<'a, T: ListRequest<'a>> Paginate<'a> for T {}
 
-type FacadePage<'a, P> = Pin<Box<dyn std::future::Future<Output = Result<P, Error>> + Send + 'a>>;
-
 /// A stream of pages; see [`Paginate::pages`].
 pub struct Pages<'a, P> {
     operation_id: &'static str,
     origin: Option<Origin>,
     next: NextPage<'a, P>,
-    in_flight: Option<FacadePage<'a, P>>,
+    in_flight: Option<PageFuture<'a, P>>,
     ready: Option<Result<P, Error>>,
     pending_url: Option<String>,
     last_url: Option<String>,
@@ -75,7 +73,7 @@ impl<'a, P: Page> Pages<'a, P> {
         Self {
             operation_id,
             origin,
-            in_flight: Some(to_facade(operation_id, split.first)),
+            in_flight: Some(split.first),
             next: split.next,
             ready: None,
             pending_url: None,
@@ -112,7 +110,7 @@ impl<'a, P: Page> Pages<'a, P> {
                 Ok(true) => {
                     self.last_url = Some(url.clone());
                     if self.prefetch {
-                        self.in_flight = Some(to_facade(self.operation_id, (self.next)(url)));
+                        self.in_flight = Some((self.next)(url));
                     } else {
                         self.pending_url = Some(url);
                     }
@@ -184,7 +182,7 @@ impl<P: Page> Stream for Pages<'_, P> {
         if this.in_flight.is_none() {
             match this.pending_url.take() {
                 Some(url) => {
-                    this.in_flight = Some(to_facade(this.operation_id, (this.next)(url)));
+                    this.in_flight = Some((this.next)(url));
                 }
                 None => {
                     this.done = true;
@@ -252,16 +250,4 @@ impl<P: Page> Stream for Items<'_, P> {
             }
         }
     }
-}
-
-fn to_facade<'a, P: Send + 'a>(
-    operation_id: &'static str,
-    fut: PageFuture<'a, P>,
-) -> FacadePage<'a, P> {
-    Box::pin(async move {
-        match fut.await {
-            Ok(page) => Ok(page),
-            Err(e) => Err(Error::from_generated(operation_id, e).await),
-        }
-    })
 }

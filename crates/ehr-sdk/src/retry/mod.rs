@@ -1,6 +1,6 @@
 //! When a failed request is sent again, and how long to wait first.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// Bounds and pacing of retries.
 ///
@@ -68,42 +68,12 @@ pub fn is_idempotent(method: &reqwest::Method) -> bool {
     .contains(method)
 }
 
-/// The wait a `Retry-After` header asks for: delay-seconds or an HTTP date (RFC 9110).
-///
-/// ```
-/// use std::time::Duration;
-/// use ehr_sdk::retry::retry_after;
-///
-/// assert_eq!(retry_after("120"), Some(Duration::from_secs(120)));
-/// assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO)); // past
-/// assert_eq!(retry_after("soon"), None);
-/// ```
-pub fn retry_after(value: &str) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-/// One attempt of a call, as kept in an error's retry history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Attempt {
-    /// The status answered, if any.
-    pub status: Option<u16>,
-    /// What failed when there was no status (a short description, no URL).
-    pub failure: Option<String>,
-    /// How long the transport waited after this attempt before the next.
-    pub waited: Duration,
-}
+pub use ehr_runtime::{Attempt, retry_after};
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
 
     #[test]
     fn backoff_grows_is_jittered_and_capped() {

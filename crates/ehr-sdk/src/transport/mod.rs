@@ -19,8 +19,9 @@ use crate::Secret;
 use crate::auth::TokenCache;
 use crate::auth::cache::Bearer;
 use crate::retry::{Attempt, RetryPolicy, is_idempotent, retry_after};
+pub use ehr_runtime::RetryHistory;
 
-pub use failure::{Failure, failure_of};
+use failure::Failure;
 pub use guard::{CallGuard, Refusal};
 pub use origin::Origin;
 
@@ -212,11 +213,13 @@ impl FacadeTransport {
                     let wait = self.retry.backoff(attempt_no);
                     if retryable && template.is_some() && self.may_retry(attempt_no, started, wait)
                     {
-                        history.push(Attempt {
+                        let attempt = Attempt {
                             status: None,
                             failure: Some(describe(&error)),
                             waited: wait,
-                        });
+                        };
+                        retrying(call, attempt_no, &attempt);
+                        history.push(attempt);
                         tokio::time::sleep(wait).await;
                         next = template;
                         continue;
@@ -285,16 +288,19 @@ impl FacadeTransport {
                 && !refreshed
                 && let (Credentials::Bearer(cache), Some(token), Some(again)) =
                     (&self.credentials, token.as_ref(), template.as_ref())
+                && cache.can_refresh()
             {
                 refreshed = true;
                 if let Err(e) = cache.replace_rejected(&token.token).await {
                     return failure::response(call, Failure::Auth(e), history);
                 }
-                history.push(Attempt {
+                let attempt = Attempt {
                     status: Some(401),
                     failure: None,
                     waited: Duration::ZERO,
-                });
+                };
+                retrying(call, attempt_no, &attempt);
+                history.push(attempt);
                 next = again.try_clone();
                 continue;
             }
@@ -312,11 +318,13 @@ impl FacadeTransport {
                     self.retry.backoff(attempt_no)
                 };
                 if self.may_retry(attempt_no, started, wait) {
-                    history.push(Attempt {
+                    let attempt = Attempt {
                         status: Some(status.as_u16()),
                         failure: None,
                         waited: wait,
-                    });
+                    };
+                    retrying(call, attempt_no, &attempt);
+                    history.push(attempt);
                     drop(response);
                     tokio::time::sleep(wait).await;
                     next = template;
@@ -427,20 +435,12 @@ pub(crate) async fn send_hand_built(
     let response = runtime
         .execute(request, call)
         .await
-        .map_err(|source| crate::Error::Http {
-            operation_id,
-            source,
-            attempts: Vec::new(),
-        })?;
+        .map_err(|source| crate::Error::http(operation_id, source, Vec::new()))?;
     if response.status().is_success() {
         return Ok(response);
     }
     Err(crate::Error::from_response(operation_id, response).await)
 }
-
-/// The attempts a call made before its final response, attached to that response's extensions.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RetryHistory(pub Vec<Attempt>);
 
 fn finish(mut response: Response, history: Vec<Attempt>) -> Response {
     if !history.is_empty() {
@@ -455,6 +455,21 @@ async fn buffered(response: Response) -> Result<(Response, bytes::Bytes), reqwes
     let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
     let response = Response::from(http::Response::from_parts(parts, body.clone()));
     Ok((response, body))
+}
+
+/// Tells tracing that attempt `attempt_no` of `call` is to be followed by another, after the
+/// wait: so retries are visible on calls that end in success too (an operator sees that a
+/// `Retry-After` cost 5 s). Never the URL, headers or body.
+fn retrying(call: CallInfo, attempt_no: u32, attempt: &Attempt) {
+    tracing::info!(
+        vendor = call.vendor,
+        operation_id = call.operation_id,
+        attempt = attempt_no,
+        status = attempt.status,
+        failure = attempt.failure.as_deref(),
+        wait_ms = attempt.waited.as_millis() as u64,
+        "ehr call retrying"
+    );
 }
 
 /// A transport error in words, without its URL (which may carry identifiers).

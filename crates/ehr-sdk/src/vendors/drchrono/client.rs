@@ -3,14 +3,11 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
-
-use ehr_runtime::Runtime;
 
 use super::oauth::{BASE_URL, DrChronoOAuth};
 use crate::auth::{TokenCache, TokenSource, TokenStore};
-use crate::retry::RetryPolicy;
-use crate::transport::{Credentials, FacadeTransport, Origin, RateLimit};
+use crate::builder::{BearerVendor, BuildError, Vendor};
+use crate::transport::{Credentials, RateLimit};
 
 /// The generated DrChrono client (every operation of the v4 reference, see
 /// [`api::Client`](super::api::Client)), with the façade's pipeline behind every call.
@@ -35,7 +32,7 @@ use crate::transport::{Credentials, FacadeTransport, Origin, RateLimit};
 #[derive(Clone)]
 pub struct Client {
     api: super::api::Client,
-    tokens: Option<Arc<TokenCache>>,
+    tokens: Arc<TokenCache>,
 }
 
 impl Client {
@@ -50,8 +47,8 @@ impl Client {
     }
 
     /// The token cache (for its [`fetch_count`](TokenCache::fetch_count)).
-    pub fn token_cache(&self) -> Option<&TokenCache> {
-        self.tokens.as_deref()
+    pub fn token_cache(&self) -> &TokenCache {
+        &self.tokens
     }
 }
 
@@ -71,55 +68,42 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Why a client could not be built.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// The base URL does not parse.
-    BaseUrl(url::ParseError),
-    /// OAuth credentials were given without a token store (or a token source) to hold the
-    /// user's tokens.
-    NoTokenStore,
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::BaseUrl(e) => write!(f, "invalid base URL: {e}"),
-            BuildError::NoTokenStore => {
-                f.write_str("OAuth credentials need a token store: call .token_store(…)")
-            }
-        }
-    }
-}
-
-impl std::error::Error for BuildError {}
-
-/// Makes the token source once the OAuth settings are final.
-type SourceFromOAuth = Box<dyn FnOnce(&DrChronoOAuth) -> Arc<dyn TokenSource> + Send>;
-
-/// Builds a [`Client`].
+/// What a DrChrono [`ClientBuilder`] holds beyond the shared settings: the application's OAuth
+/// credentials and the user's token store.
 #[derive(Default)]
-pub struct ClientBuilder {
-    base_url: Option<String>,
+pub struct Settings {
     /// Client id, secret and redirect URI; the OAuth client is made in `build`, with the
     /// builder's HTTP client.
     oauth: Option<(String, crate::Secret, String)>,
     store: Option<SourceFromOAuth>,
-    source: Option<Arc<dyn TokenSource>>,
-    retry: RetryPolicy,
-    rate_limit: Option<RateLimit>,
-    skew: Option<Duration>,
-    http: Option<reqwest::Client>,
 }
 
-impl ClientBuilder {
-    /// The API's base URL; `https://drchrono.com` unless set.
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
+impl Vendor for Settings {
+    const NAME: &'static str = "DrChrono";
+    const DEFAULT_BASE_URL: Option<&'static str> = Some(BASE_URL);
+    const CHOOSE_BASE_URL: &'static str = "call .base_url(…)";
+    const PATH_STEM: &'static str = "/api/";
+}
 
+impl BearerVendor for Settings {}
+
+/// Makes the token source once the OAuth settings are final.
+type SourceFromOAuth = Box<dyn FnOnce(&DrChronoOAuth) -> Arc<dyn TokenSource> + Send>;
+
+/// Builds a [`Client`]: the [shared settings](crate::builder) (base URL, HTTP client, timeouts,
+/// retries, rate limit, token source or fixed access token) plus DrChrono's OAuth.
+///
+/// The base URL is `https://drchrono.com` unless set. Credentials are one of: [`oauth`]
+/// with [`token_store`], a fixed [`access_token`], or a [`token_source`]; anything else fails
+/// at `build()`.
+///
+/// [`oauth`]: ClientBuilder::oauth
+/// [`token_store`]: ClientBuilder::token_store
+/// [`access_token`]: ClientBuilder::access_token
+/// [`token_source`]: ClientBuilder::token_source
+pub type ClientBuilder = crate::builder::ClientBuilder<Settings>;
+
+impl ClientBuilder {
     /// The application's OAuth credentials and registered redirect URI.
     pub fn oauth(
         mut self,
@@ -127,27 +111,15 @@ impl ClientBuilder {
         client_secret: impl Into<crate::Secret>,
         redirect_uri: impl Into<String>,
     ) -> Self {
-        self.oauth = Some((client_id.into(), client_secret.into(), redirect_uri.into()));
+        self.vendor.oauth = Some((client_id.into(), client_secret.into(), redirect_uri.into()));
         self
     }
 
     /// Where the user's tokens are kept (see [`FileTokenStore`](crate::auth::FileTokenStore)).
     pub fn token_store(mut self, store: impl TokenStore) -> Self {
-        self.store = Some(Box::new(move |oauth: &DrChronoOAuth| {
+        self.vendor.store = Some(Box::new(move |oauth: &DrChronoOAuth| {
             Arc::new(oauth.token_source(store)) as Arc<dyn TokenSource>
         }));
-        self
-    }
-
-    /// A token source of your own instead of OAuth + store.
-    pub fn token_source(mut self, source: impl TokenSource) -> Self {
-        self.source = Some(Arc::new(source));
-        self
-    }
-
-    /// The retry policy ([`RetryPolicy::default`] unless set).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
         self
     }
 
@@ -156,53 +128,41 @@ impl ClientBuilder {
         self.rate_limit(RateLimit::drchrono())
     }
 
-    /// Paces calls with `limit`.
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-
-    /// Refresh tokens this long before they expire (60 s unless set).
-    pub fn refresh_skew(mut self, skew: Duration) -> Self {
-        self.skew = Some(skew);
-        self
-    }
-
-    /// Sends with this HTTP client (it should not follow redirects: the façade does).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
-        self
-    }
-
-    /// Builds the client.
+    /// Builds the client. Nothing is sent until the first call.
     pub fn build(self) -> Result<Client, BuildError> {
-        let base_url = self.base_url.unwrap_or_else(|| BASE_URL.to_string());
-        let origin = Origin::parse(&base_url).map_err(BuildError::BaseUrl)?;
-        let http = self.http.unwrap_or_else(ehr_runtime::default_http_client);
-        let skew = self.skew.unwrap_or(TokenCache::DEFAULT_SKEW);
-        let source = match (self.source, self.oauth, self.store) {
-            (Some(source), _, _) => Some(source),
+        let (parts, vendor) = self.into_parts()?;
+        let source = match (parts.source.clone(), vendor.oauth, vendor.store) {
+            (Some(_), None, None) => parts.source.clone(),
+            (Some(_), _, _) => {
+                return Err(BuildError::Conflict(
+                    "a token source or access token replaces .oauth(…) and .token_store(…): \
+                     give one or the other",
+                ));
+            }
             (None, Some((client_id, client_secret, redirect_uri)), Some(store)) => {
-                let oauth =
-                    DrChronoOAuth::with_http(client_id, client_secret, redirect_uri, http.clone())
-                        .base_url(base_url.clone());
+                let oauth = DrChronoOAuth::with_http(
+                    client_id,
+                    client_secret,
+                    redirect_uri,
+                    parts.http.clone(),
+                )
+                .base_url(parts.base_url.clone());
                 Some(store(&oauth))
             }
             (None, Some(_), None) => return Err(BuildError::NoTokenStore),
-            (None, None, _) => None,
+            (None, None, Some(_)) => return Err(BuildError::NoOAuthClient),
+            (None, None, None) => None,
         };
-        let tokens = source.map(|s| Arc::new(TokenCache::from_arc(s, skew)));
-        let credentials = match &tokens {
-            Some(cache) => Credentials::Bearer(cache.clone()),
-            None => Credentials::None,
+        let Some(source) = source else {
+            return Err(BuildError::NoCredentials {
+                vendor: Settings::NAME,
+                give: "call .oauth(…) with .token_store(…), .access_token(…) or .token_source(…)",
+            });
         };
-        let mut transport = FacadeTransport::new(origin, credentials).retry(self.retry);
-        if let Some(limit) = self.rate_limit {
-            transport = transport.rate_limit(limit);
-        }
-        let runtime = Runtime::new(http, transport);
+        let tokens = parts.cache(source);
+        let transport = parts.transport(Credentials::Bearer(tokens.clone()));
         Ok(Client {
-            api: super::api::Client::with_runtime(&base_url, runtime),
+            api: super::api::Client::with_runtime(&parts.base_url, parts.runtime(transport)),
             tokens,
         })
     }

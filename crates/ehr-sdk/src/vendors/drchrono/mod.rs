@@ -12,8 +12,9 @@ mod client;
 mod oauth;
 mod uploads;
 
+pub use crate::builder::BuildError;
 pub use bulk::{BulkCreate, CreateBody};
-pub use client::{BuildError, Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, Settings};
 pub use oauth::{BASE_URL, DrChronoOAuth, RefreshingTokenSource};
 pub use uploads::{MULTIPART_METHODS, Uploads};
 
@@ -27,11 +28,7 @@ async fn decode<T: serde::de::DeserializeOwned>(
     let body = response
         .bytes()
         .await
-        .map_err(|source| crate::Error::Http {
-            operation_id,
-            source,
-            attempts: Vec::new(),
-        })?;
+        .map_err(|source| crate::Error::http(operation_id, source, Vec::new()))?;
     api::from_json(&body).map_err(|source| crate::Error::Decode {
         operation_id,
         status,

@@ -4,7 +4,6 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ehr_runtime::Runtime;
 use reqwest::header::HeaderValue;
@@ -12,10 +11,10 @@ use reqwest::header::HeaderValue;
 use super::guard::{ElationGuard, ON_BEHALF_OF};
 use super::scopes::{GrantedScopes, ScopeSet};
 use super::user::UserId;
-use crate::auth::{AuthError, ClientCredentials, TokenCache, TokenSource};
+use crate::auth::{AuthError, ClientCredentials, TokenCache};
+use crate::builder::{BearerVendor, BuildError, Vendor};
 use crate::impersonation::Impersonation;
-use crate::retry::RetryPolicy;
-use crate::transport::{Credentials, FacadeTransport, Origin, RateLimit};
+use crate::transport::{Credentials, FacadeTransport};
 
 /// Elation's sandbox (help.elationhealth.com examples).
 pub const SANDBOX: &str = "https://sandbox.elationemr.com";
@@ -145,46 +144,32 @@ impl fmt::Debug for Client {
     }
 }
 
-/// Why a client could not be built.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum BuildError {
-    /// No base URL was chosen: call `.sandbox()`, `.production()` or `.base_url(…)`.
-    NoBaseUrl,
-    /// The base URL does not parse.
-    BaseUrl(url::ParseError),
-    /// Neither client credentials nor a token source were given.
-    NoCredentials,
-}
-
-impl fmt::Display for BuildError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BuildError::NoBaseUrl => {
-                f.write_str("choose a base URL: .sandbox(), .production() or .base_url(…)")
-            }
-            BuildError::BaseUrl(e) => write!(f, "invalid base URL: {e}"),
-            BuildError::NoCredentials => {
-                f.write_str("no credentials: call .client_credentials(…) or .token_source(…)")
-            }
-        }
-    }
-}
-
-impl std::error::Error for BuildError {}
-
-/// Builds a [`Client`].
+/// What an Elation [`ClientBuilder`] holds beyond the shared settings: the service account's
+/// client credentials and the scopes to ask for.
 #[derive(Default)]
-pub struct ClientBuilder {
-    base_url: Option<String>,
+pub struct Settings {
     credentials: Option<(String, crate::Secret)>,
     scopes: ScopeSet,
-    source: Option<Arc<dyn TokenSource>>,
-    retry: RetryPolicy,
-    rate_limit: Option<RateLimit>,
-    skew: Option<Duration>,
-    http: Option<reqwest::Client>,
 }
+
+impl Vendor for Settings {
+    const NAME: &'static str = "Elation";
+    const DEFAULT_BASE_URL: Option<&'static str> = None;
+    const CHOOSE_BASE_URL: &'static str = "call .sandbox(), .production() or .base_url(…)";
+    const PATH_STEM: &'static str = "/api/2.0/";
+}
+
+impl BearerVendor for Settings {}
+
+/// Builds a [`Client`]: the [shared settings](crate::builder) plus Elation's client
+/// credentials and scopes.
+///
+/// The base URL must be chosen ([`sandbox`](ClientBuilder::sandbox),
+/// [`production`](ClientBuilder::production) or [`base_url`](ClientBuilder::base_url) with
+/// the origin only). Credentials are [`client_credentials`](ClientBuilder::client_credentials),
+/// a fixed [`access_token`](ClientBuilder::access_token) or a
+/// [`token_source`](ClientBuilder::token_source).
+pub type ClientBuilder = crate::builder::ClientBuilder<Settings>;
 
 impl ClientBuilder {
     /// Calls Elation's sandbox, [`SANDBOX`].
@@ -197,91 +182,62 @@ impl ClientBuilder {
         self.base_url(PRODUCTION)
     }
 
-    /// Calls `base_url` (scheme and host; paths start with `/api/2.0/`).
-    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = Some(base_url.into());
-        self
-    }
-
     /// The service account's client id and secret, for the client-credentials grant.
     pub fn client_credentials(
         mut self,
         client_id: impl Into<String>,
         client_secret: impl Into<crate::Secret>,
     ) -> Self {
-        self.credentials = Some((client_id.into(), client_secret.into()));
+        self.vendor.credentials = Some((client_id.into(), client_secret.into()));
         self
     }
 
-    /// The scopes to ask for (none unless set: Elation then grants `apiv2`).
+    /// The scopes to ask for (none unless set: Elation then grants `apiv2`). With a token
+    /// source of your own, scope checks use the [`scope`](crate::auth::AccessToken::scope) of
+    /// the tokens it returns.
     pub fn scopes(mut self, scopes: ScopeSet) -> Self {
-        self.scopes = scopes;
-        self
-    }
-
-    /// A token source of your own instead of client credentials. Scope checks use the
-    /// [`scope`](crate::auth::AccessToken::scope) of the tokens it returns.
-    pub fn token_source(mut self, source: impl TokenSource) -> Self {
-        self.source = Some(Arc::new(source));
-        self
-    }
-
-    /// The retry policy ([`RetryPolicy::default`] unless set).
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Paces calls with `limit` (Elation publishes no rate limit).
-    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-
-    /// Fetch a new token this long before the current one expires (60 s unless set).
-    pub fn refresh_skew(mut self, skew: Duration) -> Self {
-        self.skew = Some(skew);
-        self
-    }
-
-    /// Sends with this HTTP client (it should not follow redirects: the façade does).
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = Some(http);
+        self.vendor.scopes = scopes;
         self
     }
 
     /// Builds the client. Nothing is sent until the first call.
     pub fn build(self) -> Result<Client, BuildError> {
-        let base_url = self.base_url.ok_or(BuildError::NoBaseUrl)?;
-        let base_url = base_url.trim_end_matches('/').to_string();
-        let origin = Origin::parse(&base_url).map_err(BuildError::BaseUrl)?;
-        let http = self.http.unwrap_or_else(ehr_runtime::default_http_client);
-        let source = match (self.source, self.credentials) {
-            (Some(source), _) => source,
+        let (parts, vendor) = self.into_parts()?;
+        let source = match (parts.source.clone(), vendor.credentials) {
+            (Some(_), Some(_)) => {
+                return Err(BuildError::Conflict(
+                    "a token source or access token replaces .client_credentials(…): give one \
+                     or the other",
+                ));
+            }
+            (Some(source), None) => source,
             (None, Some((client_id, client_secret))) => Arc::new(
-                ClientCredentials::new(format!("{base_url}{TOKEN_PATH}"), client_id, client_secret)
-                    .scope(self.scopes.to_string())
-                    .http_client(http.clone()),
+                ClientCredentials::new(
+                    format!("{}{TOKEN_PATH}", parts.base_url),
+                    client_id,
+                    client_secret,
+                )
+                .scope(vendor.scopes.to_string())
+                .http_client(parts.http.clone()),
             ),
-            (None, None) => return Err(BuildError::NoCredentials),
+            (None, None) => {
+                return Err(BuildError::NoCredentials {
+                    vendor: Settings::NAME,
+                    give: "call .client_credentials(…), .access_token(…) or .token_source(…)",
+                });
+            }
         };
-        let tokens = Arc::new(TokenCache::from_arc(
-            source,
-            self.skew.unwrap_or(TokenCache::DEFAULT_SKEW),
-        ));
-        let mut transport = FacadeTransport::new(origin, Credentials::Bearer(tokens.clone()))
-            .retry(self.retry)
+        let tokens = parts.cache(source);
+        let transport = parts
+            .transport(Credentials::Bearer(tokens.clone()))
             .guard(ElationGuard);
-        if let Some(limit) = self.rate_limit {
-            transport = transport.rate_limit(limit);
-        }
         Ok(Client {
             api: super::api::Client::with_runtime(
-                &base_url,
-                Runtime::new(http.clone(), transport.clone()),
+                &parts.base_url,
+                parts.runtime(transport.clone()),
             ),
-            base_url,
-            http,
+            base_url: parts.base_url,
+            http: parts.http,
             transport,
             tokens,
             acting_as: None,

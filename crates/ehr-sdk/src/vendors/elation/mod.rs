@@ -15,7 +15,8 @@ mod guard;
 mod scopes;
 mod user;
 
-pub use client::{BuildError, Client, ClientBuilder, PRODUCTION, SANDBOX};
+pub use crate::builder::BuildError;
+pub use client::{Client, ClientBuilder, PRODUCTION, SANDBOX, Settings};
 pub use scopes::{
     Access, GrantedScopes, Group, Resource, Scope, ScopeError, ScopeSet, ScopeSetBuilder,
 };

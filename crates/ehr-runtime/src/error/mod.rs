@@ -1,0 +1,421 @@
+//! The one error type every call of every vendor returns (re-exported as `ehr_sdk::Error`).
+//!
+//! It lives here, in the runtime every generated client depends on, so that generated code can
+//! return it directly: `cargo xtask codegen` gives every generated builder a `send()` that
+//! returns `Result<ResponseValue<T>, ehr_runtime::Error>`, with the operation id filled in. A
+//! caller writes `client.patients_list().send().await?` and gets this type, never progenitor's.
+//!
+//! # What `Display`, `Debug` and traces contain
+//! The operation id, the status, the vendor's own message (DRF `detail`, Spring `message`,
+//! FHIR `OperationOutcome` diagnostics, OAuth `error_description`) and field names. Never a
+//! credential, never a request URL (transport errors are stored without it), never a request or
+//! response body: the body of a refusal is kept (bounded to [`MAX_ERROR_BODY`]) and reachable
+//! only through [`VendorError::body`] and [`Error::vendor_body`].
+
+mod auth;
+mod carry;
+mod vendor;
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+pub use auth::{AuthError, StoreError};
+pub(crate) use carry::is_carrier;
+pub use carry::{CARRIER_STATUS, carried, carry};
+pub use vendor::{FieldError, MAX_ERROR_BODY, VendorError};
+
+/// What went wrong with a call.
+///
+/// Every variant names the operation (`operationId` in the vendor's spec). A vendor's refusal
+/// comes as one of the classes [`Validation`](Error::Validation), [`Unauthorized`](Error::Unauthorized),
+/// [`Forbidden`](Error::Forbidden), [`NotFound`](Error::NotFound), [`Conflict`](Error::Conflict),
+/// [`RateLimited`](Error::RateLimited), [`Server`](Error::Server) or, for any other status,
+/// [`Status`](Error::Status), each holding the vendor's answer as a [`VendorError`].
+///
+/// ```
+/// use ehr_runtime::{Error, VendorError};
+/// use reqwest::{StatusCode, header::HeaderMap};
+///
+/// let answer = VendorError::new(
+///     "appointments_create",
+///     StatusCode::CONFLICT,
+///     &HeaderMap::new(),
+///     r#"{"detail": "Appointment overlaps another"}"#.into(),
+///     false,
+/// );
+/// let error = Error::from_vendor(answer);
+/// assert!(matches!(error, Error::Conflict(_)));
+/// assert_eq!(
+///     error.to_string(),
+///     "appointments_create: 409 Conflict: Appointment overlaps another"
+/// );
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The request could not be built from the arguments given.
+    InvalidRequest {
+        /// The operation.
+        operation_id: &'static str,
+        /// Why.
+        message: String,
+    },
+    /// No credential could be had (token endpoint refused or unreachable, store failed).
+    Auth {
+        /// The operation.
+        operation_id: &'static str,
+        /// Why.
+        source: AuthError,
+    },
+    /// The request did not get a response: connection, timeout, TLS, a body cut off.
+    Http {
+        /// The operation.
+        operation_id: &'static str,
+        /// The transport error of the last attempt (without its URL).
+        source: reqwest::Error,
+        /// Every attempt made, the last included.
+        attempts: Vec<Attempt>,
+    },
+    /// A redirect was not followed: to another origin (credentials stay home), one too many,
+    /// or one that would have needed a streamed body again.
+    Redirect {
+        /// The operation.
+        operation_id: &'static str,
+        /// Why, without the URL's path or query.
+        reason: String,
+    },
+    /// A list's `next` link was not followed: on another origin, or not a URL.
+    Pagination {
+        /// The operation.
+        operation_id: &'static str,
+        /// Why, naming at most the origin.
+        reason: String,
+    },
+    /// The token was not granted the scope the call needs, so the call was not sent.
+    MissingScope {
+        /// The operation.
+        operation_id: &'static str,
+        /// The scope it needs, as the vendor spells it (`system/patients.write`, `act_as_user`).
+        scope: String,
+    },
+    /// The vendor refused to let the token act on behalf of a user: the token lacks the
+    /// impersonation scope (Elation's `401 Token does not have act_as_user scope`).
+    ImpersonationNotGranted {
+        /// The operation.
+        operation_id: &'static str,
+    },
+    /// The vendor refused the user acted for: unknown, inactive or outside the token's
+    /// practices (Elation's `401 On-behalf-of user not found or not authorized`).
+    ImpersonatedUserRejected {
+        /// The operation.
+        operation_id: &'static str,
+    },
+    /// A successful response whose body does not decode as the operation's type.
+    Decode {
+        /// The operation.
+        operation_id: &'static str,
+        /// The status.
+        status: reqwest::StatusCode,
+        /// The decode error, naming the line and column.
+        source: serde_json::Error,
+    },
+    /// 400 Bad Request or 422: the vendor refused what the request says; its
+    /// [field errors](VendorError::field_errors) name the fields when it does.
+    Validation(VendorError),
+    /// 401 that a new token did not cure (the pipeline refreshes once before this).
+    Unauthorized(VendorError),
+    /// 403: the credentials may not do this; [`VendorError::permission`] names the scope when
+    /// the vendor does.
+    Forbidden(VendorError),
+    /// 404 or 410: no such object (or not visible to these credentials).
+    NotFound(VendorError),
+    /// 409: the request conflicts with the object's state (an overlapping appointment).
+    Conflict(VendorError),
+    /// 429: too many requests; [`VendorError::retry_after`] is the wait the vendor asked for.
+    RateLimited(VendorError),
+    /// 5xx: the vendor failed.
+    Server(VendorError),
+    /// Any other status the operation does not succeed with (a 3xx not followed, an
+    /// undocumented 2xx).
+    Status(VendorError),
+}
+
+impl Error {
+    /// The class of error for the vendor's answer, by its status.
+    pub fn from_vendor(answer: VendorError) -> Self {
+        match answer.status().as_u16() {
+            400 | 422 => Error::Validation(answer),
+            401 => Error::Unauthorized(answer),
+            403 => Error::Forbidden(answer),
+            404 | 410 => Error::NotFound(answer),
+            409 => Error::Conflict(answer),
+            429 => Error::RateLimited(answer),
+            500..=599 => Error::Server(answer),
+            _ => Error::Status(answer),
+        }
+    }
+
+    /// A transport error, stored without its URL (which may carry identifiers).
+    pub fn http(
+        operation_id: &'static str,
+        source: reqwest::Error,
+        attempts: Vec<Attempt>,
+    ) -> Self {
+        Error::Http {
+            operation_id,
+            source: source.without_url(),
+            attempts,
+        }
+    }
+
+    /// The operation the error belongs to.
+    pub fn operation_id(&self) -> &'static str {
+        match self {
+            Error::InvalidRequest { operation_id, .. }
+            | Error::Auth { operation_id, .. }
+            | Error::Redirect { operation_id, .. }
+            | Error::Pagination { operation_id, .. }
+            | Error::Http { operation_id, .. }
+            | Error::Decode { operation_id, .. }
+            | Error::MissingScope { operation_id, .. }
+            | Error::ImpersonationNotGranted { operation_id }
+            | Error::ImpersonatedUserRejected { operation_id } => operation_id,
+            other => other.vendor().map_or("", VendorError::operation_id),
+        }
+    }
+
+    /// The vendor's answer, when the vendor refused the call.
+    pub fn vendor(&self) -> Option<&VendorError> {
+        match self {
+            Error::Validation(v)
+            | Error::Unauthorized(v)
+            | Error::Forbidden(v)
+            | Error::NotFound(v)
+            | Error::Conflict(v)
+            | Error::RateLimited(v)
+            | Error::Server(v)
+            | Error::Status(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when the vendor answered.
+    pub fn status(&self) -> Option<reqwest::StatusCode> {
+        match self {
+            Error::Decode { status, .. } => Some(*status),
+            Error::Http { source, .. } => source.status(),
+            Error::ImpersonationNotGranted { .. } | Error::ImpersonatedUserRejected { .. } => {
+                Some(reqwest::StatusCode::UNAUTHORIZED)
+            }
+            other => other.vendor().map(VendorError::status),
+        }
+    }
+
+    /// The vendor's message, when it gave one.
+    pub fn vendor_message(&self) -> Option<&str> {
+        self.vendor().and_then(VendorError::message)
+    }
+
+    /// The attempts made before the final outcome, for calls that were retried.
+    pub fn attempts(&self) -> &[Attempt] {
+        match self {
+            Error::Http { attempts, .. } => attempts,
+            other => other.vendor().map_or(&[], VendorError::attempts),
+        }
+    }
+
+    /// The vendor's error body decoded as `T` (e.g. Empego's `ErrorBody`, Health Gorilla's
+    /// `OperationOutcome`), when there is one and it decodes.
+    pub fn vendor_body<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        self.vendor().and_then(VendorError::vendor_body)
+    }
+
+    /// Whether trying the same call again later may succeed: no response (connection,
+    /// timeout), 429, and 502/503/504. The pipeline has already retried idempotent calls
+    /// within its [policy](https://docs.rs/ehr-sdk); this is for the caller's own scheduling.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Http { source, .. } => !source.is_builder() && !source.is_decode(),
+            Error::Auth {
+                source: AuthError::Http(_),
+                ..
+            } => true,
+            Error::RateLimited(_) => true,
+            Error::Server(v) => matches!(v.status().as_u16(), 502..=504),
+            _ => false,
+        }
+    }
+
+    /// The error for what progenitor's generated `send()` returned for `operation_id`.
+    ///
+    /// Generated builders call this themselves; callers never need to.
+    pub async fn from_generated<E: serde::Serialize>(
+        operation_id: &'static str,
+        error: progenitor_client::Error<E>,
+    ) -> Self {
+        use progenitor_client::Error as Generated;
+        match error {
+            Generated::InvalidRequest(message) | Generated::Custom(message) => {
+                Error::InvalidRequest {
+                    operation_id,
+                    message,
+                }
+            }
+            Generated::CommunicationError(source)
+            | Generated::InvalidUpgrade(source)
+            | Generated::ResponseBodyError(source) => Error::http(operation_id, source, Vec::new()),
+            // The runtime turns every refusal into a carried error before generated code sees
+            // it; this is only reached for a response the runtime did not see.
+            Generated::ErrorResponse(value) => {
+                let status = value.status();
+                let headers = value.headers().clone();
+                let body = serde_json::to_vec(value.as_ref())
+                    .ok()
+                    .filter(|b| b != b"null")
+                    .unwrap_or_default();
+                Error::from_vendor(VendorError::new(
+                    operation_id,
+                    status,
+                    &headers,
+                    body.into(),
+                    false,
+                ))
+            }
+            Generated::InvalidResponsePayload(_, source) => Error::Decode {
+                operation_id,
+                status: reqwest::StatusCode::OK,
+                source,
+            },
+            Generated::UnexpectedResponse(response) => {
+                Self::from_response(operation_id, response).await
+            }
+        }
+    }
+
+    /// The error for a response that is not the operation's success: the error the pipeline
+    /// carried in it, or the vendor's answer (body bounded to [`MAX_ERROR_BODY`]).
+    pub async fn from_response(operation_id: &'static str, response: reqwest::Response) -> Self {
+        if let Some(error) = carried(&response) {
+            return error;
+        }
+        let attempts = response
+            .extensions()
+            .get::<RetryHistory>()
+            .map(|h| h.0.clone())
+            .unwrap_or_default();
+        Error::from_vendor(
+            VendorError::read(operation_id, response)
+                .await
+                .with_attempts(attempts),
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidRequest {
+                operation_id,
+                message,
+            } => write!(f, "{operation_id}: invalid request: {message}"),
+            Error::Auth {
+                operation_id,
+                source,
+            } => write!(f, "{operation_id}: no credential: {source}"),
+            Error::Http {
+                operation_id,
+                source,
+                attempts,
+            } => write!(
+                f,
+                "{operation_id}: no response after {} attempt(s): {source}",
+                attempts.len().max(1)
+            ),
+            Error::Redirect {
+                operation_id,
+                reason,
+            } => write!(f, "{operation_id}: redirect not followed: {reason}"),
+            Error::Pagination {
+                operation_id,
+                reason,
+            } => write!(f, "{operation_id}: paging stopped: {reason}"),
+            Error::Decode {
+                operation_id,
+                status,
+                source,
+            } => write!(
+                f,
+                "{operation_id}: the {status} response does not decode: {source}"
+            ),
+            Error::MissingScope {
+                operation_id,
+                scope,
+            } => write!(
+                f,
+                "{operation_id}: not sent: the token was not granted the scope `{scope}`"
+            ),
+            Error::ImpersonationNotGranted { operation_id } => write!(
+                f,
+                "{operation_id}: the vendor refused to act on behalf of a user: the token lacks the impersonation scope"
+            ),
+            Error::ImpersonatedUserRejected { operation_id } => write!(
+                f,
+                "{operation_id}: the vendor refused the user acted for (not found, inactive or not authorized)"
+            ),
+            // The vendor's answers, each shown as its `VendorError`.
+            other => match other.vendor() {
+                Some(answer) => answer.fmt(f),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Http { source, .. } => Some(source),
+            Error::Auth { source, .. } => Some(source),
+            Error::Decode { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// One attempt of a call, as kept in an error's retry history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The status answered, if any.
+    pub status: Option<u16>,
+    /// What failed when there was no status (a short description, no URL).
+    pub failure: Option<String>,
+    /// How long the transport waited after this attempt before the next.
+    pub waited: Duration,
+}
+
+/// The attempts a call made before its final response, attached to that response's
+/// extensions by the transport that retried it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RetryHistory(pub Vec<Attempt>);
+
+/// The wait a `Retry-After` header asks for: delay-seconds or an HTTP date (RFC 9110).
+///
+/// ```
+/// use std::time::Duration;
+/// use ehr_runtime::retry_after;
+///
+/// assert_eq!(retry_after("120"), Some(Duration::from_secs(120)));
+/// assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO)); // past
+/// assert_eq!(retry_after("soon"), None);
+/// ```
+pub fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}

@@ -1,0 +1,331 @@
+//! The client builder every vendor shares: base URL, HTTP client, timeouts, user agent, retry
+//! policy, rate limit, and (for bearer-token vendors) the token source and refresh skew.
+//!
+//! Each vendor module adds only its own auth and defaults: `drchrono::ClientBuilder` is
+//! [`ClientBuilder<drchrono::Settings>`](ClientBuilder), `elation::ClientBuilder` is
+//! `ClientBuilder<elation::Settings>`, and so on. A setter written here exists for every vendor.
+//!
+//! # Base URLs
+//! For every vendor, the base URL is an **origin only**: scheme, host and optional port, no
+//! path (`https://drchrono.com`, `https://sandbox.elationemr.com`, `https://api.empego.ca`,
+//! `https://sandbox.healthgorilla.com`). Every operation's path is absolute from there
+//! (`/api/patients`, `/api/2.0/patients/`, `/empego-integrations/R4/embeddable/…`,
+//! `/fhir/R4/Practitioner`). A base URL with a path, query or credentials fails at `build()`
+//! with [`BuildError::BaseUrl`], saying what was expected.
+//!
+//! # Misconfiguration fails at `build()`
+//! Missing credentials, OAuth credentials without a token store (or a store without them), a
+//! token source given together with the credentials it would replace, and timeouts or a user
+//! agent given together with an HTTP client of your own are [`BuildError`]s naming the piece.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ehr_runtime::Runtime;
+
+use crate::auth::{StaticToken, TokenCache, TokenSource};
+use crate::retry::RetryPolicy;
+use crate::transport::{Credentials, FacadeTransport, Origin, RateLimit};
+
+/// What a vendor tells the shared builder about itself.
+pub trait Vendor: Default {
+    /// The vendor's name, for messages (`DrChrono`).
+    const NAME: &'static str;
+    /// The base URL used unless one is set; `None`: the caller must choose one.
+    const DEFAULT_BASE_URL: Option<&'static str>;
+    /// How to choose a base URL, for the message when none is chosen.
+    const CHOOSE_BASE_URL: &'static str;
+    /// The stem every operation path starts with (`/api/2.0/`), for messages.
+    const PATH_STEM: &'static str;
+}
+
+/// A vendor whose calls carry `Authorization: Bearer …`: the builder then takes a
+/// [`TokenSource`], a fixed [access token](ClientBuilder::access_token) and a refresh skew.
+pub trait BearerVendor: Vendor {}
+
+/// Builds a vendor's client; see the [module documentation](self).
+pub struct ClientBuilder<V> {
+    core: Core,
+    pub(crate) vendor: V,
+}
+
+#[derive(Default)]
+struct Core {
+    base_url: Option<String>,
+    http: Option<reqwest::Client>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    retry: RetryPolicy,
+    rate_limit: Option<RateLimit>,
+    skew: Option<Duration>,
+    source: Option<Arc<dyn TokenSource>>,
+}
+
+impl<V: Vendor> Default for ClientBuilder<V> {
+    fn default() -> Self {
+        Self {
+            core: Core::default(),
+            vendor: V::default(),
+        }
+    }
+}
+
+impl<V: Vendor> fmt::Debug for ClientBuilder<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("vendor", &V::NAME)
+            .field("base_url", &self.core.base_url)
+            .field("retry", &self.core.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<V: Vendor> ClientBuilder<V> {
+    /// The API's origin: scheme, host and optional port, no path (see the [module
+    /// documentation](self)).
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.core.base_url = Some(base_url.into());
+        self
+    }
+
+    /// Sends with this HTTP client. It should not follow redirects (the pipeline does, within
+    /// the origin only); its timeouts and user agent are its own, so [`timeout`](Self::timeout),
+    /// [`connect_timeout`](Self::connect_timeout) and [`user_agent`](Self::user_agent) cannot
+    /// be combined with it.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.core.http = Some(http);
+        self
+    }
+
+    /// The longest a whole request may take ([`ehr_runtime::DEFAULT_TIMEOUT`] unless set).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.core.timeout = Some(timeout);
+        self
+    }
+
+    /// The longest opening a connection may take ([`ehr_runtime::DEFAULT_CONNECT_TIMEOUT`]
+    /// unless set).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.core.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The `User-Agent` sent (`ehr-sdk/<version>` unless set).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.core.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The retry policy ([`RetryPolicy::default`] unless set).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.core.retry = retry;
+        self
+    }
+
+    /// Paces calls with `limit`.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.core.rate_limit = Some(limit);
+        self
+    }
+
+    /// Checks the shared settings and assembles what every vendor's client is made of.
+    pub(crate) fn into_parts(self) -> Result<(Parts, V), BuildError> {
+        let core = self.core;
+        let base_url = match core.base_url.or(V::DEFAULT_BASE_URL.map(str::to_string)) {
+            Some(base_url) => check_base_url::<V>(&base_url)?,
+            None => {
+                return Err(BuildError::NoBaseUrl {
+                    vendor: V::NAME,
+                    choose: V::CHOOSE_BASE_URL,
+                });
+            }
+        };
+        let origin = Origin::parse(&base_url).map_err(|e| BuildError::BaseUrl {
+            given: base_url.clone(),
+            expected: e.to_string(),
+        })?;
+        let tuned =
+            core.timeout.is_some() || core.connect_timeout.is_some() || core.user_agent.is_some();
+        let http = match core.http {
+            Some(_) if tuned => {
+                return Err(BuildError::Conflict(
+                    "timeouts and the user agent belong to the HTTP client: set them on the \
+                     client given to .http_client(…), or drop .http_client(…)",
+                ));
+            }
+            Some(http) => http,
+            None => ehr_runtime::http_client_builder()
+                .timeout(core.timeout.unwrap_or(ehr_runtime::DEFAULT_TIMEOUT))
+                .connect_timeout(
+                    core.connect_timeout
+                        .unwrap_or(ehr_runtime::DEFAULT_CONNECT_TIMEOUT),
+                )
+                .user_agent(
+                    core.user_agent
+                        .unwrap_or_else(|| concat!("ehr-sdk/", env!("CARGO_PKG_VERSION")).into()),
+                )
+                .build()
+                .map_err(|e| BuildError::HttpClient(e.without_url()))?,
+        };
+        let parts = Parts {
+            base_url,
+            origin,
+            http,
+            retry: core.retry,
+            rate_limit: core.rate_limit,
+            skew: core.skew.unwrap_or(TokenCache::DEFAULT_SKEW),
+            source: core.source,
+        };
+        Ok((parts, self.vendor))
+    }
+}
+
+impl<V: BearerVendor> ClientBuilder<V> {
+    /// A token source of your own, instead of the vendor's grant.
+    pub fn token_source(mut self, source: impl TokenSource) -> Self {
+        self.core.source = Some(Arc::new(source));
+        self
+    }
+
+    /// A fixed access token (one your platform issued): see [`StaticToken`].
+    pub fn access_token(self, token: impl Into<crate::Secret>) -> Self {
+        self.token_source(StaticToken::new(token))
+    }
+
+    /// Fetch a new token this long before the current one expires (60 s unless set).
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.core.skew = Some(skew);
+        self
+    }
+}
+
+/// The base URL without a trailing `/`, if it is an origin only.
+fn check_base_url<V: Vendor>(given: &str) -> Result<String, BuildError> {
+    let bad = |expected: String| BuildError::BaseUrl {
+        given: given.to_string(),
+        expected,
+    };
+    let url = url::Url::parse(given).map_err(|e| bad(format!("an absolute URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(bad("an http or https URL with a host".into()));
+    }
+    if url.path() != "/" {
+        return Err(bad(format!(
+            "the origin only (scheme://host[:port]), without the path `{}`: {} operation paths \
+             already start with `{}`",
+            url.path(),
+            V::NAME,
+            V::PATH_STEM
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(bad(
+            "the origin only, without a query, fragment or credentials".into(),
+        ));
+    }
+    Ok(given.trim_end_matches('/').to_string())
+}
+
+/// What every vendor's client is made of, from the shared settings.
+pub(crate) struct Parts {
+    pub(crate) base_url: String,
+    pub(crate) origin: Origin,
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) rate_limit: Option<RateLimit>,
+    pub(crate) skew: Duration,
+    /// A token source given with [`ClientBuilder::token_source`] or `access_token`.
+    pub(crate) source: Option<Arc<dyn TokenSource>>,
+}
+
+impl Parts {
+    /// A token cache over `source` with the configured skew.
+    pub(crate) fn cache(&self, source: Arc<dyn TokenSource>) -> Arc<TokenCache> {
+        Arc::new(TokenCache::from_arc(source, self.skew))
+    }
+
+    /// The pipeline for calls with `credentials`, with the retry policy and rate limit.
+    pub(crate) fn transport(&self, credentials: Credentials) -> FacadeTransport {
+        let transport = FacadeTransport::new(self.origin.clone(), credentials).retry(self.retry);
+        match &self.rate_limit {
+            Some(limit) => transport.rate_limit(limit.clone()),
+            None => transport,
+        }
+    }
+
+    /// The runtime sending through `transport` with the HTTP client.
+    pub(crate) fn runtime(&self, transport: FacadeTransport) -> Runtime {
+        Runtime::new(self.http.clone(), transport)
+    }
+}
+
+/// Why a client could not be built. Every variant names what is missing or wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No base URL was chosen and the vendor has no default.
+    NoBaseUrl {
+        /// The vendor.
+        vendor: &'static str,
+        /// How to choose one.
+        choose: &'static str,
+    },
+    /// The base URL is not what the builder expects.
+    BaseUrl {
+        /// The base URL given.
+        given: String,
+        /// What was expected instead.
+        expected: String,
+    },
+    /// No credentials: every call would be refused.
+    NoCredentials {
+        /// The vendor.
+        vendor: &'static str,
+        /// The setters that give credentials.
+        give: &'static str,
+    },
+    /// OAuth client credentials were given without a token store to keep the user's tokens.
+    NoTokenStore,
+    /// A token store was given without the OAuth client credentials that refresh its tokens.
+    NoOAuthClient,
+    /// Two settings that exclude each other were given.
+    Conflict(&'static str),
+    /// The HTTP client could not be built (TLS back-end initialisation).
+    HttpClient(reqwest::Error),
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NoBaseUrl { vendor, choose } => {
+                write!(f, "no {vendor} base URL chosen: {choose}")
+            }
+            BuildError::BaseUrl { given, expected } => {
+                write!(f, "invalid base URL `{given}`: expected {expected}")
+            }
+            BuildError::NoCredentials { vendor, give } => {
+                write!(f, "no {vendor} credentials: {give}")
+            }
+            BuildError::NoTokenStore => f.write_str(
+                "OAuth credentials need a token store for the user's tokens: call .token_store(…)",
+            ),
+            BuildError::NoOAuthClient => f.write_str(
+                "a token store needs the OAuth client credentials that refresh its tokens: call \
+                 .oauth(client_id, client_secret, redirect_uri)",
+            ),
+            BuildError::Conflict(why) => write!(f, "conflicting settings: {why}"),
+            BuildError::HttpClient(e) => write!(f, "the HTTP client could not be built: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::HttpClient(e) => Some(e),
+            _ => None,
+        }
+    }
+}
