@@ -191,7 +191,7 @@ async fn a_next_link_on_another_origin_is_refused_without_sending_anything() {
 }
 
 #[tokio::test]
-async fn a_repeated_next_link_ends_the_stream() {
+async fn a_repeated_next_link_ends_the_stream_with_a_typed_error() {
     let server = MockServer::start();
     let again = server.url("/api/patients?page=2");
     server.mock(|when, then| {
@@ -201,16 +201,22 @@ async fn a_repeated_next_link_ends_the_stream() {
     });
     let client = drchrono(&server.base_url());
 
-    let ids: Vec<i64> = client
-        .patients_list()
-        .items()
-        .map_ok(|p| p.id)
-        .try_collect()
-        .await
-        .unwrap();
+    let mut items = client.patients_list().items();
+    let mut ids = Vec::new();
+    let error = loop {
+        match items.try_next().await {
+            Ok(Some(p)) => ids.push(p.id),
+            Ok(None) => panic!("a cycle must not end in silence"),
+            Err(e) => break e,
+        }
+    };
 
     // Page 1 links to page 2, which (served by the same mock) links to itself: stop there.
     assert_eq!(ids, [1, 1]);
+    assert!(
+        matches!(&error, ehr_sdk::Error::Pagination { reason, .. } if reason.contains("cycles")),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -401,6 +401,9 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                 fn next_url(&self) -> Option<&str> {
                     self.next.as_deref()
                 }
+                fn item_count(&self) -> usize {
+                    self.results.len()
+                }
                 fn into_items(self) -> Vec<Self::Item> {
                     self.results
                 }

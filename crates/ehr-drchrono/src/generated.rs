@@ -69659,6 +69659,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69679,6 +69682,9 @@ pub mod builder {
         type Item = super::types::CustomVital;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69701,6 +69707,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69721,6 +69730,9 @@ pub mod builder {
         type Item = super::types::AppointmentTemplate;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69743,6 +69755,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69763,6 +69778,9 @@ pub mod builder {
         type Item = super::types::Doctor;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69785,6 +69803,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69805,6 +69826,9 @@ pub mod builder {
         type Item = super::types::Office;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69827,6 +69851,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69847,6 +69874,9 @@ pub mod builder {
         type Item = super::types::ConsentForm;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69871,6 +69901,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69894,6 +69927,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69914,6 +69950,9 @@ pub mod builder {
         type Item = super::types::CustomDemographic;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69936,6 +69975,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69956,6 +69998,9 @@ pub mod builder {
         type Item = super::types::PatientFlagType;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -69978,6 +70023,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -69998,6 +70046,9 @@ pub mod builder {
         type Item = super::types::PatientSummary;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70020,6 +70071,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70040,6 +70094,9 @@ pub mod builder {
         type Item = super::types::PatientPaymentLogEntry;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70062,6 +70119,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70082,6 +70142,9 @@ pub mod builder {
         type Item = super::types::User;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70104,6 +70167,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70124,6 +70190,9 @@ pub mod builder {
         type Item = super::types::LineItem;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70146,6 +70215,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70166,6 +70238,9 @@ pub mod builder {
         type Item = super::types::Allergy;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70188,6 +70263,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70208,6 +70286,9 @@ pub mod builder {
         type Item = super::types::Problem;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70230,6 +70311,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70250,6 +70334,9 @@ pub mod builder {
         type Item = super::types::Amendment;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70274,6 +70361,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70294,6 +70384,9 @@ pub mod builder {
         type Item = super::types::ClinicalNote;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70318,6 +70411,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70341,6 +70437,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70361,6 +70460,9 @@ pub mod builder {
         type Item = super::types::Message;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70383,6 +70485,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70403,6 +70508,9 @@ pub mod builder {
         type Item = super::types::FeeSchedule;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70425,6 +70533,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70446,6 +70557,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70466,6 +70580,9 @@ pub mod builder {
         type Item = super::types::InventoryVaccine;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70490,6 +70607,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70510,6 +70630,9 @@ pub mod builder {
         type Item = super::types::Sublab;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70532,6 +70655,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70552,6 +70678,9 @@ pub mod builder {
         type Item = super::types::LabOrderSummary;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70574,6 +70703,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70594,6 +70726,9 @@ pub mod builder {
         type Item = super::types::LabTest;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70616,6 +70751,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70636,6 +70774,9 @@ pub mod builder {
         type Item = super::types::CarePlan;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70658,6 +70799,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70678,6 +70822,9 @@ pub mod builder {
         type Item = super::types::Task;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70700,6 +70847,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70720,6 +70870,9 @@ pub mod builder {
         type Item = super::types::TaskNote;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70742,6 +70895,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70763,6 +70919,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70783,6 +70942,9 @@ pub mod builder {
         type Item = super::types::PatientIntervention;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70807,6 +70969,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70829,6 +70994,9 @@ pub mod builder {
         type Item = super::types::PatientRiskAssessment;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70853,6 +71021,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70874,6 +71045,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
         }
+        fn item_count(&self) -> usize {
+            self.results.len()
+        }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
         }
@@ -70894,6 +71068,9 @@ pub mod builder {
         type Item = super::types::Mu2015Report;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results
@@ -70917,6 +71094,9 @@ pub mod builder {
         type Item = super::types::OnpatientAccess;
         fn next_url(&self) -> Option<&str> {
             self.next.as_deref()
+        }
+        fn item_count(&self) -> usize {
+            self.results.len()
         }
         fn into_items(self) -> Vec<Self::Item> {
             self.results

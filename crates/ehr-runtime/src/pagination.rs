@@ -23,6 +23,8 @@ pub trait Page: Send + 'static {
     type Item: Send + 'static;
     /// The absolute URL of the next page, if there is one.
     fn next_url(&self) -> Option<&str>;
+    /// How many results the page holds.
+    fn item_count(&self) -> usize;
     /// The results, in order.
     fn into_items(self) -> Vec<Self::Item>;
 }

@@ -398,7 +398,12 @@ pub struct Attempt {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RetryHistory(pub Vec<Attempt>);
 
-/// The wait a `Retry-After` header asks for: delay-seconds or an HTTP date (RFC 9110).
+/// The longest wait a `Retry-After` is taken to ask for (one day): a larger or far-future value
+/// is clamped to it, so no wait computed from it can overflow.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The wait a `Retry-After` header asks for: delay-seconds or an HTTP date (RFC 9110), at most
+/// [`MAX_RETRY_AFTER`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -407,15 +412,16 @@ pub struct RetryHistory(pub Vec<Attempt>);
 /// assert_eq!(retry_after("120"), Some(Duration::from_secs(120)));
 /// assert_eq!(retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(Duration::ZERO)); // past
 /// assert_eq!(retry_after("soon"), None);
+/// assert_eq!(retry_after("18446744073709551615"), Some(ehr_runtime::error::MAX_RETRY_AFTER));
 /// ```
 pub fn retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO),
-    )
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }

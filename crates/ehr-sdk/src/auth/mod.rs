@@ -20,4 +20,6 @@ pub use cache::TokenCache;
 pub use client_credentials::ClientCredentials;
 pub use static_token::StaticToken;
 pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, TokenStore};
-pub use token::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture};
+pub use token::{
+    AccessToken, AuthError, MAX_TOKEN_LIFETIME, TokenSet, TokenSource, TokenSourceFuture,
+};

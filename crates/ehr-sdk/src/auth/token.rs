@@ -21,12 +21,23 @@ pub struct AccessToken {
     pub scope: Option<String>,
 }
 
+/// The longest a token is taken to live, whatever a token endpoint or a stored file says (ten
+/// years): every expiry computed from outside data is clamped to it, so no arithmetic on it can
+/// overflow (`expires_in: 9223372036854775807` is simply "ten years").
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// The latest expiry a token may have: [`MAX_TOKEN_LIFETIME`] from now.
+fn latest_expiry(now: SystemTime) -> SystemTime {
+    now.checked_add(MAX_TOKEN_LIFETIME).unwrap_or(now)
+}
+
 impl AccessToken {
     /// Whether the token is still good for at least `skew`.
     pub fn is_fresh(&self, skew: Duration) -> bool {
         match self.expires_at {
             None => true,
-            Some(at) => SystemTime::now() + skew < at,
+            // A skew too large to add to now leaves no token fresh.
+            Some(at) => SystemTime::now().checked_add(skew).is_some_and(|t| t < at),
         }
     }
 }
@@ -48,12 +59,13 @@ impl TokenSet {
         expires_in: Option<i64>,
         refresh_token: Option<String>,
     ) -> Self {
-        // A negative lifetime (a clock or server oddity) means already expired.
+        // A negative lifetime (a clock or server oddity) means already expired; a lifetime
+        // beyond MAX_TOKEN_LIFETIME is clamped to it.
         let expires_at = expires_in.map(|s| {
             let now = SystemTime::now();
-            let delta = Duration::from_secs(s.unsigned_abs());
+            let delta = Duration::from_secs(s.unsigned_abs()).min(MAX_TOKEN_LIFETIME);
             if s >= 0 {
-                now + delta
+                now.checked_add(delta).unwrap_or(now)
             } else {
                 now.checked_sub(delta).unwrap_or(UNIX_EPOCH)
             }
@@ -96,9 +108,14 @@ impl From<StoredTokenSet> for TokenSet {
         Self {
             access: AccessToken {
                 token: Secret::new(stored.access_token),
-                expires_at: stored
-                    .expires_at_unix
-                    .map(|s| UNIX_EPOCH + Duration::from_secs(s)),
+                // A stored expiry past MAX_TOKEN_LIFETIME from now (or past what the clock
+                // can hold) is clamped to it.
+                expires_at: stored.expires_at_unix.map(|s| {
+                    let latest = latest_expiry(SystemTime::now());
+                    UNIX_EPOCH
+                        .checked_add(Duration::from_secs(s))
+                        .map_or(latest, |at| at.min(latest))
+                }),
                 scope: None,
             },
             refresh_token: stored.refresh_token.map(Secret::new),

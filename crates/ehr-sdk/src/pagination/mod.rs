@@ -9,8 +9,16 @@
 //!   [`Items::prefetch`].
 //!
 //! Both follow each page's absolute `next` URL with the same client (same credentials, retries
-//! and rate limit), refuse a `next` on another origin, stop at a repeated `next`, and end after
-//! the first error. Memory holds one page (two with prefetch), however many pages there are.
+//! and rate limit) and end after the first error. A server that would keep a stream going
+//! forever ends it with [`Error::Pagination`] instead, never with silence:
+//!
+//! - a `next` on another origin is refused (nothing is sent there);
+//! - a `next` that cycles back to any page already fetched in this stream;
+//! - [`MAX_EMPTY_PAGES`] empty pages in a row that still have a `next`;
+//! - more pages than the stream's cap, [`DEFAULT_MAX_PAGES`] unless set with
+//!   [`Pages::max_pages`] / [`Items::max_pages`].
+//!
+//! Memory holds one page (two with prefetch) and the `next` URLs followed so far.
 //!
 //! ```no_run
 //! # async fn run(client: ehr_sdk::drchrono::Client) -> Result<(), ehr_sdk::Error> {
@@ -24,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+use std::collections::HashSet;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -33,6 +42,13 @@ use reqwest::Url;
 
 use crate::Error;
 use crate::transport::Origin;
+
+/// The most pages a stream fetches unless told otherwise (10,000: 2.5 million DrChrono records
+/// at 250 a page); one more ends the stream with [`Error::Pagination`].
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
+/// How many empty pages in a row, each with a `next`, end a stream with [`Error::Pagination`].
+pub const MAX_EMPTY_PAGES: usize = 5;
 
 /// Paging for every generated list builder.
 pub trait Paginate<'a>: ListRequest<'a> {
@@ -61,7 +77,12 @@ pub struct Pages<'a, P> {
     in_flight: Option<PageFuture<'a, P>>,
     ready: Option<Result<P, Error>>,
     pending_url: Option<String>,
-    last_url: Option<String>,
+    /// Every `next` followed in this stream (cycle detection).
+    followed: HashSet<String>,
+    /// Pages taken in so far, and how many of the last ones were empty.
+    fetched: usize,
+    empty_run: usize,
+    max_pages: usize,
     prefetch: bool,
     done: bool,
 }
@@ -77,7 +98,10 @@ impl<'a, P: Page> Pages<'a, P> {
             next: split.next,
             ready: None,
             pending_url: None,
-            last_url: None,
+            followed: HashSet::new(),
+            fetched: 0,
+            empty_run: 0,
+            max_pages: DEFAULT_MAX_PAGES,
             prefetch: false,
             done: false,
         }
@@ -90,6 +114,12 @@ impl<'a, P: Page> Pages<'a, P> {
         self
     }
 
+    /// Ends the stream with [`Error::Pagination`] after `max` pages (at least one).
+    pub fn max_pages(mut self, max: usize) -> Self {
+        self.max_pages = max.max(1);
+        self
+    }
+
     /// Takes in a page: notes its `next` and decides whether to fetch it now.
     fn accept(&mut self, result: Result<P, Error>) -> Result<P, Error> {
         let page = match result {
@@ -99,6 +129,12 @@ impl<'a, P: Page> Pages<'a, P> {
                 return Err(e);
             }
         };
+        self.fetched += 1;
+        if page.item_count() == 0 {
+            self.empty_run += 1;
+        } else {
+            self.empty_run = 0;
+        }
         match page.next_url().map(str::to_string) {
             None => self.done_after_this(),
             Some(url) => match self.check(&url) {
@@ -106,9 +142,8 @@ impl<'a, P: Page> Pages<'a, P> {
                     // Yield this page; the refusal comes next.
                     self.ready = Some(Err(e));
                 }
-                Ok(false) => self.done_after_this(),
-                Ok(true) => {
-                    self.last_url = Some(url.clone());
+                Ok(()) => {
+                    self.followed.insert(url.clone());
                     if self.prefetch {
                         self.in_flight = Some((self.next)(url));
                     } else {
@@ -127,8 +162,14 @@ impl<'a, P: Page> Pages<'a, P> {
         // `done` is set when the stream is polled again and finds nothing to fetch.
     }
 
-    /// `Ok(true)`: follow `url`; `Ok(false)`: a repeated `next`, stop; `Err`: refuse.
-    fn check(&self, url: &str) -> Result<bool, Error> {
+    /// `Ok`: follow `url`; `Err`: end the stream with this error.
+    fn check(&self, url: &str) -> Result<(), Error> {
+        let stop = |reason: String| {
+            Err(Error::Pagination {
+                operation_id: self.operation_id,
+                reason,
+            })
+        };
         let parsed = Url::parse(url).map_err(|e| Error::Pagination {
             operation_id: self.operation_id,
             reason: format!("`next` is not an absolute URL: {e}"),
@@ -143,7 +184,25 @@ impl<'a, P: Page> Pages<'a, P> {
                 ),
             });
         }
-        Ok(self.last_url.as_deref() != Some(url))
+        if self.followed.contains(url) {
+            return stop(format!(
+                "`next` cycles back to a page already fetched (after {} pages)",
+                self.fetched
+            ));
+        }
+        if self.empty_run >= MAX_EMPTY_PAGES {
+            return stop(format!(
+                "{} empty pages in a row, each with a `next`",
+                self.empty_run
+            ));
+        }
+        if self.fetched >= self.max_pages {
+            return stop(format!(
+                "more than {} pages; raise the cap with .max_pages(…)",
+                self.max_pages
+            ));
+        }
+        Ok(())
     }
 
     /// Drives a prefetch in flight without yielding (used by [`Items`] between items).
@@ -222,6 +281,12 @@ impl<P: Page> Items<'_, P> {
     /// Fetches the next page while the current one is consumed.
     pub fn prefetch(mut self, on: bool) -> Self {
         self.pages = self.pages.prefetch(on);
+        self
+    }
+
+    /// Ends the stream with [`Error::Pagination`] after `max` pages (see [`Pages::max_pages`]).
+    pub fn max_pages(mut self, max: usize) -> Self {
+        self.pages = self.pages.max_pages(max);
         self
     }
 }

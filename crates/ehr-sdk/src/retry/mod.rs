@@ -50,7 +50,11 @@ impl RetryPolicy {
             .saturating_mul(2u32.saturating_pow(retry.saturating_sub(1)))
             .min(self.max_delay);
         let half = exp / 2;
-        half + half.mul_f64(fastrand::f64())
+        // Jitter without float overflow, whatever `max_delay` a caller set.
+        let jitter = Duration::try_from_secs_f64(half.as_secs_f64() * fastrand::f64())
+            .unwrap_or(half)
+            .min(half);
+        half.saturating_add(jitter)
     }
 }
 

@@ -337,7 +337,8 @@ impl FacadeTransport {
 
     /// Whether another attempt after `attempt_no`, waiting `wait` first, fits the policy.
     fn may_retry(&self, attempt_no: u32, started: Instant, wait: Duration) -> bool {
-        attempt_no < self.retry.max_attempts && started.elapsed() + wait <= self.retry.max_elapsed
+        attempt_no < self.retry.max_attempts
+            && started.elapsed().saturating_add(wait) <= self.retry.max_elapsed
     }
 
     /// Attaches credentials when the request goes to the configured origin.

@@ -1,0 +1,218 @@
+//! A hostile server (127.0.0.1 only, every script bounded): values that overflow, loops that
+//! never end, bodies that echo secrets. Nothing here may panic, hang or leak.
+
+use std::time::Duration;
+
+use ehr_sdk::Error;
+use ehr_sdk::pagination::Paginate;
+use ehr_sdk::retry::RetryPolicy;
+use ehr_tests::{Reply, ScriptedServer};
+use futures::TryStreamExt;
+use serde_json::json;
+
+fn drchrono(base_url: &str) -> ehr_sdk::drchrono::Client {
+    ehr_sdk::drchrono::Client::builder()
+        .base_url(base_url)
+        .access_token("hostile-test-token")
+        .build()
+        .expect("builds")
+}
+
+// --- values that overflow --------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_token_lifetime_of_i64_max_is_clamped_not_a_panic() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(
+            200,
+            json!({"access_token": "t", "token_type": "Bearer",
+                   "expires_in": 9_223_372_036_854_775_807_i64}),
+        ),
+        Reply::json(
+            200,
+            json!({"count": 0, "next": null, "previous": null, "results": []}),
+        ),
+    ])
+    .await;
+    let client = ehr_sdk::elation::Client::builder()
+        .base_url(&server.base_url)
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap();
+
+    client.users_list().send().await.expect("the token works");
+    let token = client.token_cache().get().await.unwrap();
+    let lifetime = token
+        .expires_at
+        .unwrap()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap();
+    assert!(
+        lifetime <= ehr_sdk::auth::MAX_TOKEN_LIFETIME,
+        "{lifetime:?}"
+    );
+    assert_eq!(server.received().len(), 2, "one token request, one call");
+}
+
+#[tokio::test]
+async fn a_stored_expiry_of_u64_max_loads_without_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    std::fs::write(
+        &path,
+        r#"{"access_token": "stored", "expires_at_unix": 18446744073709551615, "refresh_token": "r"}"#,
+    )
+    .unwrap();
+    let server = ScriptedServer::start(vec![Reply::json(
+        200,
+        json!({"next": null, "previous": null, "results": []}),
+    )])
+    .await;
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(&server.base_url)
+        .oauth("id", "secret", "https://app.example/cb")
+        .token_store(ehr_sdk::auth::FileTokenStore::new(&path))
+        .build()
+        .unwrap();
+
+    client
+        .doctors_list()
+        .send()
+        .await
+        .expect("stored token used");
+    let sent = server.received();
+    assert_eq!(sent.len(), 1, "no refresh: the clamped expiry is far away");
+    assert_eq!(sent[0].header("authorization"), Some("Bearer stored"));
+}
+
+#[tokio::test]
+async fn an_enormous_retry_after_is_clamped_not_a_panic() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(429, json!({"detail": "slow"})).header("retry-after", "18446744073709551615"),
+    ])
+    .await;
+
+    let error = drchrono(&server.base_url)
+        .doctors_list()
+        .send()
+        .await
+        .expect_err("429, not retried: the wait is past max_elapsed");
+
+    let Error::RateLimited(limited) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(
+        limited.retry_after(),
+        Some(ehr_sdk::runtime::error::MAX_RETRY_AFTER)
+    );
+    assert_eq!(server.received().len(), 1);
+}
+
+#[test]
+fn backoff_with_an_unbounded_delay_policy_does_not_panic() {
+    let policy = RetryPolicy {
+        base_delay: Duration::MAX,
+        max_delay: Duration::MAX,
+        ..RetryPolicy::default()
+    };
+    for retry in [1, 2, 64, u32::MAX] {
+        assert!(policy.backoff(retry) <= Duration::MAX);
+    }
+}
+
+// --- streams that would never end ------------------------------------------------------------
+
+fn patient(id: i64) -> serde_json::Value {
+    json!({"id": id, "doctor": 5, "first_name": "A", "last_name": "B"})
+}
+
+/// Serves `/api/patients?page=N` for N in `pages` with `body(N, next_url)`.
+fn serve_pages<'a>(
+    server: &'a httpmock::MockServer,
+    pages: std::ops::RangeInclusive<u32>,
+    next_of: impl Fn(u32) -> u32,
+    results: impl Fn(u32) -> Vec<serde_json::Value>,
+) -> Vec<httpmock::Mock<'a>> {
+    pages
+        .map(|n| {
+            let next = server.url(format!("/api/patients?page={}", next_of(n)));
+            let results = results(n);
+            server.mock(move |when, then| {
+                when.method(httpmock::Method::GET)
+                    .path("/api/patients")
+                    .query_param("page", n.to_string());
+                then.status(200)
+                    .json_body(json!({"next": next, "previous": null, "results": results}));
+            })
+        })
+        .collect()
+}
+
+async fn drain<S, T>(mut stream: S) -> (usize, Option<Error>)
+where
+    S: futures::Stream<Item = Result<T, Error>> + Unpin,
+{
+    let mut items = 0;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(_)) => items += 1,
+            Ok(None) => return (items, None),
+            Err(e) => return (items, Some(e)),
+        }
+    }
+}
+
+#[tokio::test]
+async fn next_links_that_cycle_end_with_a_typed_error() {
+    let server = httpmock::MockServer::start();
+    // 1 -> 2 -> 3 -> 1 -> …
+    let mocks = serve_pages(&server, 1..=3, |n| n % 3 + 1, |n| vec![patient(n.into())]);
+    let client = drchrono(&server.base_url());
+
+    let (items, error) = drain(client.patients_list().page(1).items()).await;
+
+    let error = error.expect("a cycle is an error, not silence");
+    assert!(
+        matches!(&error, Error::Pagination { reason, .. } if reason.contains("cycles")),
+        "{error}"
+    );
+    let requests: usize = mocks.iter().map(|m| m.calls()).sum();
+    assert!(requests <= 4, "{requests} requests");
+    assert!(items <= 4);
+}
+
+#[tokio::test]
+async fn endless_empty_pages_end_with_a_typed_error_even_with_max_items() {
+    let server = httpmock::MockServer::start();
+    let mocks = serve_pages(&server, 1..=50, |n| n + 1, |_| Vec::new());
+    let client = drchrono(&server.base_url());
+
+    let (items, error) = drain(client.patients_list().page(1).items().max_items(10)).await;
+
+    assert_eq!(items, 0);
+    let error = error.expect("an error, not silence");
+    assert!(
+        matches!(&error, Error::Pagination { reason, .. } if reason.contains("empty pages")),
+        "{error}"
+    );
+    let requests: usize = mocks.iter().map(|m| m.calls()).sum();
+    assert_eq!(requests, ehr_sdk::pagination::MAX_EMPTY_PAGES);
+}
+
+#[tokio::test]
+async fn the_page_cap_ends_a_stream_with_a_typed_error() {
+    let server = httpmock::MockServer::start();
+    let mocks = serve_pages(&server, 1..=50, |n| n + 1, |n| vec![patient(n.into())]);
+    let client = drchrono(&server.base_url());
+
+    let (items, error) = drain(client.patients_list().page(1).items().max_pages(3)).await;
+
+    assert_eq!(items, 3);
+    let error = error.expect("an error, not silence");
+    assert!(
+        matches!(&error, Error::Pagination { reason, .. } if reason.contains("more than 3 pages")),
+        "{error}"
+    );
+    let requests: usize = mocks.iter().map(|m| m.calls()).sum();
+    assert_eq!(requests, 3);
+}
