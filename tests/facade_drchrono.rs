@@ -585,7 +585,7 @@ async fn a_refused_code_is_a_typed_auth_error_with_the_oauth_body() {
         .unwrap_err();
 
     assert!(
-        matches!(&err, ehr_sdk::auth::AuthError::Refused { status, body } if status.as_u16() == 400 && body.contains("invalid_grant")),
+        matches!(&err, ehr_sdk::auth::AuthError::Refused { status, message, body } if status.as_u16() == 400 && message.as_deref() == Some("invalid_grant") && body.as_bytes() == br#"{"error": "invalid_grant"}"#),
         "{err}"
     );
 }
@@ -611,12 +611,11 @@ async fn revoke_posts_the_token_form() {
 
 #[tokio::test]
 async fn connection_failures_are_retried_within_the_attempt_bound() {
-    // A port with nothing listening: every attempt fails to connect.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port bound but not listening: every attempt is refused, and no other test's server
+    // can take the port while this socket holds it.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
     let client = Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .token_source(FixedToken)

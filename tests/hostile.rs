@@ -216,3 +216,125 @@ async fn the_page_cap_ends_a_stream_with_a_typed_error() {
     let requests: usize = mocks.iter().map(|m| m.calls()).sum();
     assert_eq!(requests, 3);
 }
+
+// --- no credential, URL or request value in what errors print --------------------------------
+
+/// A server on 127.0.0.1 that accepts connections and never answers.
+async fn silent_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            open.push(socket); // held open, never answered
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn a_timed_out_call_prints_no_url_or_query() {
+    let base = silent_server().await;
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(&base)
+        .access_token("hostile-test-token")
+        .timeout(Duration::from_millis(300))
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap();
+
+    let error = client
+        .patients_list()
+        .last_name("Doe")
+        .date_of_birth(chrono::NaiveDate::from_ymd_opt(1980, 1, 2).unwrap())
+        .send()
+        .await
+        .expect_err("times out");
+
+    assert!(matches!(error, Error::Http { .. }), "{error:?}");
+    let printed = format!("{error} {error:?} {:?}", std::error::Error::source(&error));
+    for leak in [
+        "Doe",
+        "1980-01-02",
+        "last_name",
+        "/api/patients",
+        "127.0.0.1",
+    ] {
+        assert!(!printed.contains(leak), "{leak} in {printed}");
+    }
+}
+
+#[tokio::test]
+async fn a_decode_error_names_the_path_not_the_value() {
+    let server = ScriptedServer::start(vec![Reply::json(
+        200,
+        json!({"next": null, "previous": null,
+               "results": [{"id": 1, "doctor": 5, "date_of_birth": "Doe 1980-01-02"}]}),
+    )])
+    .await;
+
+    let error = drchrono(&server.base_url)
+        .patients_list()
+        .send()
+        .await
+        .expect_err("not a date");
+
+    let Error::Decode { source, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(source.path, "$.results[0].date_of_birth");
+    let printed = format!("{error} {error:?}");
+    assert!(!printed.contains("Doe"), "{printed}");
+    assert!(printed.contains("$.results[0].date_of_birth"), "{printed}");
+}
+
+#[tokio::test]
+async fn a_vendor_body_echoing_the_bearer_token_is_scrubbed() {
+    let server = ScriptedServer::start(vec![
+        Reply::json(
+            400,
+            json!({"detail": "bad request from token hostile-test-token"}),
+        ),
+        Reply {
+            status: 500,
+            headers: vec![("content-type".into(), "text/plain".into())],
+            body: "Authorization: Bearer hostile-test-token".into(),
+        },
+    ])
+    .await;
+    let client = drchrono(&server.base_url);
+
+    for _ in 0..2 {
+        let error = client.doctors_list().send().await.expect_err("refused");
+        let printed = format!("{error} {error:?}");
+        assert!(!printed.contains("hostile-test-token"), "{printed}");
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_endpoint_echoing_the_form_prints_no_secret() {
+    let server = ScriptedServer::start(vec![Reply::json(
+        400,
+        json!({"error": "invalid_request",
+               "error_description": "got client_secret=SUPER-SECRET-9 and refresh_token=RT-OLD-9 and TOTALLY-OWN-SECRET"}),
+    )])
+    .await;
+    let oauth = ehr_sdk::drchrono::DrChronoOAuth::new(
+        "cid",
+        "TOTALLY-OWN-SECRET",
+        "https://app.example/cb",
+    )
+    .base_url(&server.base_url);
+
+    let error = oauth
+        .refresh(&ehr_sdk::Secret::new("RT-OLD-9"))
+        .await
+        .expect_err("refused");
+
+    let printed = format!("{error} {error:?}");
+    for secret in ["SUPER-SECRET-9", "RT-OLD-9", "TOTALLY-OWN-SECRET"] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    assert!(printed.contains("invalid_request"), "{printed}");
+}

@@ -63,9 +63,5 @@ pub async fn decode_page<P: serde::de::DeserializeOwned>(
         .bytes()
         .await
         .map_err(|e| Error::http(operation_id, e, Vec::new()))?;
-    serde_json::from_slice(&body).map_err(|source| Error::Decode {
-        operation_id,
-        status,
-        source,
-    })
+    serde_json::from_slice(&body).map_err(|e| Error::decode(operation_id, status, &body, &e))
 }

@@ -8,16 +8,19 @@ use std::fmt;
 pub enum AuthError {
     /// The token endpoint could not be reached.
     Http(reqwest::Error),
-    /// The token endpoint refused (status and its body, which OAuth servers keep free of
-    /// secrets: `{"error": "invalid_grant"}`).
+    /// The token endpoint refused.
     Refused {
         /// The status.
         status: reqwest::StatusCode,
-        /// The body as sent.
-        body: String,
+        /// The OAuth `error` and `error_description` (`invalid_grant: Token expired`), with
+        /// every credential of the request scrubbed out.
+        message: Option<String>,
+        /// The body as sent (bounded); `Debug` shows only its length, since a server may echo
+        /// the request's secrets.
+        body: super::Body,
     },
-    /// The token endpoint's answer did not decode.
-    Decode(serde_json::Error),
+    /// The token endpoint's answer did not decode (where and why, never the value).
+    Decode(super::DecodeFailure),
     /// There is no refresh token to refresh with: authorize the user (code exchange) first.
     NoRefreshToken,
     /// A new refresh token could not be saved, so the new access token was not used. The new
@@ -31,8 +34,14 @@ impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuthError::Http(e) => write!(f, "token endpoint unreachable: {e}"),
-            AuthError::Refused { status, body } => {
-                write!(f, "token endpoint refused ({status}): {body}")
+            AuthError::Refused {
+                status, message, ..
+            } => {
+                write!(f, "token endpoint refused ({status})")?;
+                match message {
+                    Some(message) => write!(f, ": {message}"),
+                    None => Ok(()),
+                }
             }
             AuthError::Decode(e) => write!(f, "token response does not decode: {e}"),
             AuthError::NoRefreshToken => {
@@ -42,6 +51,28 @@ impl fmt::Display for AuthError {
             AuthError::UnsendableToken => {
                 f.write_str("the access token holds characters a header cannot carry")
             }
+        }
+    }
+}
+
+impl AuthError {
+    /// A token endpoint's refusal: `status` with `body`, its OAuth message scrubbed of `known`
+    /// (the request's credentials) and of anything shaped like a credential.
+    pub fn refused(status: reqwest::StatusCode, body: bytes::Bytes, known: &[&str]) -> Self {
+        let message = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|json| {
+                let text = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
+                match (text("error"), text("error_description")) {
+                    (Some(e), Some(d)) => Some(format!("{e}: {d}")),
+                    (e, d) => e.or(d),
+                }
+            })
+            .map(|m| super::scrub(&m, known));
+        AuthError::Refused {
+            status,
+            message,
+            body: super::Body(body),
         }
     }
 }

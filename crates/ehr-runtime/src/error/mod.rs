@@ -14,6 +14,7 @@
 
 mod auth;
 mod carry;
+mod redact;
 mod vendor;
 
 use std::fmt;
@@ -22,7 +23,8 @@ use std::time::{Duration, SystemTime};
 pub use auth::{AuthError, StoreError};
 pub(crate) use carry::is_carrier;
 pub use carry::{CARRIER_STATUS, carried, carry};
-pub use vendor::{FieldError, MAX_ERROR_BODY, VendorError};
+pub use redact::{Body, DecodeFailure, REDACTED, scrub};
+pub use vendor::{FieldError, MAX_ERROR_BODY, SentCredentials, VendorError};
 
 /// What went wrong with a call.
 ///
@@ -116,8 +118,8 @@ pub enum Error {
         operation_id: &'static str,
         /// The status.
         status: reqwest::StatusCode,
-        /// The decode error, naming the line and column.
-        source: serde_json::Error,
+        /// Where and why, never the value found.
+        source: DecodeFailure,
     },
     /// 400 Bad Request or 422: the vendor refused what the request says; its
     /// [field errors](VendorError::field_errors) name the fields when it does.
@@ -165,6 +167,21 @@ impl Error {
             operation_id,
             source: source.without_url(),
             attempts,
+        }
+    }
+
+    /// A body of `status` that does not decode: the JSON path and what was expected there,
+    /// never the value.
+    pub fn decode(
+        operation_id: &'static str,
+        status: reqwest::StatusCode,
+        body: &[u8],
+        error: &serde_json::Error,
+    ) -> Self {
+        Error::Decode {
+            operation_id,
+            status,
+            source: DecodeFailure::new(body, error),
         }
     }
 
@@ -281,11 +298,9 @@ impl Error {
                     false,
                 ))
             }
-            Generated::InvalidResponsePayload(_, source) => Error::Decode {
-                operation_id,
-                status: reqwest::StatusCode::OK,
-                source,
-            },
+            Generated::InvalidResponsePayload(body, error) => {
+                Error::decode(operation_id, reqwest::StatusCode::OK, &body, &error)
+            }
             Generated::UnexpectedResponse(response) => {
                 Self::from_response(operation_id, response).await
             }
@@ -345,7 +360,7 @@ impl fmt::Display for Error {
                 source,
             } => write!(
                 f,
-                "{operation_id}: the {status} response does not decode: {source}"
+                "{operation_id}: the {status} response does not decode {source}"
             ),
             Error::MissingScope {
                 operation_id,

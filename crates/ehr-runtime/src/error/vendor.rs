@@ -40,6 +40,18 @@ struct Answer {
     attempts: Vec<Attempt>,
 }
 
+/// The credentials a transport sent with a request, attached to a refused response's
+/// extensions so that the vendor's text is scrubbed of them even when it echoes them in a shape
+/// [`scrub`](super::scrub) does not know. `Debug` never shows them.
+#[derive(Clone)]
+pub struct SentCredentials(pub std::sync::Arc<[String]>);
+
+impl fmt::Debug for SentCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SentCredentials({} redacted)", self.0.len())
+    }
+}
+
 /// A vendor's complaint about one field of the request (DRF: `{"gender": ["This field is
 /// required."]}`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +63,9 @@ pub struct FieldError {
 }
 
 impl VendorError {
-    /// The answer to `operation_id`: `status` with `headers` and (the start of) `body`.
+    /// The answer to `operation_id`: `status` with `headers` and (the start of) `body`. The
+    /// vendor's message and field errors are [scrubbed](super::scrub) of anything shaped like
+    /// a credential.
     pub fn new(
         operation_id: &'static str,
         status: StatusCode,
@@ -59,11 +73,30 @@ impl VendorError {
         body: Bytes,
         truncated: bool,
     ) -> Self {
+        Self::scrubbed(operation_id, status, headers, body, truncated, &[])
+    }
+
+    /// Like [`new`](Self::new), also scrubbing each of `known` (the credentials the request
+    /// carried) from the vendor's text.
+    pub fn scrubbed(
+        operation_id: &'static str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+        truncated: bool,
+        known: &[&str],
+    ) -> Self {
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let (message, fields) = reason(content_type.as_deref(), &body);
+        let (message, mut fields) = reason(content_type.as_deref(), &body);
+        let message = message.map(|m| super::scrub(&m, known));
+        for field in &mut fields {
+            for m in &mut field.messages {
+                *m = super::scrub(m, known);
+            }
+        }
         let retry_after = headers
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
@@ -86,12 +119,18 @@ impl VendorError {
         }))
     }
 
-    /// Reads at most [`MAX_ERROR_BODY`] bytes of `response` and keeps them.
+    /// Reads at most [`MAX_ERROR_BODY`] bytes of `response` and keeps them, scrubbing the
+    /// credentials a transport recorded as [`SentCredentials`] from the vendor's text.
     pub async fn read(operation_id: &'static str, response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
+        let sent = response.extensions().get::<SentCredentials>().cloned();
         let (body, truncated) = read_bounded(response, MAX_ERROR_BODY).await;
-        Self::new(operation_id, status, &headers, body, truncated)
+        let known: Vec<&str> = sent
+            .as_ref()
+            .map(|s| s.0.iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        Self::scrubbed(operation_id, status, &headers, body, truncated, &known)
     }
 
     /// Records the attempts made before this answer.

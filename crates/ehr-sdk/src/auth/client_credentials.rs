@@ -78,9 +78,11 @@ impl ClientCredentials {
                 .post(&self.token_url)
                 .header(reqwest::header::ACCEPT, "application/json")
                 .form(&form),
+            &[self.client_secret.expose()],
         )
         .await?;
-        let answer: TokenResponse = serde_json::from_slice(&bytes).map_err(AuthError::Decode)?;
+        let answer: TokenResponse =
+            super::endpoint::decode(&bytes, serde_json::from_slice(&bytes))?;
         let mut token =
             TokenSet::from_response(answer.access_token, answer.expires_in, None).access;
         token.scope = answer.scope.or_else(|| self.scope.clone());

@@ -20,6 +20,7 @@ pub use cache::TokenCache;
 pub use client_credentials::ClientCredentials;
 pub use static_token::StaticToken;
 pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, TokenStore};
+use token::DecodeFailure;
 pub use token::{
     AccessToken, AuthError, MAX_TOKEN_LIFETIME, TokenSet, TokenSource, TokenSourceFuture,
 };

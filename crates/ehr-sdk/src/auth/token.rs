@@ -124,6 +124,7 @@ impl From<StoredTokenSet> for TokenSet {
 }
 
 pub use ehr_runtime::AuthError;
+pub(crate) use ehr_runtime::error::DecodeFailure;
 
 /// The future a [`TokenSource`] returns.
 pub type TokenSourceFuture<'a> =

@@ -2,7 +2,7 @@
 //!
 //! Every list builder of a vendor with a paging convention (DrChrono's `{next, previous,
 //! results}`, Elation's `{count, next, previous, results}`) implements
-//! [`ListRequest`](ehr_runtime::pagination::ListRequest), so [`Paginate`] gives it:
+//! [`ListRequest`], so [`Paginate`] gives it:
 //!
 //! - [`pages`](Paginate::pages): a lazy stream of pages;
 //! - [`items`](Paginate::items): a lazy stream of results, with [`Items::max_items`] and

@@ -241,7 +241,7 @@ impl FacadeTransport {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| response.url().join(v).ok())
                 else {
-                    return finish(response, history);
+                    return self.finish(response, history, token.as_deref());
                 };
                 if !self.origin.matches(&location) {
                     return failure::response(
@@ -331,7 +331,7 @@ impl FacadeTransport {
                     continue;
                 }
             }
-            return finish(response, history);
+            return self.finish(response, history, token.as_deref());
         }
     }
 
@@ -443,11 +443,39 @@ pub(crate) async fn send_hand_built(
     Err(crate::Error::from_response(operation_id, response).await)
 }
 
-fn finish(mut response: Response, history: Vec<Attempt>) -> Response {
-    if !history.is_empty() {
-        response.extensions_mut().insert(RetryHistory(history));
+impl FacadeTransport {
+    /// The final response, with the attempts made before it and, when it is a refusal, the
+    /// credentials the request carried (so the vendor's text is scrubbed of them).
+    fn finish(
+        &self,
+        mut response: Response,
+        history: Vec<Attempt>,
+        token: Option<&Bearer>,
+    ) -> Response {
+        if !history.is_empty() {
+            response.extensions_mut().insert(RetryHistory(history));
+        }
+        if !response.status().is_success() {
+            let mut sent: Vec<String> = self
+                .headers
+                .iter()
+                .filter(|(_, v)| v.is_sensitive())
+                .filter_map(|(_, v)| v.to_str().ok().map(str::to_string))
+                .collect();
+            if let Some(token) = token {
+                sent.push(token.token.token.expose().to_string());
+            }
+            if let Credentials::Header { value, .. } = &self.credentials {
+                sent.push(value.expose().to_string());
+            }
+            if !sent.is_empty() {
+                response
+                    .extensions_mut()
+                    .insert(ehr_runtime::error::SentCredentials(sent.into()));
+            }
+        }
+        response
     }
-    response
 }
 
 /// Reads the body of `response` and gives back an equivalent response with the body in memory.

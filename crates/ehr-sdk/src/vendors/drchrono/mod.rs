@@ -29,9 +29,5 @@ async fn decode<T: serde::de::DeserializeOwned>(
         .bytes()
         .await
         .map_err(|source| crate::Error::http(operation_id, source, Vec::new()))?;
-    api::from_json(&body).map_err(|source| crate::Error::Decode {
-        operation_id,
-        status,
-        source,
-    })
+    api::from_json(&body).map_err(|e| crate::Error::decode(operation_id, status, &body, &e))
 }

@@ -154,6 +154,7 @@ impl DrChronoOAuth {
             self.http
                 .post(format!("{}/o/revoke_token/", self.base_url))
                 .form(&body),
+            &[self.client_secret.expose(), access_token.expose()],
         )
         .await
         .map(drop)
@@ -188,9 +189,14 @@ impl DrChronoOAuth {
             self.http
                 .post(format!("{}/o/token/", self.base_url))
                 .form(&body),
+            &[
+                self.client_secret.expose(),
+                code.unwrap_or_default(),
+                refresh_token.map_or("", |t| t.expose()),
+            ],
         )
         .await?;
-        let token: TokenResponse = ehr_drchrono::from_json(&bytes).map_err(AuthError::Decode)?;
+        let token: TokenResponse = endpoint::decode(&bytes, ehr_drchrono::from_json(&bytes))?;
         Ok(TokenSet::from_response(
             token.access_token,
             Some(token.expires_in),
