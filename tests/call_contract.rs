@@ -430,7 +430,7 @@ fn drchrono_builder_names_what_is_missing_or_conflicting() {
     let tuned = build_error(
         Client::builder()
             .access_token("t")
-            .http_client(reqwest::Client::new())
+            .http_client(ehr_sdk::builder::HttpClient::new().unwrap())
             .timeout(Duration::from_secs(5))
             .build(),
     );
@@ -534,4 +534,36 @@ async fn a_retry_that_ends_in_success_is_traced_with_its_wait() {
     assert!(retry.contains("operation_id=\"doctors_list\""), "{retry}");
     assert!(retry.contains("status=429"), "{retry}");
     assert!(retry.contains("wait_ms=1000"), "{retry}");
+}
+
+#[tokio::test]
+async fn a_callers_http_client_that_follows_redirects_cannot_carry_credentials_elsewhere() {
+    let elsewhere = MockServer::start();
+    let stolen = elsewhere.mock(|when, then| {
+        when.any_request();
+        then.status(200).json_body(empty_page());
+    });
+    let server = MockServer::start();
+    let target = elsewhere.url("/api/doctors");
+    server.mock(|when, then| {
+        when.method(GET).path("/api/doctors");
+        then.status(302).header("location", target.as_str());
+    });
+    // reqwest's default builder follows redirects; the façade's HttpClient turns that off.
+    let http = ehr_sdk::builder::HttpClient::from_builder(reqwest::Client::builder()).unwrap();
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(server.base_url())
+        .access_token("t")
+        .http_client(http)
+        .build()
+        .unwrap();
+
+    let error = client
+        .doctors_list()
+        .send()
+        .await
+        .expect_err("not followed");
+
+    assert!(matches!(error, Error::Redirect { .. }), "{error:?}");
+    stolen.assert_calls(0);
 }

@@ -566,7 +566,7 @@ fn the_spec_reaches_every_scope_resource_with_its_permissions() {
 async fn every_scoped_list_needs_exactly_its_resources_read_scope() {
     // One server and one HTTP client for all; each resource's mocks go before the next.
     let server = MockServer::start();
-    let http = ehr_runtime::default_http_client();
+    let http = ehr_sdk::builder::HttpClient::new().unwrap();
     let client = |server: &MockServer, scopes: ScopeSet| {
         Client::builder()
             .base_url(server.base_url())

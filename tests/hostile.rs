@@ -338,3 +338,184 @@ async fn a_token_endpoint_echoing_the_form_prints_no_secret() {
     }
     assert!(printed.contains("invalid_request"), "{printed}");
 }
+
+// --- refresh tokens are never lost -----------------------------------------------------------
+
+#[tokio::test]
+async fn a_call_cancelled_mid_refresh_still_saves_the_rotated_refresh_token() {
+    use ehr_sdk::auth::{MemoryTokenStore, TokenSet, TokenStore};
+
+    let server = httpmock::MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/o/token/")
+            .form_urlencoded_tuple("refresh_token", "rt-1");
+        then.status(200)
+            .delay(Duration::from_millis(300))
+            .json_body(json!({"access_token": "at-2", "refresh_token": "rt-2",
+                              "expires_in": 172800, "token_type": "Bearer"}));
+    });
+    let store = std::sync::Arc::new(MemoryTokenStore::with(TokenSet::from_response(
+        "at-1".into(),
+        Some(-10),
+        Some("rt-1".into()),
+    )));
+    #[derive(Debug)]
+    struct Shared(std::sync::Arc<MemoryTokenStore>);
+    impl TokenStore for Shared {
+        fn load(&self) -> ehr_sdk::auth::StoreFuture<'_, Option<TokenSet>> {
+            self.0.load()
+        }
+        fn save<'a>(&'a self, set: &'a TokenSet) -> ehr_sdk::auth::StoreFuture<'a, ()> {
+            self.0.save(set)
+        }
+    }
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(server.base_url())
+        .oauth("id", "secret", "https://app.example/cb")
+        .token_store(Shared(store.clone()))
+        .build()
+        .unwrap();
+
+    let cancelled =
+        tokio::time::timeout(Duration::from_millis(50), client.doctors_list().send()).await;
+    assert!(
+        cancelled.is_err(),
+        "the caller gave up while the refresh was in flight"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+
+    let saved = store.load().await.unwrap().unwrap();
+    assert_eq!(saved.refresh_token.unwrap().expose(), "rt-2");
+    token.assert_calls(1);
+}
+
+#[tokio::test]
+async fn with_the_token_endpoint_down_concurrent_calls_make_one_token_request() {
+    let server = httpmock::MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/api/2.0/oauth2/token/");
+        then.status(503).body("down");
+    });
+    let client = ehr_sdk::elation::Client::builder()
+        .base_url(server.base_url())
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap();
+
+    let calls = (0..200).map(|_| client.users_list().send());
+    let results = futures::future::join_all(calls).await;
+
+    assert!(results.iter().all(|r| matches!(r, Err(Error::Auth { .. }))));
+    assert_eq!(token.calls(), 1, "waiting callers share the failed fetch");
+}
+
+#[tokio::test]
+async fn a_code_exchange_whose_save_fails_returns_the_tokens() {
+    use ehr_sdk::auth::{StoreError, StoreFuture, TokenSet, TokenStore};
+    use ehr_sdk::drchrono::{DrChronoOAuth, ExchangeError};
+
+    #[derive(Debug)]
+    struct Broken;
+    impl TokenStore for Broken {
+        fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+            Box::pin(async { Ok(None) })
+        }
+        fn save<'a>(&'a self, _: &'a TokenSet) -> StoreFuture<'a, ()> {
+            Box::pin(async { Err(StoreError::Other("disk full".into())) })
+        }
+    }
+    let server = ScriptedServer::start(vec![Reply::json(
+        200,
+        json!({"access_token": "at-new", "refresh_token": "rt-new", "expires_in": 172800,
+               "token_type": "Bearer"}),
+    )])
+    .await;
+    let oauth =
+        DrChronoOAuth::new("id", "secret", "https://app.example/cb").base_url(&server.base_url);
+
+    let error = oauth
+        .exchange_code("single-use", &Broken)
+        .await
+        .expect_err("save failed");
+
+    let ExchangeError::NotSaved { tokens, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(tokens.refresh_token.as_ref().unwrap().expose(), "rt-new");
+    assert!(
+        !format!("{error} {error:?}").contains("rt-new"),
+        "still redacted"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_saves_to_one_file_store_all_succeed_and_leave_a_valid_file() {
+    use ehr_sdk::auth::{FileTokenStore, TokenSet, TokenStore};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(FileTokenStore::new(dir.path().join("token.json")));
+    let saves = (0..200).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let set =
+                TokenSet::from_response(format!("at-{i}"), Some(3600), Some(format!("rt-{i}")));
+            store.save(&set).await
+        })
+    });
+    let results = futures::future::join_all(saves).await;
+
+    let failures = results.iter().filter(|r| !matches!(r, Ok(Ok(())))).count();
+    assert_eq!(failures, 0, "every save succeeds");
+    let loaded = store.load().await.unwrap().expect("a valid file");
+    assert!(loaded.access.token.expose().starts_with("at-"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "no temporary file left behind: {leftovers:?}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("token.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[tokio::test]
+async fn a_303_after_a_post_is_followed_with_a_get_without_body() {
+    let server = ScriptedServer::start(vec![
+        Reply::empty(303).header("location", "/api/patients/5"),
+        Reply::json(201, json!({"id": 5, "doctor": 5})),
+    ])
+    .await;
+    let body = ehr_sdk::drchrono::api::types::PatientCreate::builder()
+        .doctor(5)
+        .gender(ehr_sdk::drchrono::api::types::GenderKnown::Female);
+
+    let _ = drchrono(&server.base_url)
+        .patients_create()
+        .body(body)
+        .send()
+        .await;
+
+    let sent = server.received();
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].method, "POST");
+    assert_eq!(sent[1].method, "GET");
+    assert_eq!(sent[1].target, "/api/patients/5");
+    assert!(sent[1].body.is_empty(), "no body on the GET");
+    assert_eq!(sent[1].header("content-type"), None);
+    assert_eq!(
+        sent[1].header("authorization"),
+        Some("Bearer hostile-test-token")
+    );
+}

@@ -225,12 +225,13 @@ async fn main() {
     let tokens = Arc::new(AtomicUsize::new(0));
     let base = start_server(tokens.clone());
 
-    let http = ehr_runtime::default_http_client();
+    let shared = ehr_sdk::builder::HttpClient::new().unwrap();
+    let http = shared.reqwest().clone();
     let client = ehr_sdk::drchrono::Client::builder()
         .base_url(&base)
         .oauth("cid", "secret", "https://app.example/cb")
         .token_store(fresh_store())
-        .http_client(http.clone())
+        .http_client(shared.clone())
         .build()
         .unwrap();
     let raw_url = format!("{base}/api/doctors/1");

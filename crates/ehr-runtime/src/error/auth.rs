@@ -28,6 +28,14 @@ pub enum AuthError {
     Store(StoreError),
     /// The access token cannot be sent: it holds characters an HTTP header cannot carry.
     UnsendableToken,
+    /// A token fetch failed moments ago; callers that were waiting for it, or arrive within
+    /// the back-off, share that outcome instead of asking the token endpoint again.
+    Unavailable {
+        /// What the failed fetch said (already free of secrets).
+        reason: String,
+        /// How long until the token endpoint is asked again.
+        retry_in: std::time::Duration,
+    },
 }
 
 impl fmt::Display for AuthError {
@@ -51,6 +59,11 @@ impl fmt::Display for AuthError {
             AuthError::UnsendableToken => {
                 f.write_str("the access token holds characters a header cannot carry")
             }
+            AuthError::Unavailable { reason, retry_in } => write!(
+                f,
+                "no token: the last fetch failed ({reason}); next attempt in {} ms",
+                retry_in.as_millis()
+            ),
         }
     }
 }

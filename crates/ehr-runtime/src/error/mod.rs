@@ -254,7 +254,7 @@ impl Error {
         match self {
             Error::Http { source, .. } => !source.is_builder() && !source.is_decode(),
             Error::Auth {
-                source: AuthError::Http(_),
+                source: AuthError::Http(_) | AuthError::Unavailable { .. },
                 ..
             } => true,
             Error::RateLimited(_) => true,

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::HeaderValue;
 
@@ -32,15 +32,33 @@ impl Bearer {
 /// the others find the fresh token when their turn comes, so a thousand concurrent calls needing
 /// a token make one token request. While the token is fresh, callers do not queue at all: they
 /// read it under a short synchronous lock.
+///
+/// A fetch runs in a task of its own that holds the lock until its outcome is stored: a caller
+/// that goes away (a timeout, a dropped request handler) does not cancel it, so a rotated
+/// refresh token is always saved and the new token cached. A fetch that fails is shared: the
+/// callers queued behind it, and any that arrive within [`FAILURE_BACKOFF`], get
+/// [`AuthError::Unavailable`] without asking the token endpoint again (a failed store save is
+/// not backed off from: the next caller saves the pending tokens at once). A token that is still
+/// valid (inside the skew, not yet expired, not refused) stays in use when its replacement
+/// cannot be had.
 pub struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     source: Arc<dyn TokenSource>,
     skew: Duration,
-    /// The current token; read by every call, written only while `fetching` is held.
+    /// The current token; read by every call, written only by the fetch task.
     current: Mutex<Option<Arc<Bearer>>>,
-    /// Held by the one caller fetching a token (single flight).
-    fetching: tokio::sync::Mutex<()>,
+    /// Held by the one fetch in flight (single flight), until its outcome is stored.
+    fetching: Arc<tokio::sync::Mutex<()>>,
+    /// When the last fetch failed, and what it said.
+    failed: Mutex<Option<(Instant, String)>>,
     fetches: AtomicU64,
 }
+
+/// How long after a failed fetch the token endpoint is not asked again.
+pub const FAILURE_BACKOFF: Duration = Duration::from_secs(1);
 
 impl TokenCache {
     /// Refresh this long before expiry unless told otherwise.
@@ -54,11 +72,14 @@ impl TokenCache {
     /// Like [`new`](Self::new), for a source already shared.
     pub fn from_arc(source: Arc<dyn TokenSource>, skew: Duration) -> Self {
         Self {
-            source,
-            skew,
-            current: Mutex::new(None),
-            fetching: tokio::sync::Mutex::new(()),
-            fetches: AtomicU64::new(0),
+            inner: Arc::new(Inner {
+                source,
+                skew,
+                current: Mutex::new(None),
+                fetching: Arc::new(tokio::sync::Mutex::new(())),
+                failed: Mutex::new(None),
+                fetches: AtomicU64::new(0),
+            }),
         }
     }
 
@@ -72,12 +93,12 @@ impl TokenCache {
         if let Some(fresh) = self.fresh(None) {
             return Ok(fresh);
         }
-        let _flight = self.fetching.lock().await;
+        let flight = self.inner.fetching.clone().lock_owned().await;
         // Whoever held the lock before may have fetched one already.
         if let Some(fresh) = self.fresh(None) {
             return Ok(fresh);
         }
-        self.fetch(None).await
+        self.fetch(flight, None).await
     }
 
     /// The API refused `rejected` (401): fetch a new token, unless another caller already did
@@ -94,48 +115,97 @@ impl TokenCache {
         &self,
         rejected: &AccessToken,
     ) -> Result<Arc<Bearer>, AuthError> {
-        let _flight = self.fetching.lock().await;
+        let flight = self.inner.fetching.clone().lock_owned().await;
         if let Some(fresh) = self.fresh(Some(rejected)) {
             return Ok(fresh);
         }
-        self.fetch(Some(rejected)).await
+        self.fetch(flight, Some(rejected.clone())).await
     }
 
     /// Whether a refused token can be replaced (see [`TokenSource::can_refresh`]).
     pub fn can_refresh(&self) -> bool {
-        self.source.can_refresh()
+        self.inner.source.can_refresh()
     }
 
     /// How many times the source was asked for a token (for tests and benchmarks).
     pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(Ordering::Relaxed)
+        self.inner.fetches.load(Ordering::Relaxed)
     }
 
-    /// The current token if it is fresh and is not `rejected`.
-    fn fresh(&self, rejected: Option<&AccessToken>) -> Option<Arc<Bearer>> {
-        let current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+    /// The current token if it is good for `skew` more and is not `rejected`.
+    fn current(&self, skew: Duration, rejected: Option<&AccessToken>) -> Option<Arc<Bearer>> {
+        let current = lock(&self.inner.current);
         current
             .as_ref()
-            .filter(|b| b.token.is_fresh(self.skew))
+            .filter(|b| b.token.is_fresh(skew))
             .filter(|b| rejected.is_none_or(|r| r.token != b.token.token))
             .cloned()
     }
 
-    /// Fetches a token; call with `fetching` held.
-    async fn fetch(&self, rejected: Option<&AccessToken>) -> Result<Arc<Bearer>, AuthError> {
-        self.fetches.fetch_add(1, Ordering::Relaxed);
-        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        let bearer = Arc::new(Bearer::new(self.source.fetch(rejected).await?)?);
-        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(bearer.clone());
-        Ok(bearer)
+    /// The current token if it is fresh and is not `rejected`.
+    fn fresh(&self, rejected: Option<&AccessToken>) -> Option<Arc<Bearer>> {
+        self.current(self.inner.skew, rejected)
     }
+
+    /// Fetches a token in a task that holds `flight` until the outcome is stored.
+    async fn fetch(
+        &self,
+        flight: tokio::sync::OwnedMutexGuard<()>,
+        rejected: Option<AccessToken>,
+    ) -> Result<Arc<Bearer>, AuthError> {
+        let still_valid = || self.current(Duration::ZERO, rejected.as_ref());
+        if let Some((at, reason)) = lock(&self.inner.failed).clone() {
+            let since = at.elapsed();
+            if since < FAILURE_BACKOFF {
+                return still_valid().ok_or(AuthError::Unavailable {
+                    reason,
+                    retry_in: FAILURE_BACKOFF.saturating_sub(since),
+                });
+            }
+        }
+        let inner = self.inner.clone();
+        let refused = rejected.clone();
+        let task = tokio::spawn(async move {
+            let _flight = flight;
+            inner.fetches.fetch_add(1, Ordering::Relaxed);
+            let fetched = inner.source.fetch(refused.as_ref()).await;
+            let bearer = fetched.and_then(|t| Bearer::new(t).map(Arc::new));
+            match &bearer {
+                Ok(bearer) => {
+                    *lock(&inner.current) = Some(bearer.clone());
+                    *lock(&inner.failed) = None;
+                }
+                // Only a failure of the token endpoint itself is shared and backed off from;
+                // a store that failed is retried at once (it holds the new tokens to save).
+                Err(
+                    e @ (AuthError::Http(_) | AuthError::Refused { .. } | AuthError::Decode(_)),
+                ) => {
+                    *lock(&inner.failed) = Some((Instant::now(), e.to_string()));
+                }
+                Err(_) => {}
+            }
+            bearer
+        });
+        match task.await {
+            Ok(Ok(bearer)) => Ok(bearer),
+            Ok(Err(e)) => still_valid().ok_or(e),
+            Err(join) => still_valid().ok_or(AuthError::Unavailable {
+                reason: format!("the token fetch task failed: {join}"),
+                retry_in: Duration::ZERO,
+            }),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl fmt::Debug for TokenCache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenCache")
-            .field("source", &self.source)
-            .field("skew", &self.skew)
+            .field("source", &self.inner.source)
+            .field("skew", &self.inner.skew)
             .finish_non_exhaustive()
     }
 }
@@ -176,6 +246,107 @@ mod tests {
     async fn a_token_that_cannot_be_a_header_is_an_error_not_a_panic() {
         let cache = TokenCache::new(Fixed("bad\ntoken"), TokenCache::DEFAULT_SKEW);
         assert!(matches!(cache.get().await, Err(AuthError::UnsendableToken)));
+    }
+
+    /// A source whose answers are scripted: each fetch takes the next one (after `delay`).
+    #[derive(Debug)]
+    struct Scripted {
+        answers: Mutex<Vec<Result<AccessToken, ()>>>,
+        delay: Duration,
+        finished: AtomicU64,
+    }
+
+    impl Scripted {
+        fn new(mut answers: Vec<Result<AccessToken, ()>>, delay: Duration) -> Self {
+            answers.reverse();
+            Self {
+                answers: Mutex::new(answers),
+                delay,
+                finished: AtomicU64::new(0),
+            }
+        }
+    }
+
+    impl TokenSource for Scripted {
+        fn fetch<'a>(&'a self, _: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
+            Box::pin(async move {
+                tokio::time::sleep(self.delay).await;
+                let answer = lock(&self.answers).pop().unwrap_or(Err(()));
+                self.finished.fetch_add(1, Ordering::Relaxed);
+                answer.map_err(|()| {
+                    AuthError::refused(
+                        reqwest::StatusCode::SERVICE_UNAVAILABLE,
+                        bytes::Bytes::new(),
+                        &[],
+                    )
+                })
+            })
+        }
+    }
+
+    fn expiring_in(token: &str, secs: u64) -> AccessToken {
+        AccessToken {
+            token: Secret::new(token),
+            expires_at: Some(std::time::SystemTime::now() + Duration::from_secs(secs)),
+            scope: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_fetch_is_shared_by_every_waiting_caller() {
+        let cache = Arc::new(TokenCache::new(
+            Scripted::new(vec![], Duration::from_millis(50)),
+            TokenCache::DEFAULT_SKEW,
+        ));
+        let calls: Vec<_> = (0..200)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.get().await })
+            })
+            .collect();
+        for call in calls {
+            assert!(call.await.unwrap().is_err());
+        }
+        assert_eq!(cache.fetch_count(), 1, "one token request for 200 callers");
+        // Within the back-off, no new request either.
+        assert!(matches!(
+            cache.get().await,
+            Err(AuthError::Unavailable { .. })
+        ));
+        assert_eq!(cache.fetch_count(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_still_valid_token_stays_in_use_when_its_replacement_fails() {
+        // Valid for 30 s: inside the 60 s skew, so a refresh is due, but it fails.
+        let cache = TokenCache::new(
+            Scripted::new(vec![Ok(expiring_in("old", 30))], Duration::ZERO),
+            TokenCache::DEFAULT_SKEW,
+        );
+        assert_eq!(cache.get().await.unwrap().token.expose(), "old");
+        assert_eq!(cache.get().await.unwrap().token.expose(), "old");
+        assert_eq!(cache.fetch_count(), 2, "the refresh was tried");
+    }
+
+    #[tokio::test]
+    async fn a_fetch_completes_and_is_kept_even_if_its_caller_goes_away() {
+        let source = Arc::new(Scripted::new(
+            vec![Ok(expiring_in("new", 3600))],
+            Duration::from_millis(200),
+        ));
+        let cache = TokenCache::from_arc(source.clone(), TokenCache::DEFAULT_SKEW);
+
+        let gave_up = tokio::time::timeout(Duration::from_millis(20), cache.get()).await;
+        assert!(gave_up.is_err(), "the caller went away mid-fetch");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+
+        assert_eq!(
+            source.finished.load(Ordering::Relaxed),
+            1,
+            "the fetch ran to its end"
+        );
+        assert_eq!(cache.get().await.unwrap().token.expose(), "new");
+        assert_eq!(cache.fetch_count(), 1, "and its token was kept");
     }
 
     #[tokio::test]

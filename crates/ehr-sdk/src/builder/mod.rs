@@ -90,12 +90,12 @@ impl<V: Vendor> ClientBuilder<V> {
         self
     }
 
-    /// Sends with this HTTP client. It should not follow redirects (the pipeline does, within
-    /// the origin only); its timeouts and user agent are its own, so [`timeout`](Self::timeout),
+    /// Sends with this HTTP client (share one between clients to share its connections). Its
+    /// timeouts and user agent are its own, so [`timeout`](Self::timeout),
     /// [`connect_timeout`](Self::connect_timeout) and [`user_agent`](Self::user_agent) cannot
     /// be combined with it.
-    pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.core.http = Some(http);
+    pub fn http_client(mut self, http: HttpClient) -> Self {
+        self.core.http = Some(http.0);
         self
     }
 
@@ -226,6 +226,53 @@ fn check_base_url<V: Vendor>(given: &str) -> Result<String, BuildError> {
         ));
     }
     Ok(given.trim_end_matches('/').to_string())
+}
+
+/// An HTTP client that never follows redirects by itself, for
+/// [`ClientBuilder::http_client`].
+///
+/// The pipeline follows redirects within the API's origin only, so credentials and
+/// impersonation headers never leave it; a `reqwest::Client` that followed redirects on its
+/// own would re-send them to any host. This type can only be made with redirects turned off.
+///
+/// ```
+/// use std::time::Duration;
+/// use ehr_sdk::builder::HttpClient;
+///
+/// let shared = HttpClient::from_builder(
+///     reqwest::Client::builder().timeout(Duration::from_secs(20)).user_agent("clinic-app/2"),
+/// )
+/// .expect("TLS back-end available");
+/// let elation = ehr_sdk::elation::Client::builder()
+///     .sandbox()
+///     .access_token("t")
+///     .http_client(shared.clone())
+///     .build();
+/// # let _ = elation;
+/// ```
+#[derive(Clone, Debug)]
+pub struct HttpClient(reqwest::Client);
+
+impl HttpClient {
+    /// The façade's default client: no redirects, [`ehr_runtime::DEFAULT_CONNECT_TIMEOUT`],
+    /// [`ehr_runtime::DEFAULT_TIMEOUT`].
+    pub fn new() -> Result<Self, BuildError> {
+        Self::from_builder(ehr_runtime::http_client_builder())
+    }
+
+    /// The client `builder` makes, with its redirect policy replaced by "never follow".
+    pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, BuildError> {
+        builder
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map(Self)
+            .map_err(|e| BuildError::HttpClient(e.without_url()))
+    }
+
+    /// The `reqwest::Client` inside (it does not follow redirects).
+    pub fn reqwest(&self) -> &reqwest::Client {
+        &self.0
+    }
 }
 
 /// What every vendor's client is made of, from the shared settings.

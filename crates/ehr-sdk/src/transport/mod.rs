@@ -11,7 +11,10 @@ use std::time::{Duration, Instant};
 
 use ehr_runtime::{CallInfo, Transport, TransportFuture};
 use governor::{DefaultDirectRateLimiter, Quota};
-use reqwest::header::{AUTHORIZATION, HeaderName, HeaderValue, LOCATION, RETRY_AFTER};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue,
+    LOCATION, RETRY_AFTER,
+};
 use reqwest::{Request, Response, StatusCode};
 use tracing::Instrument;
 
@@ -89,8 +92,9 @@ impl fmt::Debug for RateLimit {
 ///
 /// For each call: wait for the rate limiter; attach credentials (only to the configured origin);
 /// send; then
-/// - on a redirect (301/302/303/307/308) to the **same origin**, re-send the original request
-///   (same method, headers and body) to `Location`, as DrChrono's reference asks; a redirect to
+/// - on a redirect (301/302/307/308) to the **same origin**, re-send the original request
+///   (same method, headers and body) to `Location`, as DrChrono's reference asks (a 303 is
+///   followed with a GET without body, as RFC 9110 says); a redirect to
 ///   another origin is not followed (the call fails with [`crate::Error::Redirect`]) so
 ///   credentials never leave the origin; at most `max_redirects` are followed;
 /// - on 401 with a bearer token, refresh the token once (single-flight) and re-send once;
@@ -171,6 +175,12 @@ impl FacadeTransport {
     }
 
     /// Paces requests with `limit`.
+    ///
+    /// The wait for the limiter is not bounded by the retry policy's `max_elapsed`: a quota
+    /// such as DrChrono's 500 an hour legitimately holds the 11th call of a burst for seconds
+    /// and a batch job's calls for longer, and failing them would only make the caller retry
+    /// into the same quota. Bound a call's total time with a timeout of your own
+    /// (`tokio::time::timeout`) where that matters; a dropped call leaves the limiter as it was.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
         self
@@ -265,6 +275,15 @@ impl FacadeTransport {
                 };
                 redirects += 1;
                 *again.url_mut() = location;
+                if status == StatusCode::SEE_OTHER {
+                    // 303 See Other: fetch the result with GET, without the body (RFC 9110).
+                    *again.method_mut() = reqwest::Method::GET;
+                    *again.body_mut() = None;
+                    let headers = again.headers_mut();
+                    for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING] {
+                        headers.remove(name);
+                    }
+                }
                 next = Some(again);
                 continue;
             }

@@ -15,7 +15,7 @@ mod uploads;
 pub use crate::builder::BuildError;
 pub use bulk::{BulkCreate, CreateBody};
 pub use client::{Client, ClientBuilder, Settings};
-pub use oauth::{BASE_URL, DrChronoOAuth, RefreshingTokenSource};
+pub use oauth::{BASE_URL, DrChronoOAuth, ExchangeError, RefreshingTokenSource};
 pub use uploads::{MULTIPART_METHODS, Uploads};
 
 /// Decodes a successful response of a hand-built DrChrono call the way the generated client

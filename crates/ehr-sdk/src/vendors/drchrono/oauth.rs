@@ -118,16 +118,25 @@ impl DrChronoOAuth {
     }
 
     /// Trades an authorization `code` for tokens and saves them in `store`.
+    ///
+    /// The code is single-use: once DrChrono has answered, it is spent. If saving then fails,
+    /// the issued tokens come back inside [`ExchangeError::NotSaved`], so they are not lost.
     pub async fn exchange_code(
         &self,
         code: &str,
         store: &dyn TokenStore,
-    ) -> Result<TokenSet, AuthError> {
+    ) -> Result<TokenSet, ExchangeError> {
         let set = self
             .token_request(GrantType::AuthorizationCode, Some(code), None)
-            .await?;
-        store.save(&set).await.map_err(AuthError::Store)?;
-        Ok(set)
+            .await
+            .map_err(ExchangeError::Auth)?;
+        match store.save(&set).await {
+            Ok(()) => Ok(set),
+            Err(source) => Err(ExchangeError::NotSaved {
+                tokens: Box::new(set),
+                source,
+            }),
+        }
     }
 
     /// Spends `refresh_token` for a new token set. Prefer [`token_source`](Self::token_source),
@@ -258,5 +267,43 @@ impl RefreshingTokenSource {
 impl TokenSource for RefreshingTokenSource {
     fn fetch<'a>(&'a self, rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
         Box::pin(self.fetch_inner(rejected))
+    }
+}
+
+/// Why [`DrChronoOAuth::exchange_code`] failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ExchangeError {
+    /// No tokens were issued: the code was refused, or the endpoint could not be reached.
+    Auth(AuthError),
+    /// The tokens were issued (the code is spent) but could not be saved. They are here: save
+    /// them yourself, or the user has to authorize again.
+    NotSaved {
+        /// The issued tokens (their `Debug` is redacted).
+        tokens: Box<TokenSet>,
+        /// Why saving failed.
+        source: crate::auth::StoreError,
+    },
+}
+
+impl fmt::Display for ExchangeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExchangeError::Auth(e) => write!(f, "code exchange failed: {e}"),
+            ExchangeError::NotSaved { source, .. } => write!(
+                f,
+                "tokens issued but not saved ({source}); they are in this error: save them, the \
+                 code cannot be used again"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ExchangeError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExchangeError::Auth(e) => Some(e),
+            ExchangeError::NotSaved { source, .. } => Some(source),
+        }
     }
 }
