@@ -416,7 +416,7 @@ impl Transport for FacadeTransport {
                     .extensions()
                     .get::<RetryHistory>()
                     .map_or(1, |h| h.0.len() + 1);
-                let latency_ms = started.elapsed().as_millis() as u64;
+                let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
                 let span = tracing::Span::current();
                 span.record("status", status);
                 span.record("attempts", attempts);
@@ -515,7 +515,7 @@ fn retrying(call: CallInfo, attempt_no: u32, attempt: &Attempt) {
         attempt = attempt_no,
         status = attempt.status,
         failure = attempt.failure.as_deref(),
-        wait_ms = attempt.waited.as_millis() as u64,
+        wait_ms = u64::try_from(attempt.waited.as_millis()).unwrap_or(u64::MAX),
         "ehr call retrying"
     );
 }
