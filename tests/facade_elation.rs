@@ -689,3 +689,46 @@ async fn every_scoped_list_needs_exactly_its_resources_read_scope() {
         reference_medications_list => "/api/2.0/reference_medications/",
     }
 }
+
+#[tokio::test]
+async fn a_per_call_on_behalf_of_is_sent_with_every_next_page_too() {
+    let server = MockServer::start();
+    let page_2 = server.url("/api/2.0/users/?limit=2&offset=2");
+    let first = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .query_param_missing("offset")
+            .header("x-on-behalf-of", "342");
+        then.status(200)
+            .json_body(users_page(&[1, 2], Some(page_2)));
+    });
+    let second = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/users/")
+            .query_param("offset", "2")
+            .header("x-on-behalf-of", "342");
+        then.status(200).json_body(users_page(&[3], None));
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .token_source(ehr_sdk::auth::StaticToken::with_scope(
+            "t",
+            "system/users.read act_as_user",
+        ))
+        .build()
+        .unwrap();
+
+    let ids: Vec<i64> = client
+        .users_list()
+        .limit(2)
+        .x_on_behalf_of(342)
+        .items()
+        .map_ok(|u| u.id)
+        .try_collect()
+        .await
+        .expect("both pages as user 342");
+
+    assert_eq!(ids, [1, 2, 3]);
+    first.assert_calls(1);
+    second.assert_calls(1);
+}

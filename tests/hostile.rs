@@ -519,3 +519,109 @@ async fn a_303_after_a_post_is_followed_with_a_get_without_body() {
         Some("Bearer hostile-test-token")
     );
 }
+
+#[tokio::test]
+async fn two_clients_sharing_a_token_file_refresh_once() {
+    use ehr_sdk::auth::{FileTokenStore, TokenSet, TokenStore};
+
+    let server = httpmock::MockServer::start();
+    let refresh = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/o/token/")
+            .form_urlencoded_tuple("refresh_token", "rt-1");
+        then.status(200)
+            .delay(Duration::from_millis(200))
+            .json_body(json!({"access_token": "at-2", "refresh_token": "rt-2",
+                              "expires_in": 172800, "token_type": "Bearer"}));
+    });
+    let api = server.mock(|when, then| {
+        when.method(httpmock::Method::GET)
+            .path("/api/doctors")
+            .header("authorization", "Bearer at-2");
+        then.status(200)
+            .json_body(json!({"next": null, "previous": null, "results": []}));
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token.json");
+    FileTokenStore::new(&path)
+        .save(&TokenSet::from_response(
+            "at-1".into(),
+            Some(-10),
+            Some("rt-1".into()),
+        ))
+        .await
+        .unwrap();
+    let client = || {
+        ehr_sdk::drchrono::Client::builder()
+            .base_url(server.base_url())
+            .oauth("id", "secret", "https://app.example/cb")
+            .token_store(FileTokenStore::new(&path))
+            .build()
+            .unwrap()
+    };
+    let (one, two) = (client(), client());
+
+    let (a, b) = tokio::join!(one.doctors_list().send(), two.doctors_list().send());
+
+    a.expect("first client");
+    b.expect("second client, with the tokens the first saved");
+    refresh.assert_calls(1);
+    api.assert_calls(2);
+    let saved = FileTokenStore::new(&path).load().await.unwrap().unwrap();
+    assert_eq!(saved.refresh_token.unwrap().expose(), "rt-2");
+}
+
+#[tokio::test]
+async fn an_invalid_grant_after_another_holder_rotated_uses_the_rotated_tokens() {
+    use ehr_sdk::auth::{MemoryTokenStore, StoreFuture, TokenSet, TokenStore};
+
+    /// A store another process rotates behind our back: the first load says rt-1, every later
+    /// load says rt-2 (as if the other holder refreshed without locking).
+    #[derive(Debug)]
+    struct RotatedElsewhere(std::sync::Mutex<u32>, MemoryTokenStore);
+    impl TokenStore for RotatedElsewhere {
+        fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
+            let mut loads = self.0.lock().unwrap();
+            *loads += 1;
+            let set = if *loads <= 2 {
+                TokenSet::from_response("at-1".into(), Some(-10), Some("rt-1".into()))
+            } else {
+                TokenSet::from_response("at-2".into(), Some(3600), Some("rt-2".into()))
+            };
+            Box::pin(async move { Ok(Some(set)) })
+        }
+        fn save<'a>(&'a self, set: &'a TokenSet) -> StoreFuture<'a, ()> {
+            self.1.save(set)
+        }
+    }
+    let server = httpmock::MockServer::start();
+    let spent = server.mock(|when, then| {
+        when.method(httpmock::Method::POST).path("/o/token/");
+        then.status(400)
+            .json_body(json!({"error": "invalid_grant"}));
+    });
+    let api = server.mock(|when, then| {
+        when.method(httpmock::Method::GET)
+            .path("/api/doctors")
+            .header("authorization", "Bearer at-2");
+        then.status(200)
+            .json_body(json!({"next": null, "previous": null, "results": []}));
+    });
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(server.base_url())
+        .oauth("id", "secret", "https://app.example/cb")
+        .token_store(RotatedElsewhere(
+            std::sync::Mutex::new(0),
+            MemoryTokenStore::new(),
+        ))
+        .build()
+        .unwrap();
+
+    client
+        .doctors_list()
+        .send()
+        .await
+        .expect("the rotated tokens are used");
+    spent.assert_calls(1);
+    api.assert_calls(1);
+}

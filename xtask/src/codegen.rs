@@ -143,6 +143,39 @@ struct ListOp {
     builder: String,
     page: String,
     item: String,
+    /// Its header parameters: (name on the wire, builder field). A value set on the first
+    /// page's request (a per-call `X-On-Behalf-Of`) is sent with every `next` page too.
+    headers: Vec<(String, String)>,
+}
+
+/// The header parameters of `operation` and its path item, as (wire name, builder field).
+fn header_params(
+    spec: &openapiv3::OpenAPI,
+    item: &openapiv3::PathItem,
+    operation: &openapiv3::Operation,
+) -> Vec<(String, String)> {
+    use openapiv3::{Parameter, ReferenceOr};
+    item.parameters
+        .iter()
+        .chain(&operation.parameters)
+        .filter_map(|p| match p {
+            ReferenceOr::Item(p) => Some(p),
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/")?;
+                spec.components.as_ref()?.parameters.get(name)?.as_item()
+            }
+        })
+        .filter_map(|p| match p {
+            Parameter::Header { parameter_data, .. } => {
+                // Lowercase: header names are case-insensitive, and `HeaderName::from_static`
+                // takes only lowercase.
+                let name = parameter_data.name.to_ascii_lowercase();
+                let field = name.replace('-', "_");
+                Some((name, field))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every `*_list` operation whose 200 body is a `$ref` to an envelope whose `results` are a
@@ -159,6 +192,7 @@ fn list_operations(spec: &openapiv3::OpenAPI) -> Vec<ListOp> {
     let mut ops = Vec::new();
     for (_, item) in spec.paths.iter() {
         let Some(item) = item.as_item() else { continue };
+        let item_ref = item;
         let Some(get) = &item.get else { continue };
         let Some(id) = get
             .operation_id
@@ -199,6 +233,7 @@ fn list_operations(spec: &openapiv3::OpenAPI) -> Vec<ListOp> {
             builder: pascal(id),
             page,
             item,
+            headers: header_params(spec, item_ref, get),
         });
     }
     ops
@@ -356,6 +391,7 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
             client: &'a super::Client,
             url: String,
             operation_id: &'static str,
+            headers: ::reqwest::header::HeaderMap,
         ) -> ::ehr_runtime::pagination::PageFuture<'a, P> {
             Box::pin(async move {
                 let request = client
@@ -365,6 +401,7 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
+                    .headers(headers)
                     .build()
                     .map_err(|e| ::ehr_runtime::Error::http(operation_id, e, Vec::new()))?;
                 let info = ::progenitor_client::OperationInfo { operation_id };
@@ -379,18 +416,32 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
         let page = syn::Ident::new(&op.page, proc_macro2::Span::call_site());
         let item = syn::Ident::new(&op.item, proc_macro2::Span::call_site());
         let id = &op.operation_id;
+        let names = op.headers.iter().map(|(name, _)| name);
+        let fields = op
+            .headers
+            .iter()
+            .map(|(_, field)| syn::Ident::new(field, proc_macro2::Span::call_site()));
         builder.push(syn::parse_quote! {
             impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for #builder_ty<'a> {
                 type Page = super::types::#page;
                 fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
                     let client: &'a super::Client = self.client;
+                    #[allow(unused_mut)]
+                    let mut headers = ::reqwest::header::HeaderMap::new();
+                    #(
+                        if let Ok(Some(value)) = &self.#fields
+                            && let Ok(value) = ::reqwest::header::HeaderValue::try_from(value.to_string())
+                        {
+                            headers.insert(::reqwest::header::HeaderName::from_static(#names), value);
+                        }
+                    )*
                     ::ehr_runtime::pagination::Split {
                         operation_id: #id,
                         base_url: client.baseurl.as_str(),
                         first: Box::pin(async move {
                             self.send().await.map(ResponseValue::into_inner)
                         }),
-                        next: Box::new(move |url| ehr_next_page(client, url, #id)),
+                        next: Box::new(move |url| ehr_next_page(client, url, #id, headers.clone())),
                     }
                 }
             }

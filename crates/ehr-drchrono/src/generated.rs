@@ -69626,6 +69626,7 @@ pub mod builder {
         client: &'a super::Client,
         url: String,
         operation_id: &'static str,
+        headers: ::reqwest::header::HeaderMap,
     ) -> ::ehr_runtime::pagination::PageFuture<'a, P> {
         Box::pin(async move {
             let request = client
@@ -69635,6 +69636,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
+                .headers(headers)
                 .build()
                 .map_err(|e| ::ehr_runtime::Error::http(operation_id, e, Vec::new()))?;
             let info = ::progenitor_client::OperationInfo { operation_id };
@@ -69646,11 +69648,15 @@ pub mod builder {
         type Page = super::types::PaginatedAppointmentList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "appointments_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "appointments_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "appointments_list", headers.clone())
+                }),
             }
         }
     }
@@ -69670,11 +69676,15 @@ pub mod builder {
         type Page = super::types::PaginatedCustomVitalList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_vitals_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "custom_vitals_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "custom_vitals_list", headers.clone())
+                }),
             }
         }
     }
@@ -69694,11 +69704,15 @@ pub mod builder {
         type Page = super::types::PaginatedAppointmentProfileList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "appointment_profiles_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "appointment_profiles_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "appointment_profiles_list", headers.clone())
+                }),
             }
         }
     }
@@ -69718,11 +69732,15 @@ pub mod builder {
         type Page = super::types::PaginatedAppointmentTemplateList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "appointment_templates_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "appointment_templates_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "appointment_templates_list", headers.clone())
+                }),
             }
         }
     }
@@ -69742,11 +69760,15 @@ pub mod builder {
         type Page = super::types::PaginatedBillingProfileList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "billing_profiles_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "billing_profiles_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "billing_profiles_list", headers.clone())
+                }),
             }
         }
     }
@@ -69766,11 +69788,15 @@ pub mod builder {
         type Page = super::types::PaginatedDoctorList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "doctors_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "doctors_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "doctors_list", headers.clone())
+                }),
             }
         }
     }
@@ -69790,11 +69816,15 @@ pub mod builder {
         type Page = super::types::PaginatedDocumentList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "documents_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "documents_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "documents_list", headers.clone())
+                }),
             }
         }
     }
@@ -69814,11 +69844,15 @@ pub mod builder {
         type Page = super::types::PaginatedOfficeList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "offices_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "offices_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "offices_list", headers.clone())
+                }),
             }
         }
     }
@@ -69838,11 +69872,15 @@ pub mod builder {
         type Page = super::types::PaginatedInsuranceList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "insurances_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "insurances_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "insurances_list", headers.clone())
+                }),
             }
         }
     }
@@ -69862,11 +69900,15 @@ pub mod builder {
         type Page = super::types::PaginatedConsentFormList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "consent_forms_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "consent_forms_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "consent_forms_list", headers.clone())
+                }),
             }
         }
     }
@@ -69886,12 +69928,19 @@ pub mod builder {
         type Page = super::types::PaginatedCustomInsurancePlanNameList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_insurance_plan_names_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "custom_insurance_plan_names_list")
+                    ehr_next_page(
+                        client,
+                        url,
+                        "custom_insurance_plan_names_list",
+                        headers.clone(),
+                    )
                 }),
             }
         }
@@ -69912,12 +69961,19 @@ pub mod builder {
         type Page = super::types::PaginatedCustomAppointmentFieldList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_appointment_fields_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "custom_appointment_fields_list")
+                    ehr_next_page(
+                        client,
+                        url,
+                        "custom_appointment_fields_list",
+                        headers.clone(),
+                    )
                 }),
             }
         }
@@ -69938,11 +69994,15 @@ pub mod builder {
         type Page = super::types::PaginatedCustomDemographicList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "custom_demographics_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "custom_demographics_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "custom_demographics_list", headers.clone())
+                }),
             }
         }
     }
@@ -69962,11 +70022,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patients_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patients_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patients_list", headers.clone())
+                }),
             }
         }
     }
@@ -69986,11 +70050,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientFlagTypeList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_flag_types_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patient_flag_types_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_flag_types_list", headers.clone())
+                }),
             }
         }
     }
@@ -70010,11 +70078,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientMessageList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_messages_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patient_messages_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_messages_list", headers.clone())
+                }),
             }
         }
     }
@@ -70034,11 +70106,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientSummaryList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patients_summary_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patients_summary_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patients_summary_list", headers.clone())
+                }),
             }
         }
     }
@@ -70058,11 +70134,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientPaymentList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_payments_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patient_payments_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_payments_list", headers.clone())
+                }),
             }
         }
     }
@@ -70082,11 +70162,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientPaymentLogEntryList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_payment_log_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patient_payment_log_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_payment_log_list", headers.clone())
+                }),
             }
         }
     }
@@ -70106,11 +70190,15 @@ pub mod builder {
         type Page = super::types::PaginatedReminderProfileList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "reminder_profiles_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "reminder_profiles_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "reminder_profiles_list", headers.clone())
+                }),
             }
         }
     }
@@ -70130,11 +70218,15 @@ pub mod builder {
         type Page = super::types::PaginatedUserList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "users_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "users_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "users_list", headers.clone())
+                }),
             }
         }
     }
@@ -70154,11 +70246,15 @@ pub mod builder {
         type Page = super::types::PaginatedUserGroupList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "user_groups_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "user_groups_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "user_groups_list", headers.clone())
+                }),
             }
         }
     }
@@ -70178,11 +70274,15 @@ pub mod builder {
         type Page = super::types::PaginatedLineItemList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "line_items_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "line_items_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "line_items_list", headers.clone())
+                }),
             }
         }
     }
@@ -70202,11 +70302,15 @@ pub mod builder {
         type Page = super::types::PaginatedTransactionList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "transactions_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "transactions_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "transactions_list", headers.clone())
+                }),
             }
         }
     }
@@ -70226,11 +70330,15 @@ pub mod builder {
         type Page = super::types::PaginatedAllergyList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "allergies_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "allergies_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "allergies_list", headers.clone())
+                }),
             }
         }
     }
@@ -70250,11 +70358,15 @@ pub mod builder {
         type Page = super::types::PaginatedMedicationList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "medications_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "medications_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "medications_list", headers.clone())
+                }),
             }
         }
     }
@@ -70274,11 +70386,15 @@ pub mod builder {
         type Page = super::types::PaginatedProblemList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "problems_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "problems_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "problems_list", headers.clone())
+                }),
             }
         }
     }
@@ -70298,11 +70414,15 @@ pub mod builder {
         type Page = super::types::PaginatedProcedureList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "procedures_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "procedures_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "procedures_list", headers.clone())
+                }),
             }
         }
     }
@@ -70322,11 +70442,15 @@ pub mod builder {
         type Page = super::types::PaginatedAmendmentList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "amendments_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "amendments_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "amendments_list", headers.clone())
+                }),
             }
         }
     }
@@ -70346,12 +70470,14 @@ pub mod builder {
         type Page = super::types::PaginatedClinicalNoteTemplateList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_note_templates_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "clinical_note_templates_list")
+                    ehr_next_page(client, url, "clinical_note_templates_list", headers.clone())
                 }),
             }
         }
@@ -70372,11 +70498,15 @@ pub mod builder {
         type Page = super::types::PaginatedClinicalNoteList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_notes_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "clinical_notes_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "clinical_notes_list", headers.clone())
+                }),
             }
         }
     }
@@ -70396,12 +70526,19 @@ pub mod builder {
         type Page = super::types::PaginatedClinicalNoteFieldTypeList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_note_field_types_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "clinical_note_field_types_list")
+                    ehr_next_page(
+                        client,
+                        url,
+                        "clinical_note_field_types_list",
+                        headers.clone(),
+                    )
                 }),
             }
         }
@@ -70422,12 +70559,19 @@ pub mod builder {
         type Page = super::types::PaginatedClinicalNoteFieldValueList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "clinical_note_field_values_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "clinical_note_field_values_list")
+                    ehr_next_page(
+                        client,
+                        url,
+                        "clinical_note_field_values_list",
+                        headers.clone(),
+                    )
                 }),
             }
         }
@@ -70448,11 +70592,15 @@ pub mod builder {
         type Page = super::types::PaginatedMessageList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "messages_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "messages_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "messages_list", headers.clone())
+                }),
             }
         }
     }
@@ -70472,11 +70620,15 @@ pub mod builder {
         type Page = super::types::PaginatedPrescriptionMessageList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "prescription_messages_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "prescription_messages_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "prescription_messages_list", headers.clone())
+                }),
             }
         }
     }
@@ -70496,11 +70648,15 @@ pub mod builder {
         type Page = super::types::PaginatedFeeScheduleList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "fee_schedules_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "fee_schedules_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "fee_schedules_list", headers.clone())
+                }),
             }
         }
     }
@@ -70520,11 +70676,15 @@ pub mod builder {
         type Page = super::types::PaginatedCommLogList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "comm_logs_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "comm_logs_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "comm_logs_list", headers.clone())
+                }),
             }
         }
     }
@@ -70544,11 +70704,15 @@ pub mod builder {
         type Page = super::types::PaginatedInventoryCategoryList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "inventory_categories_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "inventory_categories_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "inventory_categories_list", headers.clone())
+                }),
             }
         }
     }
@@ -70568,11 +70732,15 @@ pub mod builder {
         type Page = super::types::PaginatedInventoryVaccineList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "inventory_vaccines_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "inventory_vaccines_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "inventory_vaccines_list", headers.clone())
+                }),
             }
         }
     }
@@ -70592,12 +70760,14 @@ pub mod builder {
         type Page = super::types::PaginatedPatientVaccineRecordList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_vaccine_records_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "patient_vaccine_records_list")
+                    ehr_next_page(client, url, "patient_vaccine_records_list", headers.clone())
                 }),
             }
         }
@@ -70618,11 +70788,15 @@ pub mod builder {
         type Page = super::types::PaginatedSublabList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "sublabs_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "sublabs_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "sublabs_list", headers.clone())
+                }),
             }
         }
     }
@@ -70642,11 +70816,15 @@ pub mod builder {
         type Page = super::types::PaginatedLabOrderList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_orders_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "lab_orders_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "lab_orders_list", headers.clone())
+                }),
             }
         }
     }
@@ -70666,11 +70844,15 @@ pub mod builder {
         type Page = super::types::PaginatedLabOrderSummaryList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_orders_summary_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "lab_orders_summary_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "lab_orders_summary_list", headers.clone())
+                }),
             }
         }
     }
@@ -70690,11 +70872,15 @@ pub mod builder {
         type Page = super::types::PaginatedLabDocumentList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_documents_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "lab_documents_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "lab_documents_list", headers.clone())
+                }),
             }
         }
     }
@@ -70714,11 +70900,15 @@ pub mod builder {
         type Page = super::types::PaginatedLabTestList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_tests_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "lab_tests_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "lab_tests_list", headers.clone())
+                }),
             }
         }
     }
@@ -70738,11 +70928,15 @@ pub mod builder {
         type Page = super::types::PaginatedLabResultList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "lab_results_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "lab_results_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "lab_results_list", headers.clone())
+                }),
             }
         }
     }
@@ -70762,11 +70956,15 @@ pub mod builder {
         type Page = super::types::PaginatedCarePlanList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "care_plans_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "care_plans_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "care_plans_list", headers.clone())
+                }),
             }
         }
     }
@@ -70786,11 +70984,15 @@ pub mod builder {
         type Page = super::types::PaginatedEligibilityCheckList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "eligibility_checks_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "eligibility_checks_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "eligibility_checks_list", headers.clone())
+                }),
             }
         }
     }
@@ -70810,11 +71012,15 @@ pub mod builder {
         type Page = super::types::PaginatedTaskList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "tasks_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "tasks_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "tasks_list", headers.clone())
+                }),
             }
         }
     }
@@ -70834,11 +71040,15 @@ pub mod builder {
         type Page = super::types::PaginatedTaskCategoryList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_categories_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "task_categories_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "task_categories_list", headers.clone())
+                }),
             }
         }
     }
@@ -70858,11 +71068,15 @@ pub mod builder {
         type Page = super::types::PaginatedTaskNoteList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_notes_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "task_notes_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "task_notes_list", headers.clone())
+                }),
             }
         }
     }
@@ -70882,11 +71096,15 @@ pub mod builder {
         type Page = super::types::PaginatedTaskStatusList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_statuses_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "task_statuses_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "task_statuses_list", headers.clone())
+                }),
             }
         }
     }
@@ -70906,11 +71124,15 @@ pub mod builder {
         type Page = super::types::PaginatedTaskTemplateList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "task_templates_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "task_templates_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "task_templates_list", headers.clone())
+                }),
             }
         }
     }
@@ -70930,11 +71152,15 @@ pub mod builder {
         type Page = super::types::PaginatedPatientInterventionList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_interventions_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "patient_interventions_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "patient_interventions_list", headers.clone())
+                }),
             }
         }
     }
@@ -70954,12 +71180,14 @@ pub mod builder {
         type Page = super::types::PaginatedPatientPhysicalExamList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_physical_exams_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "patient_physical_exams_list")
+                    ehr_next_page(client, url, "patient_physical_exams_list", headers.clone())
                 }),
             }
         }
@@ -70980,12 +71208,19 @@ pub mod builder {
         type Page = super::types::PaginatedPatientRiskAssessmentList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_risk_assessments_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "patient_risk_assessments_list")
+                    ehr_next_page(
+                        client,
+                        url,
+                        "patient_risk_assessments_list",
+                        headers.clone(),
+                    )
                 }),
             }
         }
@@ -71006,12 +71241,14 @@ pub mod builder {
         type Page = super::types::PaginatedPatientCommunicationList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patient_communications_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "patient_communications_list")
+                    ehr_next_page(client, url, "patient_communications_list", headers.clone())
                 }),
             }
         }
@@ -71032,11 +71269,15 @@ pub mod builder {
         type Page = super::types::PaginatedImplantableDeviceList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "implantable_devices_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "implantable_devices_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "implantable_devices_list", headers.clone())
+                }),
             }
         }
     }
@@ -71056,11 +71297,15 @@ pub mod builder {
         type Page = super::types::PaginatedMu2015ReportList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "mu_2015_report_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| ehr_next_page(client, url, "mu_2015_report_list")),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "mu_2015_report_list", headers.clone())
+                }),
             }
         }
     }
@@ -71080,12 +71325,19 @@ pub mod builder {
         type Page = super::types::PaginatedOnpatientAccessList;
         fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
             let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
             ::ehr_runtime::pagination::Split {
                 operation_id: "patients_onpatient_access_list",
                 base_url: client.baseurl.as_str(),
                 first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
                 next: Box::new(move |url| {
-                    ehr_next_page(client, url, "patients_onpatient_access_list")
+                    ehr_next_page(
+                        client,
+                        url,
+                        "patients_onpatient_access_list",
+                        headers.clone(),
+                    )
                 }),
             }
         }

@@ -19,7 +19,7 @@ mod token;
 pub use cache::TokenCache;
 pub use client_credentials::ClientCredentials;
 pub use static_token::StaticToken;
-pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, TokenStore};
+pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, StoreLock, TokenStore};
 use token::DecodeFailure;
 pub use token::{
     AccessToken, AuthError, MAX_TOKEN_LIFETIME, TokenSet, TokenSource, TokenSourceFuture,

@@ -24,6 +24,39 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>>;
     /// Replaces the stored set. Must not return before the set is durable.
     fn save<'a>(&'a self, set: &'a TokenSet) -> StoreFuture<'a, ()>;
+
+    /// Waits until this holder alone may refresh the stored tokens, and holds that right until
+    /// the returned lock is dropped. Stores shared by several clients or processes implement it
+    /// (a refresh token spent twice is refused, and DrChrono's user must then re-consent);
+    /// the default holds nothing, for stores that only one client uses.
+    fn lock(&self) -> StoreFuture<'_, StoreLock> {
+        Box::pin(async { Ok(StoreLock::none()) })
+    }
+}
+
+/// The right to refresh a store's tokens, from [`TokenStore::lock`]; released when dropped.
+pub struct StoreLock(Option<Box<dyn std::any::Any + Send + Sync>>);
+
+impl StoreLock {
+    /// A lock that holds nothing.
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// A lock held for as long as `guard` lives.
+    pub fn holding(guard: impl std::any::Any + Send + Sync) -> Self {
+        Self(Some(Box::new(guard)))
+    }
+}
+
+impl fmt::Debug for StoreLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "StoreLock(held)"
+        } else {
+            "StoreLock(none)"
+        })
+    }
 }
 
 /// A store in memory: for tests, and for apps that persist tokens themselves.
@@ -67,6 +100,10 @@ impl TokenStore for MemoryTokenStore {
 /// A store in one JSON file, written atomically (a temporary file in the same directory,
 /// flushed to disk, then renamed over the old one) and readable by its owner only (mode 0600 on
 /// Unix). A crash mid-write leaves the previous file intact.
+///
+/// Clients and processes sharing one file refresh one at a time: [`lock`](TokenStore::lock)
+/// takes an advisory lock on `<file>.lock` beside it, and whoever gets it second finds the
+/// tokens the first one saved instead of spending the same refresh token again.
 #[derive(Debug, Clone)]
 pub struct FileTokenStore {
     path: PathBuf,
@@ -100,6 +137,31 @@ impl TokenStore for FileTokenStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
                 Err(e) => Err(StoreError::Io(e)),
             }
+        })
+    }
+
+    fn lock(&self) -> StoreFuture<'_, StoreLock> {
+        let mut name = self.path.file_name().unwrap_or_default().to_os_string();
+        name.push(".lock");
+        let path = self.path.with_file_name(name);
+        Box::pin(async move {
+            let file = tokio::task::spawn_blocking(move || {
+                let mut options = std::fs::OpenOptions::new();
+                options.read(true).write(true).create(true).truncate(false);
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::OpenOptionsExt;
+                    options.mode(0o600);
+                }
+                let file = options.open(&path)?;
+                file.lock()?;
+                Ok::<_, std::io::Error>(file)
+            })
+            .await
+            .map_err(|e| StoreError::Other(format!("lock task failed: {e}")))?
+            .map_err(StoreError::Io)?;
+            // Closing the file releases the lock.
+            Ok(StoreLock::holding(file))
         })
     }
 

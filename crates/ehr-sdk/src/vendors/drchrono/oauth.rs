@@ -244,24 +244,69 @@ impl RefreshingTokenSource {
             *unsaved = None;
             return Ok(access);
         }
-        let stored = self
-            .store
-            .load()
-            .await
-            .map_err(AuthError::Store)?
-            .ok_or(AuthError::NoRefreshToken)?;
-        let refused = rejected.is_some_and(|r| r.token == stored.access.token);
-        if !refused && stored.access.is_fresh(self.skew) {
-            return Ok(stored.access);
+        if let Some(access) = self.usable(rejected).await? {
+            return Ok(access);
+        }
+        // One holder of the store at a time refreshes; whoever waited finds the new tokens.
+        let _lock = self.store.lock().await.map_err(AuthError::Store)?;
+        let stored = self.load().await?;
+        if let Some(access) = Self::unrefused(&stored, rejected, self.skew) {
+            return Ok(access);
         }
         let refresh_token = stored.refresh_token.ok_or(AuthError::NoRefreshToken)?;
-        let set = self.oauth.refresh(&refresh_token).await?;
+        let set = match self.oauth.refresh(&refresh_token).await {
+            Ok(set) => set,
+            Err(refusal) if is_invalid_grant(&refusal) => {
+                // Another holder that did not lock may have rotated it: reload once.
+                let reloaded = self.load().await?;
+                let rotated = reloaded.refresh_token.as_ref() != Some(&refresh_token);
+                if !rotated {
+                    return Err(refusal);
+                }
+                if let Some(access) = Self::unrefused(&reloaded, rejected, self.skew) {
+                    return Ok(access);
+                }
+                let again = reloaded.refresh_token.ok_or(AuthError::NoRefreshToken)?;
+                self.oauth.refresh(&again).await?
+            }
+            Err(other) => return Err(other),
+        };
         if let Err(e) = self.store.save(&set).await {
             *unsaved = Some(set);
             return Err(AuthError::Store(e));
         }
         Ok(set.access)
     }
+
+    async fn load(&self) -> Result<TokenSet, AuthError> {
+        self.store
+            .load()
+            .await
+            .map_err(AuthError::Store)?
+            .ok_or(AuthError::NoRefreshToken)
+    }
+
+    /// The stored access token, if it is fresh and not the one the API refused.
+    async fn usable(
+        &self,
+        rejected: Option<&AccessToken>,
+    ) -> Result<Option<AccessToken>, AuthError> {
+        Ok(Self::unrefused(&self.load().await?, rejected, self.skew))
+    }
+
+    fn unrefused(
+        stored: &TokenSet,
+        rejected: Option<&AccessToken>,
+        skew: Duration,
+    ) -> Option<AccessToken> {
+        let refused = rejected.is_some_and(|r| r.token == stored.access.token);
+        (!refused && stored.access.is_fresh(skew)).then(|| stored.access.clone())
+    }
+}
+
+/// Whether the token endpoint said the refresh token is no longer valid.
+fn is_invalid_grant(error: &AuthError) -> bool {
+    matches!(error, AuthError::Refused { message: Some(m), .. } if m.starts_with("invalid_grant"))
 }
 
 impl TokenSource for RefreshingTokenSource {
