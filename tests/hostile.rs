@@ -341,20 +341,37 @@ async fn a_token_endpoint_echoing_the_form_prints_no_secret() {
 
 // --- refresh tokens are never lost -----------------------------------------------------------
 
+/// DrChrono's token endpoint rotating `rt-1` into `at-2`/`rt-2`, after `delay`.
+fn slow_rotation(server: &httpmock::MockServer, delay: Duration) -> httpmock::Mock<'_> {
+    server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/o/token/")
+            .form_urlencoded_tuple("refresh_token", "rt-1");
+        then.status(200)
+            .delay(delay)
+            .json_body(json!({"access_token": "at-2", "refresh_token": "rt-2",
+                              "expires_in": 172800, "token_type": "Bearer"}));
+    })
+}
+
+/// `/api/doctors`, answering only calls made with `token`.
+fn doctors_with<'a>(server: &'a httpmock::MockServer, token: &str) -> httpmock::Mock<'a> {
+    let bearer = format!("Bearer {token}");
+    server.mock(move |when, then| {
+        when.method(httpmock::Method::GET)
+            .path("/api/doctors")
+            .header("authorization", bearer);
+        then.status(200)
+            .json_body(json!({"next": null, "previous": null, "results": []}));
+    })
+}
+
 #[tokio::test]
 async fn a_call_cancelled_mid_refresh_still_saves_the_rotated_refresh_token() {
     use ehr_sdk::auth::{MemoryTokenStore, TokenSet, TokenStore};
 
     let server = httpmock::MockServer::start();
-    let token = server.mock(|when, then| {
-        when.method(httpmock::Method::POST)
-            .path("/o/token/")
-            .form_urlencoded_tuple("refresh_token", "rt-1");
-        then.status(200)
-            .delay(Duration::from_millis(300))
-            .json_body(json!({"access_token": "at-2", "refresh_token": "rt-2",
-                              "expires_in": 172800, "token_type": "Bearer"}));
-    });
+    let token = slow_rotation(&server, Duration::from_millis(300));
     let store = std::sync::Arc::new(MemoryTokenStore::with(TokenSet::from_response(
         "at-1".into(),
         Some(-10),
@@ -525,22 +542,8 @@ async fn two_clients_sharing_a_token_file_refresh_once() {
     use ehr_sdk::auth::{FileTokenStore, TokenSet, TokenStore};
 
     let server = httpmock::MockServer::start();
-    let refresh = server.mock(|when, then| {
-        when.method(httpmock::Method::POST)
-            .path("/o/token/")
-            .form_urlencoded_tuple("refresh_token", "rt-1");
-        then.status(200)
-            .delay(Duration::from_millis(200))
-            .json_body(json!({"access_token": "at-2", "refresh_token": "rt-2",
-                              "expires_in": 172800, "token_type": "Bearer"}));
-    });
-    let api = server.mock(|when, then| {
-        when.method(httpmock::Method::GET)
-            .path("/api/doctors")
-            .header("authorization", "Bearer at-2");
-        then.status(200)
-            .json_body(json!({"next": null, "previous": null, "results": []}));
-    });
+    let refresh = slow_rotation(&server, Duration::from_millis(200));
+    let api = doctors_with(&server, "at-2");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("token.json");
     FileTokenStore::new(&path)
@@ -600,13 +603,7 @@ async fn an_invalid_grant_after_another_holder_rotated_uses_the_rotated_tokens()
         then.status(400)
             .json_body(json!({"error": "invalid_grant"}));
     });
-    let api = server.mock(|when, then| {
-        when.method(httpmock::Method::GET)
-            .path("/api/doctors")
-            .header("authorization", "Bearer at-2");
-        then.status(200)
-            .json_body(json!({"next": null, "previous": null, "results": []}));
-    });
+    let api = doctors_with(&server, "at-2");
     let client = ehr_sdk::drchrono::Client::builder()
         .base_url(server.base_url())
         .oauth("id", "secret", "https://app.example/cb")
