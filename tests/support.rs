@@ -268,6 +268,25 @@ impl TraceCapture {
         tracing::subscriber::set_default(subscriber)
     }
 
+    /// One capture for the whole test binary, installed as the global subscriber on first use:
+    /// it sees what every thread and task writes, so a test can rely on finding its own events
+    /// (a thread-scoped [`install`](Self::install) can miss events whose callsite another test
+    /// thread registered first). Call it before the calls whose traces are checked.
+    pub fn global() -> &'static TraceCapture {
+        static GLOBAL: std::sync::OnceLock<TraceCapture> = std::sync::OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let capture = TraceCapture::default();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(capture.clone())
+                .with_ansi(false)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other global subscriber in this test binary");
+            capture
+        })
+    }
+
     /// What was written so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
@@ -285,8 +304,17 @@ impl std::io::Write for TraceCapture {
 }
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for TraceCapture {
-    type Writer = TraceCapture;
+    type Writer = tracing_subscriber::fmt::writer::EitherWriter<TraceCapture, std::io::Sink>;
     fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        tracing_subscriber::fmt::writer::EitherWriter::A(self.clone())
+    }
+    /// Everything but the mock server's own logs (which print the mocks' expected headers):
+    /// what the SDK and the HTTP stack under it write.
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        if meta.target().starts_with("httpmock") {
+            tracing_subscriber::fmt::writer::EitherWriter::B(std::io::sink())
+        } else {
+            self.make_writer()
+        }
     }
 }

@@ -40,6 +40,19 @@ pub fn carried(response: &reqwest::Response) -> Option<Error> {
         .take()
 }
 
+/// The status of the vendor's answer inside a response made by [`carry`] (`None` for a
+/// failure with no answer, or for any other response): what a trace of the call records
+/// instead of 599.
+pub fn carried_status(response: &reqwest::Response) -> Option<reqwest::StatusCode> {
+    let carried = response.extensions().get::<Carried>()?;
+    carried
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .and_then(Error::status)
+}
+
 /// Whether `response` carries an error.
 pub(crate) fn is_carrier(response: &reqwest::Response) -> bool {
     response.extensions().get::<Carried>().is_some()

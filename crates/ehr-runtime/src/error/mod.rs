@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 
 pub use auth::{AuthError, StoreError};
 pub(crate) use carry::is_carrier;
-pub use carry::{CARRIER_STATUS, carried, carry};
+pub use carry::{CARRIER_STATUS, carried, carried_status, carry};
 pub use redact::{Body, DecodeFailure, REDACTED, scrub};
 pub use vendor::{FieldError, MAX_ERROR_BODY, SentCredentials, VendorError};
 
@@ -140,6 +140,15 @@ pub enum Error {
     /// Any other status the operation does not succeed with (a 3xx not followed, an
     /// undocumented 2xx).
     Status(VendorError),
+    /// The vendor could not read the header carrying the acting user's identity (Empego's
+    /// `400 Invalid x-integration-user header format`: bad JSON or base64).
+    InvalidUserHeader(VendorError),
+    /// The vendor could not create the user acted for (Empego's `400 User creation failed -
+    /// missing required fields`: a new `userId` without first name, last name and email).
+    UserCreationFailed(VendorError),
+    /// The vendor refused the credentials or could not open a session for them (Empego's
+    /// `401 Authentication failed`: an invalid API key, or session creation failed).
+    AuthenticationFailed(VendorError),
 }
 
 impl Error {
@@ -211,7 +220,10 @@ impl Error {
             | Error::Conflict(v)
             | Error::RateLimited(v)
             | Error::Server(v)
-            | Error::Status(v) => Some(v),
+            | Error::Status(v)
+            | Error::InvalidUserHeader(v)
+            | Error::UserCreationFailed(v)
+            | Error::AuthenticationFailed(v) => Some(v),
             _ => None,
         }
     }

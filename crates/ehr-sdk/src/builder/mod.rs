@@ -339,6 +339,9 @@ pub enum BuildError {
     NoOAuthClient,
     /// Two settings that exclude each other were given.
     Conflict(&'static str),
+    /// A setting cannot be sent as what it is (a key that is not a valid header value); names
+    /// the setting, never its value.
+    InvalidValue(&'static str),
     /// The HTTP client could not be built (TLS back-end initialisation).
     HttpClient(reqwest::Error),
 }
@@ -363,6 +366,9 @@ impl fmt::Display for BuildError {
                  .oauth(client_id, client_secret, redirect_uri)",
             ),
             BuildError::Conflict(why) => write!(f, "conflicting settings: {why}"),
+            BuildError::InvalidValue(what) => {
+                write!(f, "{what} cannot be sent: it is not a valid header value")
+            }
             BuildError::HttpClient(e) => write!(f, "the HTTP client could not be built: {e}"),
         }
     }

@@ -7,18 +7,34 @@ use reqwest::Request;
 
 use crate::auth::AccessToken;
 
-/// Rules of one vendor that the pipeline applies to every call.
+/// Rules of one vendor that the pipeline applies to every call. Every method has a default that
+/// changes nothing, so a vendor implements only the rules it has.
 ///
 /// [`before_send`](Self::before_send) sees each request with its credentials attached and may
 /// refuse it, so a call that cannot succeed is never sent; [`unauthorized`](Self::unauthorized)
 /// reads the body of a 401 and names refusals that a new token cannot cure, so the pipeline does
-/// not refresh and re-send for them.
+/// not refresh and re-send for them; [`refine`](Self::refine) names the vendor's documented
+/// refusals that have a case of their own in [`Error`](crate::Error).
 pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
     /// Refuses `request` before it is sent. `token` is the bearer token attached, if any.
-    fn before_send(&self, request: &Request, token: Option<&AccessToken>) -> Result<(), Refusal>;
+    fn before_send(&self, request: &Request, token: Option<&AccessToken>) -> Result<(), Refusal> {
+        let _ = (request, token);
+        Ok(())
+    }
 
     /// The refusal a 401 with `body` stands for, when refreshing the token cannot help.
-    fn unauthorized(&self, body: &[u8]) -> Option<Refusal>;
+    fn unauthorized(&self, body: &[u8]) -> Option<Refusal> {
+        let _ = body;
+        None
+    }
+
+    /// The error a vendor's refusal stands for, once the pipeline has read and classified it
+    /// by status: a vendor whose documented messages name distinct cases (Empego's
+    /// `Invalid x-integration-user header format`) turns the generic class into the specific
+    /// one here. Unchanged unless overridden.
+    fn refine(&self, error: crate::Error) -> crate::Error {
+        error
+    }
 }
 
 /// A call refused by a vendor's rules (see [`CallGuard`]).

@@ -140,21 +140,30 @@ impl FacadeTransport {
     /// A copy of this pipeline acting on behalf of a user (see [`crate::impersonation`]).
     pub fn acting(&self, as_user: crate::impersonation::Impersonation) -> Self {
         use crate::impersonation::Impersonation;
-        let mut acting = self.clone();
         match as_user {
-            Impersonation::Header { name, value } => {
-                let mut headers: Vec<_> = self
-                    .headers
-                    .iter()
-                    .filter(|(n, _)| *n != name)
-                    .cloned()
-                    .collect();
-                headers.push((name, value));
-                acting.headers = headers.into();
+            Impersonation::Header { name, value } => self.clone().with_header(name, value),
+            Impersonation::Credentials(credentials) => {
+                let mut acting = self.clone();
+                acting.credentials = credentials;
+                acting
             }
-            Impersonation::Credentials(credentials) => acting.credentials = credentials,
         }
-        acting
+    }
+
+    /// Adds header `name: value` to every request to the origin that does not already carry a
+    /// header of that name (so a per-call value wins), replacing an earlier value this
+    /// pipeline added under that name. Mark secret values
+    /// [sensitive](HeaderValue::set_sensitive): their text is then scrubbed from vendor errors.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        let mut headers: Vec<_> = self
+            .headers
+            .iter()
+            .filter(|(n, _)| *n != name)
+            .cloned()
+            .collect();
+        headers.push((name, value));
+        self.headers = headers.into();
+        self
     }
 
     /// The value of header `name` this pipeline adds to every request, if any.
@@ -251,7 +260,9 @@ impl FacadeTransport {
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| response.url().join(v).ok())
                 else {
-                    return self.finish(response, history, token.as_deref());
+                    return self
+                        .conclude(call, response, history, token.as_deref())
+                        .await;
                 };
                 if !self.origin.matches(&location) {
                     return failure::response(
@@ -350,7 +361,9 @@ impl FacadeTransport {
                     continue;
                 }
             }
-            return self.finish(response, history, token.as_deref());
+            return self
+                .conclude(call, response, history, token.as_deref())
+                .await;
         }
     }
 
@@ -411,7 +424,11 @@ impl Transport for FacadeTransport {
                 let started = Instant::now();
                 let method = request.method().clone();
                 let response = self.run(http, request, call).await;
-                let status = response.status().as_u16();
+                // A refusal the pipeline classified is carried with status 599: record the
+                // vendor's status instead.
+                let status = ehr_runtime::error::carried_status(&response)
+                    .unwrap_or(response.status())
+                    .as_u16();
                 let attempts = response
                     .extensions()
                     .get::<RetryHistory>()
@@ -463,6 +480,26 @@ pub(crate) async fn send_hand_built(
 }
 
 impl FacadeTransport {
+    /// The final response: as it is when it is a success; otherwise, when the vendor has a
+    /// [`CallGuard`], read here and classified with the guard's
+    /// [`refine`](CallGuard::refine), and carried as the call's error.
+    async fn conclude(
+        &self,
+        call: CallInfo,
+        response: Response,
+        history: Vec<Attempt>,
+        token: Option<&Bearer>,
+    ) -> Response {
+        let response = self.finish(response, history, token);
+        match &self.guard {
+            Some(guard) if !response.status().is_success() => {
+                let error = crate::Error::from_response(call.operation_id, response).await;
+                ehr_runtime::carry(guard.refine(error))
+            }
+            _ => response,
+        }
+    }
+
     /// The final response, with the attempts made before it and, when it is a refusal, the
     /// credentials the request carried (so the vendor's text is scrubbed of them).
     fn finish(
