@@ -31,10 +31,11 @@ async fn practitioner_search_by_npi_decodes_the_bundle() {
     mock.assert();
     assert_eq!(bundle.resource_type, "Bundle");
     assert_eq!(bundle.total, Some(1));
-    let practitioner = bundle.entry[0]
-        .resource
-        .as_ref()
-        .expect("entry has a resource");
+    let Some(types::PractitionerEntryResource::Practitioner(practitioner)) =
+        bundle.entry[0].resource.as_ref()
+    else {
+        panic!("the entry's resource decodes as a Practitioner");
+    };
     let npi = practitioner
         .identifier
         .iter()

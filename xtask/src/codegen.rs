@@ -77,8 +77,12 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
     let mut file: syn::File = syn::parse2(tokens)
         .map_err(|e| format!("{spec_path}: generated code does not parse: {e}"))?;
     return_runtime_errors(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
-    if vendor.list_convention().is_some() {
-        add_paging(&mut file, &list_operations(&spec)).map_err(|e| format!("{spec_path}: {e}"))?;
+    let paged: Vec<ListOp> = list_operations(&spec)
+        .into_iter()
+        .chain(search_operations(&spec))
+        .collect();
+    if !paged.is_empty() {
+        add_paging(&mut file, &paged).map_err(|e| format!("{spec_path}: {e}"))?;
     }
     LineDocs.visit_file_mut(&mut file);
     let body =
@@ -146,6 +150,17 @@ struct ListOp {
     /// Its header parameters: (name on the wire, builder field). A value set on the first
     /// page's request (a per-call `X-On-Behalf-Of`) is sent with every `next` page too.
     headers: Vec<(String, String)>,
+    /// How the page holds its items and its `next` link.
+    shape: PageShape,
+}
+
+/// The page conventions the façade streams.
+enum PageShape {
+    /// `{next, results: [item]}` (DrChrono, Elation).
+    Envelope,
+    /// A FHIR Bundle: `link[relation = next].url`, `entry[].resource` as `wrapper`, a `oneOf`
+    /// whose first variant is the searched resource type `item` (Health Gorilla searches).
+    Bundle { wrapper: String },
 }
 
 /// The header parameters of `operation` and its path item, as (wire name, builder field).
@@ -234,6 +249,82 @@ fn list_operations(spec: &openapiv3::OpenAPI) -> Vec<ListOp> {
             page,
             item,
             headers: header_params(spec, item_ref, get),
+            shape: PageShape::Envelope,
+        });
+    }
+    ops
+}
+
+/// Every `*_search` operation whose 200 body is a `$ref` to a FHIR Bundle whose
+/// `entry[].resource` is a `$ref` to a `oneOf` of the searched resource type and other
+/// resources: it pages by the Bundle's `next` link and yields the entries of that type.
+fn search_operations(spec: &openapiv3::OpenAPI) -> Vec<ListOp> {
+    use openapiv3::{ReferenceOr, SchemaKind, StatusCode, Type};
+
+    let schemas = spec.components.as_ref().map(|c| &c.schemas);
+    let named = |name: &str| schemas.and_then(|s| s.get(name)).and_then(|s| s.as_item());
+    let ref_name = |r: &ReferenceOr<openapiv3::Schema>| match r {
+        ReferenceOr::Reference { reference } => reference
+            .strip_prefix("#/components/schemas/")
+            .map(str::to_string),
+        _ => None,
+    };
+    let property = |schema: &openapiv3::Schema, name: &str| match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => o.properties.get(name).cloned(),
+        _ => None,
+    };
+    let mut ops = Vec::new();
+    for (_, item) in spec.paths.iter() {
+        let Some(item) = item.as_item() else { continue };
+        let Some(get) = &item.get else { continue };
+        let Some(id) = get
+            .operation_id
+            .as_deref()
+            .filter(|id| id.ends_with("_search"))
+        else {
+            continue;
+        };
+        let page = get
+            .responses
+            .responses
+            .get(&StatusCode::Code(200))
+            .and_then(|r| r.as_item())
+            .and_then(|r| r.content.get("application/json"))
+            .and_then(|m| m.schema.as_ref())
+            .and_then(ref_name);
+        let Some(page) = page else { continue };
+        let entry = named(&page)
+            .and_then(|bundle| property(bundle, "entry"))
+            .and_then(|entry| match entry {
+                ReferenceOr::Item(schema) => match schema.schema_kind {
+                    SchemaKind::Type(Type::Array(array)) => array.items.map(|i| i.unbox()),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .and_then(|e| ref_name(&e));
+        let wrapper = entry
+            .as_deref()
+            .and_then(named)
+            .and_then(|entry| property(entry, "resource"))
+            .and_then(|r| ref_name(&r.unbox()));
+        let item_type = wrapper
+            .as_deref()
+            .and_then(named)
+            .and_then(|w| match &w.schema_kind {
+                SchemaKind::OneOf { one_of } => one_of.first().and_then(ref_name),
+                _ => None,
+            });
+        let (Some(wrapper), Some(item_type)) = (wrapper, item_type) else {
+            continue;
+        };
+        ops.push(ListOp {
+            operation_id: id.to_string(),
+            builder: pascal(id),
+            page,
+            item: item_type,
+            headers: header_params(spec, item, get),
+            shape: PageShape::Bundle { wrapper },
         });
     }
     ops
@@ -446,17 +537,65 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                 }
             }
         });
-        builder.push(syn::parse_quote! {
-            impl ::ehr_runtime::pagination::Page for super::types::#page {
-                type Item = super::types::#item;
-                fn next_url(&self) -> Option<&str> {
-                    self.next.as_deref()
+        builder.push(match &op.shape {
+            PageShape::Envelope => syn::parse_quote! {
+                impl ::ehr_runtime::pagination::Page for super::types::#page {
+                    type Item = super::types::#item;
+                    fn next_url(&self) -> Option<&str> {
+                        self.next.as_deref()
+                    }
+                    fn item_count(&self) -> usize {
+                        self.results.len()
+                    }
+                    fn into_items(self) -> Vec<Self::Item> {
+                        self.results
+                    }
                 }
-                fn item_count(&self) -> usize {
-                    self.results.len()
-                }
-                fn into_items(self) -> Vec<Self::Item> {
-                    self.results
+            },
+            PageShape::Bundle { wrapper } => {
+                let wrapper = syn::Ident::new(wrapper, proc_macro2::Span::call_site());
+                let resource_type = &op.item;
+                let doc = format!(
+                    " Pages by the Bundle's `next` link; the items are the entries whose resource \
+                     is a `{resource_type}` (other entries, such as an `OperationOutcome` with \
+                     search mode `outcome`, are left out)."
+                );
+                syn::parse_quote! {
+                    #[doc = #doc]
+                    impl ::ehr_runtime::pagination::Page for super::types::#page {
+                        type Item = super::types::#item;
+                        fn next_url(&self) -> Option<&str> {
+                            self.link
+                                .iter()
+                                .find(|link| {
+                                    link.relation.as_ref().is_some_and(|r| r.as_str() == "next")
+                                })
+                                .and_then(|link| link.url.as_deref())
+                        }
+                        fn item_count(&self) -> usize {
+                            self.entry
+                                .iter()
+                                .filter(|entry| matches!(
+                                    &entry.resource,
+                                    Some(super::types::#wrapper::#item(resource))
+                                        if resource.resource_type == #resource_type
+                                ))
+                                .count()
+                        }
+                        fn into_items(self) -> Vec<Self::Item> {
+                            self.entry
+                                .into_iter()
+                                .filter_map(|entry| match entry.resource {
+                                    Some(super::types::#wrapper::#item(resource))
+                                        if resource.resource_type == #resource_type =>
+                                    {
+                                        Some(resource)
+                                    }
+                                    _ => None,
+                                })
+                                .collect()
+                        }
+                    }
                 }
             }
         });

@@ -285,79 +285,37 @@ pub mod types {
             Default::default()
         }
     }
-    ///Bundle.link.relation (open set).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    pub enum BundleLinkRelation {
-        BundleLinkRelationKnown(BundleLinkRelationKnown),
-        Other(::std::string::String),
-    }
-    impl ::std::convert::From<BundleLinkRelationKnown> for BundleLinkRelation {
-        fn from(value: BundleLinkRelationKnown) -> Self {
-            Self::BundleLinkRelationKnown(value)
-        }
-    }
-    ///Values seen in Health Gorilla's examples and pagination pages.
+    ///Bundle.link.relation: `self`, `first`, `previous`, `next`, `last` in Health Gorilla's examples and pagination pages (IANA link relations, an open set; a plain string).
     #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
+        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
     )]
-    pub enum BundleLinkRelationKnown {
-        #[serde(rename = "self")]
-        Self_,
-        #[serde(rename = "first")]
-        First,
-        #[serde(rename = "previous")]
-        Previous,
-        #[serde(rename = "next")]
-        Next,
-        #[serde(rename = "last")]
-        Last,
+    #[serde(transparent)]
+    pub struct BundleLinkRelation(pub ::std::string::String);
+    impl ::std::ops::Deref for BundleLinkRelation {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
     }
-    impl ::std::fmt::Display for BundleLinkRelationKnown {
+    impl ::std::convert::From<BundleLinkRelation> for ::std::string::String {
+        fn from(value: BundleLinkRelation) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for BundleLinkRelation {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for BundleLinkRelation {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Self_ => f.write_str("self"),
-                Self::First => f.write_str("first"),
-                Self::Previous => f.write_str("previous"),
-                Self::Next => f.write_str("next"),
-                Self::Last => f.write_str("last"),
-            }
+            self.0.fmt(f)
         }
     }
-    impl ::std::str::FromStr for BundleLinkRelationKnown {
-        type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "self" => Ok(Self::Self_),
-                "first" => Ok(Self::First),
-                "previous" => Ok(Self::Previous),
-                "next" => Ok(Self::Next),
-                "last" => Ok(Self::Last),
-                _ => Err("invalid value".into()),
-            }
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for BundleLinkRelationKnown {
-        type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for BundleLinkRelationKnown {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::str::FromStr for BundleLinkRelation {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
     ///Bundle.type (open set); `searchset` for searches.
@@ -1583,13 +1541,30 @@ pub mod types {
         )]
         pub full_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resource: ::std::option::Option<Practitioner>,
+        pub resource: ::std::option::Option<PractitionerEntryResource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub search: ::std::option::Option<BundleEntrySearch>,
     }
     impl PractitionerBundleEntry {
         pub fn builder() -> builder::PractitionerBundleEntry {
             Default::default()
+        }
+    }
+    ///The entry's resource: a Practitioner when it fits that shape, otherwise kept as raw JSON (an `OperationOutcome` entry with search mode `outcome`, an included resource), so an unexpected resource type never fails the decode of a page. Check `resourceType`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    pub enum PractitionerEntryResource {
+        Practitioner(Practitioner),
+        OtherResource(OtherResource),
+    }
+    impl ::std::convert::From<Practitioner> for PractitionerEntryResource {
+        fn from(value: Practitioner) -> Self {
+            Self::Practitioner(value)
+        }
+    }
+    impl ::std::convert::From<OtherResource> for PractitionerEntryResource {
+        fn from(value: OtherResource) -> Self {
+            Self::OtherResource(value)
         }
     }
     ///Practitioner.qualification.
@@ -1697,6 +1672,52 @@ pub mod types {
             Default::default()
         }
     }
+    ///FHIR Bundle of type `searchset` holding PractitionerRole entries. Follow the link with `relation` `next` for the next page; none means the last page.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct PractitionerRoleBundle {
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub entry: ::std::vec::Vec<PractitionerRoleBundleEntry>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub link: ::std::vec::Vec<BundleLink>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub meta: ::std::option::Option<Meta>,
+        ///`Bundle`.
+        #[serde(rename = "resourceType")]
+        pub resource_type: ::std::string::String,
+        ///Total number of matches (all pages).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub total: ::std::option::Option<i64>,
+        #[serde(
+            rename = "type",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub type_: ::std::option::Option<BundleType>,
+    }
+    impl PractitionerRoleBundle {
+        pub fn builder() -> builder::PractitionerRoleBundle {
+            Default::default()
+        }
+    }
+    ///Bundle.entry of a PractitionerRole search.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct PractitionerRoleBundleEntry {
+        #[serde(
+            rename = "fullUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub full_url: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub resource: ::std::option::Option<PractitionerRoleEntryResource>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub search: ::std::option::Option<BundleEntrySearch>,
+    }
+    impl PractitionerRoleBundleEntry {
+        pub fn builder() -> builder::PractitionerRoleBundleEntry {
+            Default::default()
+        }
+    }
     ///Request body of `practitioner_role_create` (vendor document "Create a Clinical User", "Supported Attributes of PractitionerRole Resource"). Required per the document's table: resourceType, meta, active, practitioner, code; organization is optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct PractitionerRoleCreate {
@@ -1732,6 +1753,23 @@ pub mod types {
     impl PractitionerRoleCreateMeta {
         pub fn builder() -> builder::PractitionerRoleCreateMeta {
             Default::default()
+        }
+    }
+    ///The entry's resource: a PractitionerRole when it fits that shape, otherwise kept as raw JSON, so an unexpected resource type never fails the decode of a page. Check `resourceType`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(untagged)]
+    pub enum PractitionerRoleEntryResource {
+        PractitionerRole(PractitionerRole),
+        OtherResource(OtherResource),
+    }
+    impl ::std::convert::From<PractitionerRole> for PractitionerRoleEntryResource {
+        fn from(value: PractitionerRole) -> Self {
+            Self::PractitionerRole(value)
+        }
+    }
+    impl ::std::convert::From<OtherResource> for PractitionerRoleEntryResource {
+        fn from(value: OtherResource) -> Self {
+            Self::OtherResource(value)
         }
     }
     ///`PractitionerRoleResourceType`
@@ -4056,7 +4094,7 @@ pub mod types {
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
-                ::std::option::Option<super::Practitioner>,
+                ::std::option::Option<super::PractitionerEntryResource>,
                 ::std::string::String,
             >,
             search: ::std::result::Result<
@@ -4086,7 +4124,7 @@ pub mod types {
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::Practitioner>>,
+                T: ::std::convert::TryInto<::std::option::Option<super::PractitionerEntryResource>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
@@ -4475,6 +4513,218 @@ pub mod types {
                     specialty: Ok(value.specialty),
                     telecom: Ok(value.telecom),
                     text: Ok(value.text),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PractitionerRoleBundle {
+            entry: ::std::result::Result<
+                ::std::vec::Vec<super::PractitionerRoleBundleEntry>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            link: ::std::result::Result<::std::vec::Vec<super::BundleLink>, ::std::string::String>,
+            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
+            resource_type: ::std::result::Result<::std::string::String, ::std::string::String>,
+            total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::BundleType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PractitionerRoleBundle {
+            fn default() -> Self {
+                Self {
+                    entry: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    link: Ok(Default::default()),
+                    meta: Ok(Default::default()),
+                    resource_type: Err("no value supplied for resource_type".to_string()),
+                    total: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PractitionerRoleBundle {
+            pub fn entry<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PractitionerRoleBundleEntry>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entry = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for entry: {e}"));
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn link<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::BundleLink>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.link = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                self
+            }
+            pub fn meta<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Meta>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.meta = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                self
+            }
+            pub fn resource_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_type = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                self
+            }
+            pub fn total<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BundleType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PractitionerRoleBundle> for super::PractitionerRoleBundle {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PractitionerRoleBundle,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    entry: value.entry?,
+                    id: value.id?,
+                    link: value.link?,
+                    meta: value.meta?,
+                    resource_type: value.resource_type?,
+                    total: value.total?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PractitionerRoleBundle> for PractitionerRoleBundle {
+            fn from(value: super::PractitionerRoleBundle) -> Self {
+                Self {
+                    entry: Ok(value.entry),
+                    id: Ok(value.id),
+                    link: Ok(value.link),
+                    meta: Ok(value.meta),
+                    resource_type: Ok(value.resource_type),
+                    total: Ok(value.total),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PractitionerRoleBundleEntry {
+            full_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            resource: ::std::result::Result<
+                ::std::option::Option<super::PractitionerRoleEntryResource>,
+                ::std::string::String,
+            >,
+            search: ::std::result::Result<
+                ::std::option::Option<super::BundleEntrySearch>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PractitionerRoleBundleEntry {
+            fn default() -> Self {
+                Self {
+                    full_url: Ok(Default::default()),
+                    resource: Ok(Default::default()),
+                    search: Ok(Default::default()),
+                }
+            }
+        }
+        impl PractitionerRoleBundleEntry {
+            pub fn full_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.full_url = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for full_url: {e}"));
+                self
+            }
+            pub fn resource<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                        ::std::option::Option<super::PractitionerRoleEntryResource>,
+                    >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for resource: {e}"));
+                self
+            }
+            pub fn search<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BundleEntrySearch>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.search = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for search: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PractitionerRoleBundleEntry> for super::PractitionerRoleBundleEntry {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PractitionerRoleBundleEntry,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    full_url: value.full_url?,
+                    resource: value.resource?,
+                    search: value.search?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PractitionerRoleBundleEntry> for PractitionerRoleBundleEntry {
+            fn from(value: super::PractitionerRoleBundleEntry) -> Self {
+                Self {
+                    full_url: Ok(value.full_url),
+                    resource: Ok(value.resource),
+                    search: Ok(value.search),
                 }
             }
         }
@@ -5221,7 +5471,7 @@ pub mod types {
 /// Hand-written from `vendor-docs/healthgorilla-create-clinical-user.txt` (the source of truth)
 /// and, where that is silent, from Health Gorilla's public pages (developer.healthgorilla.com,
 /// apidocs.healthgorilla.com). Covers the OAuth token exchange (JWT-bearer grant), Practitioner
-/// search/read and PractitionerRole create/read (user provisioning).
+/// search/read and PractitionerRole search/create/read (user provisioning).
 ///
 /// Base URL. Paths carry the `/oauth` and `/fhir/R4` prefixes, so the base URL is the host:
 /// sandbox `https://sandbox.healthgorilla.com`, production `https://api.healthgorilla.com`.
@@ -5366,6 +5616,8 @@ impl Client {
     /// - `cursor`: Opaque server-generated cursor, taken as-is from the `next` link of a previous page; cannot be constructed by the client.
     /// - `id`: Health Gorilla FHIR id of the Practitioner.
     /// - `offset`: Offset pagination: index of the first resource of the page. The portal advises `_cursor` (from the `next` link) for long result sets.
+    /// - `family`: Family (last) name (FHIR string search). A standard FHIR R4 Practitioner search parameter; Health Gorilla's pages list `name`, `identifier`, `telecom` and `_id` and do not say whether `family` and `given` are honoured (unconfirmed).
+    /// - `given`: Given (first) name (FHIR string search); see `family` (unconfirmed).
     /// - `identifier`: Token search `system|value`, e.g. `http://hl7.org/fhir/sid/us-npi|1234567893` (NPI), or `https://www.healthgorilla.com|<Health Gorilla id>`. The `|` is percent-encoded (`%7C`) on the wire.
     /// - `name`: First, last or full name (FHIR string search).
     /// - `telecom`: Phone number or email (FHIR token search).
@@ -5375,6 +5627,8 @@ impl Client {
     ///    .cursor(cursor)
     ///    .id(id)
     ///    .offset(offset)
+    ///    .family(family)
+    ///    .given(given)
     ///    .identifier(identifier)
     ///    .name(name)
     ///    .telecom(telecom)
@@ -5400,6 +5654,44 @@ impl Client {
     /// ```
     pub fn practitioner_read(&self) -> builder::PractitionerRead<'_> {
         builder::PractitionerRead::new(self)
+    }
+    /// Search PractitionerRole resources (Health Gorilla users)
+    ///
+    /// FHIR search over the tenant's users (developer portal, PractitionerRole page). The search
+    /// parameters below are FHIR R4's standard PractitionerRole parameters; which of them Health
+    /// Gorilla honours is not stated in the sources (unconfirmed). Paging as for
+    /// `practitioner_search`: follow `Bundle.link` with `relation: next`.
+    ///
+    /// The server answers `application/fhir+json`; declared `application/json` for the generated
+    /// client (see the API description).
+    ///
+    ///
+    /// Sends a `GET` request to `/fhir/R4/PractitionerRole`
+    ///
+    /// Arguments:
+    /// - `count`: Page size; default 20, at most 100 (developer portal, pagination).
+    /// - `cursor`: Opaque cursor, taken as-is from the `next` link of a previous page.
+    /// - `id`: Health Gorilla FHIR id of the PractitionerRole.
+    /// - `offset`: Offset pagination: index of the first resource of the page.
+    /// - `active`: Whether the user is active.
+    /// - `identifier`: Token search `system|value` on the role's identifiers.
+    /// - `organization`: Reference search, e.g. `Organization/t-<tenant id>`.
+    /// - `practitioner`: Reference search, e.g. `Practitioner/<id>`.
+    /// ```ignore
+    /// let response = client.practitioner_role_search()
+    ///    .count(count)
+    ///    .cursor(cursor)
+    ///    .id(id)
+    ///    .offset(offset)
+    ///    .active(active)
+    ///    .identifier(identifier)
+    ///    .organization(organization)
+    ///    .practitioner(practitioner)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn practitioner_role_search(&self) -> builder::PractitionerRoleSearch<'_> {
+        builder::PractitionerRoleSearch::new(self)
     }
     /// Create a Health Gorilla user (clinical user) from a PractitionerRole
     ///
@@ -5561,6 +5853,8 @@ pub mod builder {
         cursor: Result<Option<::std::string::String>, String>,
         id: Result<Option<::std::string::String>, String>,
         offset: Result<Option<i32>, String>,
+        family: Result<Option<::std::string::String>, String>,
+        given: Result<Option<::std::string::String>, String>,
         identifier: Result<Option<::std::string::String>, String>,
         name: Result<Option<::std::string::String>, String>,
         telecom: Result<Option<::std::string::String>, String>,
@@ -5573,6 +5867,8 @@ pub mod builder {
                 cursor: Ok(None),
                 id: Ok(None),
                 offset: Ok(None),
+                family: Ok(None),
+                given: Ok(None),
                 identifier: Ok(None),
                 name: Ok(None),
                 telecom: Ok(None),
@@ -5615,6 +5911,24 @@ pub mod builder {
                 .map_err(|_| "conversion to `i32` for offset failed".to_string());
             self
         }
+        pub fn family<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.family = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for family failed".to_string()
+            });
+            self
+        }
+        pub fn given<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.given = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for given failed".to_string()
+            });
+            self
+        }
         pub fn identifier<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
@@ -5653,6 +5967,8 @@ pub mod builder {
                 cursor,
                 id,
                 offset,
+                family,
+                given,
                 identifier,
                 name,
                 telecom,
@@ -5661,6 +5977,8 @@ pub mod builder {
             let cursor = cursor.map_err(Error::InvalidRequest)?;
             let id = id.map_err(Error::InvalidRequest)?;
             let offset = offset.map_err(Error::InvalidRequest)?;
+            let family = family.map_err(Error::InvalidRequest)?;
+            let given = given.map_err(Error::InvalidRequest)?;
             let identifier = identifier.map_err(Error::InvalidRequest)?;
             let name = name.map_err(Error::InvalidRequest)?;
             let telecom = telecom.map_err(Error::InvalidRequest)?;
@@ -5682,6 +6000,8 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("_cursor", &cursor))
                 .query(&progenitor_client::QueryParam::new("_id", &id))
                 .query(&progenitor_client::QueryParam::new("_offset", &offset))
+                .query(&progenitor_client::QueryParam::new("family", &family))
+                .query(&progenitor_client::QueryParam::new("given", &given))
                 .query(&progenitor_client::QueryParam::new(
                     "identifier",
                     &identifier,
@@ -5825,6 +6145,209 @@ pub mod builder {
                 Err(error) => {
                     Err(::ehr_runtime::Error::from_generated("practitioner_read", error).await)
                 }
+            }
+        }
+    }
+    /// Builder for [`Client::practitioner_role_search`]
+    ///
+    /// [`Client::practitioner_role_search`]: super::Client::practitioner_role_search
+    #[derive(Debug, Clone)]
+    pub struct PractitionerRoleSearch<'a> {
+        client: &'a super::Client,
+        count: Result<Option<::std::num::NonZeroU32>, String>,
+        cursor: Result<Option<::std::string::String>, String>,
+        id: Result<Option<::std::string::String>, String>,
+        offset: Result<Option<i32>, String>,
+        active: Result<Option<bool>, String>,
+        identifier: Result<Option<::std::string::String>, String>,
+        organization: Result<Option<::std::string::String>, String>,
+        practitioner: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> PractitionerRoleSearch<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                count: Ok(None),
+                cursor: Ok(None),
+                id: Ok(None),
+                offset: Ok(None),
+                active: Ok(None),
+                identifier: Ok(None),
+                organization: Ok(None),
+                practitioner: Ok(None),
+            }
+        }
+        pub fn count<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.count = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: num :: NonZeroU32` for count failed".to_string()
+            });
+            self
+        }
+        pub fn cursor<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cursor = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for cursor failed".to_string()
+            });
+            self
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for id failed".to_string()
+            });
+            self
+        }
+        pub fn offset<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i32>,
+        {
+            self.offset = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `i32` for offset failed".to_string());
+            self
+        }
+        pub fn active<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.active = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for active failed".to_string());
+            self
+        }
+        pub fn identifier<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.identifier = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for identifier failed".to_string()
+            });
+            self
+        }
+        pub fn organization<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.organization = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for organization failed".to_string()
+            });
+            self
+        }
+        pub fn practitioner<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.practitioner = value.try_into().map(Some).map_err(|_| {
+                "conversion to `:: std :: string :: String` for practitioner failed".to_string()
+            });
+            self
+        }
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PractitionerRoleBundle>, Error<types::OperationOutcome>>
+        {
+            let Self {
+                client,
+                count,
+                cursor,
+                id,
+                offset,
+                active,
+                identifier,
+                organization,
+                practitioner,
+            } = self;
+            let count = count.map_err(Error::InvalidRequest)?;
+            let cursor = cursor.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let offset = offset.map_err(Error::InvalidRequest)?;
+            let active = active.map_err(Error::InvalidRequest)?;
+            let identifier = identifier.map_err(Error::InvalidRequest)?;
+            let organization = organization.map_err(Error::InvalidRequest)?;
+            let practitioner = practitioner.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/fhir/R4/PractitionerRole", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("_count", &count))
+                .query(&progenitor_client::QueryParam::new("_cursor", &cursor))
+                .query(&progenitor_client::QueryParam::new("_id", &id))
+                .query(&progenitor_client::QueryParam::new("_offset", &offset))
+                .query(&progenitor_client::QueryParam::new("active", &active))
+                .query(&progenitor_client::QueryParam::new(
+                    "identifier",
+                    &identifier,
+                ))
+                .query(&progenitor_client::QueryParam::new(
+                    "organization",
+                    &organization,
+                ))
+                .query(&progenitor_client::QueryParam::new(
+                    "practitioner",
+                    &practitioner,
+                ))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "practitioner_role_search",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                401u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                403u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                429u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                500u16 => Err(Error::ErrorResponse(
+                    ResponseValue::from_response(response).await?,
+                )),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/fhir/R4/PractitionerRole`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `practitioner_role_search`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PractitionerRoleBundle>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "practitioner_role_search",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -6036,6 +6559,129 @@ pub mod builder {
             }
         }
     }
+    /// Fetches the page at `url` through the client's hooks, as generated calls are sent.
+    fn ehr_next_page<'a, P: ::serde::de::DeserializeOwned + Send + 'a>(
+        client: &'a super::Client,
+        url: String,
+        operation_id: &'static str,
+        headers: ::reqwest::header::HeaderMap,
+    ) -> ::ehr_runtime::pagination::PageFuture<'a, P> {
+        Box::pin(async move {
+            let request = client
+                .client
+                .get(&url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(headers)
+                .build()
+                .map_err(|e| ::ehr_runtime::Error::http(operation_id, e, Vec::new()))?;
+            let info = ::progenitor_client::OperationInfo { operation_id };
+            let sent = ::progenitor_client::ClientHooks::exec(client, request, &info).await;
+            ::ehr_runtime::pagination::decode_page(operation_id, sent).await
+        })
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PractitionerSearch<'a> {
+        type Page = super::types::PractitionerBundle;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
+            ::ehr_runtime::pagination::Split {
+                operation_id: "practitioner_search",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "practitioner_search", headers.clone())
+                }),
+            }
+        }
+    }
+    /// Pages by the Bundle's `next` link; the items are the entries whose resource is a `Practitioner` (other entries, such as an `OperationOutcome` with search mode `outcome`, are left out).
+    impl ::ehr_runtime::pagination::Page for super::types::PractitionerBundle {
+        type Item = super::types::Practitioner;
+        fn next_url(&self) -> Option<&str> {
+            self.link
+                .iter()
+                .find(|link| link.relation.as_ref().is_some_and(|r| r.as_str() == "next"))
+                .and_then(|link| link.url.as_deref())
+        }
+        fn item_count(&self) -> usize {
+            self.entry
+                .iter()
+                .filter(|entry| {
+                    matches!(
+                        & entry.resource,
+                        Some(super::types::PractitionerEntryResource::Practitioner(resource))
+                        if resource.resource_type == "Practitioner"
+                    )
+                })
+                .count()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.entry
+                .into_iter()
+                .filter_map(|entry| match entry.resource {
+                    Some(super::types::PractitionerEntryResource::Practitioner(resource))
+                        if resource.resource_type == "Practitioner" =>
+                    {
+                        Some(resource)
+                    }
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+    impl<'a> ::ehr_runtime::pagination::ListRequest<'a> for PractitionerRoleSearch<'a> {
+        type Page = super::types::PractitionerRoleBundle;
+        fn split(self) -> ::ehr_runtime::pagination::Split<'a, Self::Page> {
+            let client: &'a super::Client = self.client;
+            #[allow(unused_mut)]
+            let mut headers = ::reqwest::header::HeaderMap::new();
+            ::ehr_runtime::pagination::Split {
+                operation_id: "practitioner_role_search",
+                base_url: client.baseurl.as_str(),
+                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
+                next: Box::new(move |url| {
+                    ehr_next_page(client, url, "practitioner_role_search", headers.clone())
+                }),
+            }
+        }
+    }
+    /// Pages by the Bundle's `next` link; the items are the entries whose resource is a `PractitionerRole` (other entries, such as an `OperationOutcome` with search mode `outcome`, are left out).
+    impl ::ehr_runtime::pagination::Page for super::types::PractitionerRoleBundle {
+        type Item = super::types::PractitionerRole;
+        fn next_url(&self) -> Option<&str> {
+            self.link
+                .iter()
+                .find(|link| link.relation.as_ref().is_some_and(|r| r.as_str() == "next"))
+                .and_then(|link| link.url.as_deref())
+        }
+        fn item_count(&self) -> usize {
+            self.entry
+                .iter()
+                .filter(|entry| {
+                    matches!(
+                        & entry.resource,
+                        Some(super::types::PractitionerRoleEntryResource::PractitionerRole(resource))
+                        if resource.resource_type == "PractitionerRole"
+                    )
+                })
+                .count()
+        }
+        fn into_items(self) -> Vec<Self::Item> {
+            self.entry
+                .into_iter()
+                .filter_map(|entry| match entry.resource {
+                    Some(super::types::PractitionerRoleEntryResource::PractitionerRole(
+                        resource,
+                    )) if resource.resource_type == "PractitionerRole" => Some(resource),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
 }
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
@@ -6168,6 +6814,26 @@ pub mod mock {
                     Self(self.0.query_param("_offset", value.to_string()))
                 } else {
                     Self(self.0.query_param_missing("_offset"))
+                }
+            }
+            pub fn family<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("family", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("family"))
+                }
+            }
+            pub fn given<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("given", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("given"))
                 }
             }
             pub fn identifier<'a, T>(self, value: T) -> Self
@@ -6329,6 +6995,156 @@ pub mod mock {
                 Self(
                     self.0
                         .status(404u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn too_many_requests(self, value: &types::OperationOutcome) -> Self {
+                Self(
+                    self.0
+                        .status(429u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn internal_server_error(self, value: &types::OperationOutcome) -> Self {
+                Self(
+                    self.0
+                        .status(500u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+        }
+        pub struct PractitionerRoleSearchWhen(::httpmock::When);
+        impl PractitionerRoleSearchWhen {
+            pub fn new(inner: ::httpmock::When) -> Self {
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(regex::Regex::new("^/fhir/R4/PractitionerRole$").unwrap()),
+                )
+            }
+            pub fn into_inner(self) -> ::httpmock::When {
+                self.0
+            }
+            pub fn count<T>(self, value: T) -> Self
+            where
+                T: Into<Option<::std::num::NonZeroU32>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("_count", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("_count"))
+                }
+            }
+            pub fn cursor<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("_cursor", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("_cursor"))
+                }
+            }
+            pub fn id<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("_id", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("_id"))
+                }
+            }
+            pub fn offset<T>(self, value: T) -> Self
+            where
+                T: Into<Option<i32>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("_offset", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("_offset"))
+                }
+            }
+            pub fn active<T>(self, value: T) -> Self
+            where
+                T: Into<Option<bool>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("active", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("active"))
+                }
+            }
+            pub fn identifier<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("identifier", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("identifier"))
+                }
+            }
+            pub fn organization<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("organization", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("organization"))
+                }
+            }
+            pub fn practitioner<'a, T>(self, value: T) -> Self
+            where
+                T: Into<Option<&'a str>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("practitioner", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("practitioner"))
+                }
+            }
+        }
+        pub struct PractitionerRoleSearchThen(::httpmock::Then);
+        impl PractitionerRoleSearchThen {
+            pub fn new(inner: ::httpmock::Then) -> Self {
+                Self(inner)
+            }
+            pub fn into_inner(self) -> ::httpmock::Then {
+                self.0
+            }
+            pub fn ok(self, value: &types::PractitionerRoleBundle) -> Self {
+                Self(
+                    self.0
+                        .status(200u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn bad_request(self, value: &types::OperationOutcome) -> Self {
+                Self(
+                    self.0
+                        .status(400u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn unauthorized(self, value: &types::OperationOutcome) -> Self {
+                Self(
+                    self.0
+                        .status(401u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn forbidden(self, value: &types::OperationOutcome) -> Self {
+                Self(
+                    self.0
+                        .status(403u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
                 )
@@ -6547,6 +7363,12 @@ pub mod mock {
         fn practitioner_read<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::PractitionerReadWhen, operations::PractitionerReadThen);
+        fn practitioner_role_search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(
+                operations::PractitionerRoleSearchWhen,
+                operations::PractitionerRoleSearchThen,
+            );
         fn practitioner_role_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
@@ -6588,6 +7410,20 @@ pub mod mock {
                 config_fn(
                     operations::PractitionerReadWhen::new(when),
                     operations::PractitionerReadThen::new(then),
+                )
+            })
+        }
+        fn practitioner_role_search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(
+                operations::PractitionerRoleSearchWhen,
+                operations::PractitionerRoleSearchThen,
+            ),
+        {
+            self.mock(|when, then| {
+                config_fn(
+                    operations::PractitionerRoleSearchWhen::new(when),
+                    operations::PractitionerRoleSearchThen::new(then),
                 )
             })
         }

@@ -31,8 +31,8 @@ mod transport;
 pub use blank::{blank_strings_to_null, blank_strings_to_null_in};
 pub use call::CallInfo;
 pub use error::{
-    Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, RetryHistory, StoreError, VendorError,
-    carried, carry, retry_after,
+    Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
+    StoreError, VendorError, carried, carry, retry_after,
 };
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,

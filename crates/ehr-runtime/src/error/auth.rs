@@ -12,6 +12,10 @@ pub enum AuthError {
     Refused {
         /// The status.
         status: reqwest::StatusCode,
+        /// The OAuth `error` code (RFC 6749 §5.2), when the body has one: match on it to tell
+        /// an expired or malformed assertion (`InvalidGrant`) from wrong client credentials
+        /// (`InvalidClient`) or a scope the client may not have (`InvalidScope`).
+        error: Option<OAuthErrorCode>,
         /// The OAuth `error` and `error_description` (`invalid_grant: Token expired`), with
         /// every credential of the request scrubbed out.
         message: Option<String>,
@@ -28,6 +32,8 @@ pub enum AuthError {
     Store(StoreError),
     /// The access token cannot be sent: it holds characters an HTTP header cannot carry.
     UnsendableToken,
+    /// A JWT assertion could not be signed (JWT-bearer grant); says why, never the key.
+    Assertion(String),
     /// A token fetch failed moments ago; callers that were waiting for it, or arrive within
     /// the back-off, share that outcome instead of asking the token endpoint again.
     Unavailable {
@@ -59,6 +65,7 @@ impl fmt::Display for AuthError {
             AuthError::UnsendableToken => {
                 f.write_str("the access token holds characters a header cannot carry")
             }
+            AuthError::Assertion(why) => write!(f, "the JWT assertion could not be signed: {why}"),
             AuthError::Unavailable { reason, retry_in } => write!(
                 f,
                 "no token: the last fetch failed ({reason}); next attempt in {} ms",
@@ -72,8 +79,13 @@ impl AuthError {
     /// A token endpoint's refusal: `status` with `body`, its OAuth message scrubbed of `known`
     /// (the request's credentials) and of anything shaped like a credential.
     pub fn refused(status: reqwest::StatusCode, body: bytes::Bytes, known: &[&str]) -> Self {
-        let message = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
+        let json = serde_json::from_slice::<serde_json::Value>(&body).ok();
+        let error = json
+            .as_ref()
+            .and_then(|json| json.get("error"))
+            .and_then(|e| e.as_str())
+            .map(OAuthErrorCode::parse);
+        let message = json
             .and_then(|json| {
                 let text = |k: &str| json.get(k).and_then(|v| v.as_str()).map(str::to_string);
                 match (text("error"), text("error_description")) {
@@ -84,9 +96,79 @@ impl AuthError {
             .map(|m| super::scrub(&m, known));
         AuthError::Refused {
             status,
+            error,
             message,
             body: super::Body(body),
         }
+    }
+
+    /// The OAuth `error` code of a token endpoint's refusal, if it gave one.
+    pub fn oauth_error(&self) -> Option<&OAuthErrorCode> {
+        match self {
+            AuthError::Refused { error, .. } => error.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// An OAuth 2.0 token endpoint's `error` code (RFC 6749 §5.2; RFC 7523 uses the same codes for
+/// the JWT-bearer grant).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OAuthErrorCode {
+    /// `invalid_request`: a parameter is missing, repeated or malformed.
+    InvalidRequest,
+    /// `invalid_client`: the client is unknown or its authentication failed (with a JWT
+    /// assertion: `iss` or `sub` not the client's, a wrong signature).
+    InvalidClient,
+    /// `invalid_grant`: the grant (authorization code, refresh token or JWT assertion) is
+    /// invalid, expired, revoked or meant for another audience.
+    InvalidGrant,
+    /// `unauthorized_client`: this client may not use this grant type.
+    UnauthorizedClient,
+    /// `unsupported_grant_type`.
+    UnsupportedGrantType,
+    /// `invalid_scope`: a requested scope is unknown or not allowed to this client.
+    InvalidScope,
+    /// Any other code, as sent.
+    Other(String),
+}
+
+impl OAuthErrorCode {
+    /// The code for `error` as a token endpoint spells it.
+    pub fn parse(error: &str) -> Self {
+        match error {
+            "invalid_request" => Self::InvalidRequest,
+            "invalid_client" => Self::InvalidClient,
+            "invalid_grant" => Self::InvalidGrant,
+            "unauthorized_client" => Self::UnauthorizedClient,
+            "unsupported_grant_type" => Self::UnsupportedGrantType,
+            "invalid_scope" => Self::InvalidScope,
+            // Kept short and free of anything shaped like a credential.
+            other => Self::Other(super::scrub(
+                &other.chars().take(64).collect::<String>(),
+                &[],
+            )),
+        }
+    }
+
+    /// The code as OAuth spells it (`invalid_grant`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+impl fmt::Display for OAuthErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -20,11 +20,11 @@ mod vendor;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
-pub use auth::{AuthError, StoreError};
+pub use auth::{AuthError, OAuthErrorCode, StoreError};
 pub(crate) use carry::is_carrier;
 pub use carry::{CARRIER_STATUS, carried, carried_status, carry};
 pub use redact::{Body, DecodeFailure, REDACTED, scrub};
-pub use vendor::{FieldError, MAX_ERROR_BODY, SentCredentials, VendorError};
+pub use vendor::{FieldError, MAX_ERROR_BODY, SentCredentials, VendorError, read_limited};
 
 /// What went wrong with a call.
 ///

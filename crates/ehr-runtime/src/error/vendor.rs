@@ -233,8 +233,20 @@ impl fmt::Debug for VendorError {
     }
 }
 
-/// Reads at most `limit` bytes of the body; says whether there was more.
-pub(crate) async fn read_bounded(mut response: reqwest::Response, limit: usize) -> (Bytes, bool) {
+/// Reads at most `limit` bytes of the body; says whether there was more. A body cut off
+/// mid-way keeps what arrived (it still says what arrived of the vendor's reason).
+pub(crate) async fn read_bounded(response: reqwest::Response, limit: usize) -> (Bytes, bool) {
+    read_limited(response, limit)
+        .await
+        .unwrap_or_else(|(kept, _)| (kept, false))
+}
+
+/// Reads at most `limit` bytes of `response`'s body and says whether there was more (the rest
+/// is not read). A transport failure mid-body gives what arrived and the error.
+pub async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<(Bytes, bool), (Bytes, reqwest::Error)> {
     let mut kept = Vec::new();
     loop {
         match response.chunk().await {
@@ -242,12 +254,12 @@ pub(crate) async fn read_bounded(mut response: reqwest::Response, limit: usize) 
                 let room = limit - kept.len();
                 if chunk.len() > room {
                     kept.extend_from_slice(&chunk[..room]);
-                    return (kept.into(), true);
+                    return Ok((kept.into(), true));
                 }
                 kept.extend_from_slice(&chunk);
             }
-            // A body cut off mid-way still says what arrived of the vendor's reason.
-            Ok(None) | Err(_) => return (kept.into(), false),
+            Ok(None) => return Ok((kept.into(), false)),
+            Err(e) => return Err((kept.into(), e)),
         }
     }
 }
@@ -295,20 +307,25 @@ fn from_json(json: &serde_json::Value) -> (Option<String>, Vec<FieldError>) {
         ),
         Value::String(s) => (Some(s.clone()), Vec::new()),
         Value::Object(map) => {
-            // FHIR OperationOutcome (Health Gorilla).
+            // FHIR OperationOutcome (Health Gorilla): the first issue's text, and how many
+            // more issues there are.
             if map.get("resourceType").and_then(Value::as_str) == Some("OperationOutcome") {
                 let issues = map.get("issue").and_then(Value::as_array);
-                let said: Vec<String> = issues
+                let said: Vec<&str> = issues
                     .into_iter()
                     .flatten()
                     .filter_map(|issue| {
                         text(issue.get("diagnostics"))
                             .or_else(|| text(issue.get("details").and_then(|d| d.get("text"))))
                             .or_else(|| text(issue.get("code")))
-                            .map(str::to_string)
                     })
                     .collect();
-                return (join(Some(said)), Vec::new());
+                let message = match said.as_slice() {
+                    [] => None,
+                    [only] => Some((*only).to_string()),
+                    [first, rest @ ..] => Some(format!("{first} (+{} more issue(s))", rest.len())),
+                };
+                return (message, Vec::new());
             }
             // Spring Boot (Empego): {"timestamp", "status", "error", "message", "path"}.
             if let Some(message) = text(map.get("message")) {
@@ -438,7 +455,7 @@ mod tests {
         );
         assert_eq!(
             said(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","details":{"text":"NPI is invalid"}},{"severity":"error","code":"x","diagnostics":"Name missing"}]}"#).0.as_deref(),
-            Some("NPI is invalid Name missing")
+            Some("NPI is invalid (+1 more issue(s))")
         );
         assert_eq!(
             said(r#"{"error":"invalid_grant","error_description":"Code expired"}"#)

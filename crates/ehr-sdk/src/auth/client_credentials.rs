@@ -3,9 +3,7 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-
-use super::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture};
+use super::{AccessToken, AuthError, TokenSource, TokenSourceFuture};
 use crate::Secret;
 
 /// Fetches tokens with `grant_type=client_credentials`, the client id and secret in the
@@ -73,20 +71,14 @@ impl ClientCredentials {
         if let Some(scope) = &self.scope {
             form.push(("scope", scope.as_str()));
         }
-        let bytes = super::endpoint::send(
-            self.http
-                .post(&self.token_url)
-                .header(reqwest::header::ACCEPT, "application/json")
-                .form(&form),
+        super::endpoint::exchange(
+            &self.http,
+            &self.token_url,
+            &form,
             &[self.client_secret.expose()],
+            self.scope.as_deref(),
         )
-        .await?;
-        let answer: TokenResponse =
-            super::endpoint::decode(&bytes, serde_json::from_slice(&bytes))?;
-        let mut token =
-            TokenSet::from_response(answer.access_token, answer.expires_in, None).access;
-        token.scope = answer.scope.or_else(|| self.scope.clone());
-        Ok(token)
+        .await
     }
 }
 
@@ -106,13 +98,4 @@ impl fmt::Debug for ClientCredentials {
             .field("scope", &self.scope)
             .finish()
     }
-}
-
-/// The token endpoint's answer. Only `access_token` is required; a refresh token, if sent, is
-/// not needed (a new token is asked for with the client credentials).
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: String,
-    expires_in: Option<i64>,
-    scope: Option<String>,
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`TokenSource`] fetches a new access token (OAuth refresh, client credentials, a JWT
 //!   exchange): one small implementation per grant; [`ClientCredentials`] is the
-//!   client-credentials grant, [`StaticToken`] a fixed token your platform hands you.
+//!   client-credentials grant, [`JwtBearer`] the JWT-bearer grant (RFC 7523, Health Gorilla),
+//!   [`StaticToken`] a fixed token your platform hands you.
 //! - [`TokenCache`] reuses a token until shortly before it expires and refreshes it
 //!   **single-flight**: however many calls need a token at once, one request is made.
 //! - [`TokenStore`] persists what must survive a restart (a rotating refresh token):
@@ -12,12 +13,16 @@
 pub(crate) mod cache;
 mod client_credentials;
 pub(crate) mod endpoint;
+mod jwt_bearer;
 mod static_token;
 mod store;
 mod token;
 
 pub use cache::TokenCache;
 pub use client_credentials::ClientCredentials;
+pub use jwt_bearer::{
+    DEFAULT_ASSERTION_LIFETIME, JWT_BEARER_GRANT, JwtBearer, MAX_ASSERTION_LIFETIME,
+};
 pub use static_token::StaticToken;
 pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, StoreLock, TokenStore};
 use token::DecodeFailure;

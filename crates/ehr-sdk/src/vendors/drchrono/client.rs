@@ -1,7 +1,5 @@
 //! A DrChrono client with everything wired: OAuth tokens, retries, redirects, rate limit.
 
-use std::fmt;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use super::oauth::{BASE_URL, DrChronoOAuth};
@@ -41,32 +39,13 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// The generated client.
-    pub fn api(&self) -> &super::api::Client {
-        &self.api
-    }
-
     /// The token cache (for its [`fetch_count`](TokenCache::fetch_count)).
     pub fn token_cache(&self) -> &TokenCache {
         &self.tokens
     }
 }
 
-impl Deref for Client {
-    type Target = super::api::Client;
-
-    fn deref(&self) -> &Self::Target {
-        &self.api
-    }
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("drchrono::Client")
-            .field("api", &self.api)
-            .finish_non_exhaustive()
-    }
-}
+crate::vendors::vendor_client!("drchrono::Client", api);
 
 /// What a DrChrono [`ClientBuilder`] holds beyond the shared settings: the application's OAuth
 /// credentials and the user's token store.

@@ -306,7 +306,7 @@ impl RefreshingTokenSource {
 
 /// Whether the token endpoint said the refresh token is no longer valid.
 fn is_invalid_grant(error: &AuthError) -> bool {
-    matches!(error, AuthError::Refused { message: Some(m), .. } if m.starts_with("invalid_grant"))
+    error.oauth_error() == Some(&ehr_runtime::OAuthErrorCode::InvalidGrant)
 }
 
 impl TokenSource for RefreshingTokenSource {

@@ -1,8 +1,6 @@
 //! An Elation client with everything wired: client-credentials tokens with scopes, scope
 //! checks, impersonation, retries.
 
-use std::fmt;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use ehr_runtime::Runtime;
@@ -108,11 +106,6 @@ impl Client {
         self.acting_as
     }
 
-    /// The generated client.
-    pub fn api(&self) -> &super::api::Client {
-        &self.api
-    }
-
     /// The token cache (for its [`fetch_count`](TokenCache::fetch_count)).
     pub fn token_cache(&self) -> &TokenCache {
         &self.tokens
@@ -126,23 +119,7 @@ impl Client {
     }
 }
 
-impl Deref for Client {
-    type Target = super::api::Client;
-
-    fn deref(&self) -> &Self::Target {
-        &self.api
-    }
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("elation::Client")
-            .field("base_url", &self.base_url)
-            .field("acting_as", &self.acting_as)
-            .field("transport", &self.transport)
-            .finish_non_exhaustive()
-    }
-}
+crate::vendors::vendor_client!("elation::Client", base_url, acting_as, transport);
 
 /// What an Elation [`ClientBuilder`] holds beyond the shared settings: the service account's
 /// client credentials and the scopes to ask for.

@@ -1,7 +1,5 @@
 //! An Empego client with everything wired: the API key, the tenant, the session user, retries.
 
-use std::fmt;
-use std::ops::Deref;
 use std::sync::Arc;
 
 use ehr_runtime::Runtime;
@@ -89,30 +87,9 @@ impl Client {
     pub fn acting_as(&self) -> Option<&str> {
         self.acting_as.as_deref()
     }
-
-    /// The generated client.
-    pub fn api(&self) -> &super::api::Client {
-        &self.api
-    }
 }
 
-impl Deref for Client {
-    type Target = super::api::Client;
-
-    fn deref(&self) -> &Self::Target {
-        &self.api
-    }
-}
-
-impl fmt::Debug for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("empego::Client")
-            .field("base_url", &self.base_url)
-            .field("acting_as", &self.acting_as)
-            .field("transport", &self.transport)
-            .finish_non_exhaustive()
-    }
-}
+crate::vendors::vendor_client!("empego::Client", base_url, acting_as, transport);
 
 /// What an Empego [`ClientBuilder`] holds beyond the shared settings: the API key and tenant.
 #[derive(Default)]

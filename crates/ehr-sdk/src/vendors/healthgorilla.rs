@@ -1,4 +1,0 @@
-//! Health Gorilla (feature `healthgorilla`).
-
-/// The generated Health Gorilla client crate, `ehr-healthgorilla`.
-pub use ehr_healthgorilla as api;
