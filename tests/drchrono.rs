@@ -453,3 +453,68 @@ async fn create_many_posts_a_json_list_and_decodes_the_created_list() {
     assert_eq!(created.iter().map(|a| a.id).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(created[0].notes, None);
 }
+
+#[tokio::test]
+async fn the_five_list_only_resources_are_retrieved_by_id() {
+    let server = MockServer::start();
+    let first =
+        |fixture: &str| json_fixture(&format!("drchrono/{fixture}.json"))["results"][0].clone();
+    for (path, fixture) in [
+        ("/api/insurances/7", "insurances"),
+        ("/api/patient_payment_log/7", "patient_payment_log"),
+        ("/api/clinical_notes/7", "clinical_notes"),
+        ("/api/eligibility_checks/7", "eligibility_checks"),
+        ("/api/task_templates/7", "task_templates"),
+    ] {
+        let object = first(fixture);
+        server.mock(move |when, then| {
+            when.method(GET)
+                .path(path)
+                .header("authorization", "Bearer t0k3n");
+            then.status(200).json_body(object);
+        });
+    }
+    let client = Client::with_runtime(&server.base_url(), bearer_runtime("t0k3n").0);
+
+    let insurance = client.insurances_retrieve().id(7).send().await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&*insurance).unwrap()["payer_id"],
+        first("insurances")["payer_id"]
+    );
+    let log = client
+        .patient_payment_log_retrieve()
+        .id(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&*log).unwrap()["id"],
+        first("patient_payment_log")["id"]
+    );
+    let note = client
+        .clinical_notes_retrieve()
+        .id(7)
+        .verbose(true)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&*note).unwrap()["appointment"],
+        first("clinical_notes")["appointment"]
+    );
+    let check = client
+        .eligibility_checks_retrieve()
+        .id(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&*check).unwrap()["id"],
+        first("eligibility_checks")["id"]
+    );
+    let template = client.task_templates_retrieve().id(7).send().await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&*template).unwrap()["id"],
+        first("task_templates")["id"]
+    );
+}

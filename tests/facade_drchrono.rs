@@ -692,3 +692,32 @@ impl ehr_sdk::auth::TokenSource for FixedToken {
         })
     }
 }
+
+#[test]
+fn authorize_url_sends_the_typed_scopes_as_drchrono_spells_them() {
+    use ehr_sdk::drchrono::{DrChronoOAuth, Scope, ScopeArea};
+    let oauth = DrChronoOAuth::new("cid", "secret", "https://app.example/cb");
+    let every: Vec<Scope> = ScopeArea::ALL
+        .into_iter()
+        .flat_map(|area| [Scope::read(area), Scope::write(area)])
+        .collect();
+
+    let url = oauth.authorize_url(every, "st").unwrap();
+
+    let scope = url
+        .query_pairs()
+        .find(|(k, _)| k == "scope")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(
+        scope,
+        "user:read user:write calendar:read calendar:write patients:read patients:write \
+         patients:summary:read patients:summary:write billing:read billing:write \
+         billing:patient-payment:read billing:patient-payment:write clinical:read clinical:write \
+         labs:read labs:write messages:read messages:write settings:read settings:write \
+         tasks:read tasks:write"
+    );
+    // No scope: DrChrono grants every scope.
+    let none = oauth.authorize_url([], "st").unwrap();
+    assert!(none.query_pairs().all(|(k, _)| k != "scope"));
+}

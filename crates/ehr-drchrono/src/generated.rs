@@ -39765,6 +39765,25 @@ impl Client {
     pub fn insurances_list(&self) -> builder::InsurancesList<'_> {
         builder::InsurancesList::new(self)
     }
+    /// Retrieve one insurances object by id
+    ///
+    /// Retrieve by id. The reference's section for `/api/insurances` is explicitly listed as GET only; the reference does not name `/api/insurances/:id`, and a payer is addressed by its id in the API's convention (`/api/<resource>/:id`). Required scopes: user.
+    ///
+    /// Sends a `GET` request to `/api/insurances/{id}`
+    ///
+    /// Arguments:
+    /// - `id`
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.insurances_retrieve()
+    ///    .id(id)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn insurances_retrieve(&self) -> builder::InsurancesRetrieve<'_> {
+        builder::InsurancesRetrieve::new(self)
+    }
     /// List consent forms
     ///
     /// Retrieve and modify patient consent forms within the authorizing doctor's practice group Required scopes: patients. Required permissions: Manage Patients. Practice group access: Yes, when "share consent forms" is enabled.
@@ -40573,6 +40592,25 @@ impl Client {
     pub fn patient_payment_log_list(&self) -> builder::PatientPaymentLogList<'_> {
         builder::PatientPaymentLogList::new(self)
     }
+    /// Retrieve one patient payment log object by id
+    ///
+    /// Retrieve by id. The reference's section for `/api/patient_payment_log` is listed as GET only; `/api/patient_payment_log/:id` is not named by the reference and follows the API's convention (`/api/<resource>/:id`). Required scopes: billing.
+    ///
+    /// Sends a `GET` request to `/api/patient_payment_log/{id}`
+    ///
+    /// Arguments:
+    /// - `id`
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.patient_payment_log_retrieve()
+    ///    .id(id)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn patient_payment_log_retrieve(&self) -> builder::PatientPaymentLogRetrieve<'_> {
+        builder::PatientPaymentLogRetrieve::new(self)
+    }
     /// List reminder profiles
     ///
     /// Create, modify, retrieve or delete reminder profiles for the authorizing doctor. A reminder profile is a default set of reminders to send to patients before an appointment. They can be applied to an appointment using the api/appointments endpoint. Required scopes: calendar. Required permissions: Access Scheduling. Practice group access: If the "share reminder profile" setting is on.
@@ -41336,6 +41374,25 @@ impl Client {
     /// ```
     pub fn clinical_notes_list(&self) -> builder::ClinicalNotesList<'_> {
         builder::ClinicalNotesList::new(self)
+    }
+    /// Retrieve one clinical notes object by id
+    ///
+    /// Retrieve by id. The reference's section for `/api/clinical_notes` is named by the reference itself (`/api/clinical_notes/:id`, which needs none of `since`, `date` or `date_range`). Required scopes: clinical.
+    ///
+    /// Sends a `GET` request to `/api/clinical_notes/{id}`
+    ///
+    /// Arguments:
+    /// - `id`
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.clinical_notes_retrieve()
+    ///    .id(id)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn clinical_notes_retrieve(&self) -> builder::ClinicalNotesRetrieve<'_> {
+        builder::ClinicalNotesRetrieve::new(self)
     }
     /// List clinical note field types
     ///
@@ -42589,6 +42646,25 @@ impl Client {
     pub fn eligibility_checks_list(&self) -> builder::EligibilityChecksList<'_> {
         builder::EligibilityChecksList::new(self)
     }
+    /// Retrieve one eligibility checks object by id
+    ///
+    /// Retrieve by id. The reference's section for `/api/eligibility_checks` is listed as GET only; `/api/eligibility_checks/:id` is not named by the reference and follows the API's convention (`/api/<resource>/:id`). Required scopes: calendar, patients.
+    ///
+    /// Sends a `GET` request to `/api/eligibility_checks/{id}`
+    ///
+    /// Arguments:
+    /// - `id`
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.eligibility_checks_retrieve()
+    ///    .id(id)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn eligibility_checks_retrieve(&self) -> builder::EligibilityChecksRetrieve<'_> {
+        builder::EligibilityChecksRetrieve::new(self)
+    }
     /// List tasks
     ///
     /// Retrieve, create or modify tasks of the practice group Required scopes: tasks. Required permissions: No specific permissions required. Practice group access: Yes.
@@ -43016,6 +43092,25 @@ impl Client {
     /// ```
     pub fn task_templates_create(&self) -> builder::TaskTemplatesCreate<'_> {
         builder::TaskTemplatesCreate::new(self)
+    }
+    /// Retrieve one task templates object by id
+    ///
+    /// Retrieve by id. The reference's section for `/api/task_templates` is GET, POST, PUT, PATCH; the id path already carries PUT and PATCH. Required scopes: tasks.
+    ///
+    /// Sends a `GET` request to `/api/task_templates/{id}`
+    ///
+    /// Arguments:
+    /// - `id`
+    /// - `verbose`: Include the keys that carry a large performance penalty (listed in the operation's description); reduces the default and maximum page size to 50.
+    /// ```ignore
+    /// let response = client.task_templates_retrieve()
+    ///    .id(id)
+    ///    .verbose(verbose)
+    ///    .send()
+    ///    .await;
+    /// ```
+    pub fn task_templates_retrieve(&self) -> builder::TaskTemplatesRetrieve<'_> {
+        builder::TaskTemplatesRetrieve::new(self)
     }
     /// Update an entire object of task templates
     ///
@@ -47375,6 +47470,99 @@ pub mod builder {
                 Ok(value) => Ok(value),
                 Err(error) => {
                     Err(::ehr_runtime::Error::from_generated("insurances_list", error).await)
+                }
+            }
+        }
+    }
+    /// Builder for [`Client::insurances_retrieve`]
+    ///
+    /// [`Client::insurances_retrieve`]: super::Client::insurances_retrieve
+    #[derive(Debug, Clone)]
+    pub struct InsurancesRetrieve<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+        verbose: Result<Option<bool>, String>,
+    }
+    impl<'a> InsurancesRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                verbose: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn verbose<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.verbose = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for verbose failed".to_string());
+            self
+        }
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::Insurance>, Error<()>> {
+            let Self {
+                client,
+                id,
+                verbose,
+            } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let verbose = verbose.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/insurances/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("verbose", &verbose))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "insurances_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/insurances/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `insurances_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(self) -> Result<ResponseValue<types::Insurance>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => {
+                    Err(::ehr_runtime::Error::from_generated("insurances_retrieve", error).await)
                 }
             }
         }
@@ -52038,6 +52226,105 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::patient_payment_log_retrieve`]
+    ///
+    /// [`Client::patient_payment_log_retrieve`]: super::Client::patient_payment_log_retrieve
+    #[derive(Debug, Clone)]
+    pub struct PatientPaymentLogRetrieve<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+        verbose: Result<Option<bool>, String>,
+    }
+    impl<'a> PatientPaymentLogRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                verbose: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn verbose<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.verbose = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for verbose failed".to_string());
+            self
+        }
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPaymentLogEntry>, Error<()>> {
+            let Self {
+                client,
+                id,
+                verbose,
+            } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let verbose = verbose.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/patient_payment_log/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("verbose", &verbose))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "patient_payment_log_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/patient_payment_log/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `patient_payment_log_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PatientPaymentLogEntry>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "patient_payment_log_retrieve",
+                    error,
+                )
+                .await),
+            }
+        }
+    }
     /// Builder for [`Client::reminder_profiles_list`]
     ///
     /// [`Client::reminder_profiles_list`]: super::Client::reminder_profiles_list
@@ -56252,6 +56539,103 @@ pub mod builder {
                 Err(error) => {
                     Err(::ehr_runtime::Error::from_generated("clinical_notes_list", error).await)
                 }
+            }
+        }
+    }
+    /// Builder for [`Client::clinical_notes_retrieve`]
+    ///
+    /// [`Client::clinical_notes_retrieve`]: super::Client::clinical_notes_retrieve
+    #[derive(Debug, Clone)]
+    pub struct ClinicalNotesRetrieve<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+        verbose: Result<Option<bool>, String>,
+    }
+    impl<'a> ClinicalNotesRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                verbose: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn verbose<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.verbose = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for verbose failed".to_string());
+            self
+        }
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::ClinicalNote>, Error<()>> {
+            let Self {
+                client,
+                id,
+                verbose,
+            } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let verbose = verbose.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/clinical_notes/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("verbose", &verbose))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "clinical_notes_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/clinical_notes/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `clinical_notes_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ClinicalNote>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "clinical_notes_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -63306,6 +63690,105 @@ pub mod builder {
             }
         }
     }
+    /// Builder for [`Client::eligibility_checks_retrieve`]
+    ///
+    /// [`Client::eligibility_checks_retrieve`]: super::Client::eligibility_checks_retrieve
+    #[derive(Debug, Clone)]
+    pub struct EligibilityChecksRetrieve<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+        verbose: Result<Option<bool>, String>,
+    }
+    impl<'a> EligibilityChecksRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                verbose: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn verbose<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.verbose = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for verbose failed".to_string());
+            self
+        }
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(
+            self,
+        ) -> Result<ResponseValue<types::EligibilityCheck>, Error<()>> {
+            let Self {
+                client,
+                id,
+                verbose,
+            } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let verbose = verbose.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/eligibility_checks/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("verbose", &verbose))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "eligibility_checks_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/eligibility_checks/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `eligibility_checks_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::EligibilityCheck>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "eligibility_checks_retrieve",
+                    error,
+                )
+                .await),
+            }
+        }
+    }
     /// Builder for [`Client::tasks_list`]
     ///
     /// [`Client::tasks_list`]: super::Client::tasks_list
@@ -65794,6 +66277,103 @@ pub mod builder {
                 Err(error) => {
                     Err(::ehr_runtime::Error::from_generated("task_templates_create", error).await)
                 }
+            }
+        }
+    }
+    /// Builder for [`Client::task_templates_retrieve`]
+    ///
+    /// [`Client::task_templates_retrieve`]: super::Client::task_templates_retrieve
+    #[derive(Debug, Clone)]
+    pub struct TaskTemplatesRetrieve<'a> {
+        client: &'a super::Client,
+        id: Result<i64, String>,
+        verbose: Result<Option<bool>, String>,
+    }
+    impl<'a> TaskTemplatesRetrieve<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                verbose: Ok(None),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<i64>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| "conversion to `i64` for id failed".to_string());
+            self
+        }
+        pub fn verbose<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.verbose = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for verbose failed".to_string());
+            self
+        }
+        /// progenitor's `send()`; see [`send`](Self::send).
+        async fn progenitor_send(self) -> Result<ResponseValue<types::TaskTemplate>, Error<()>> {
+            let Self {
+                client,
+                id,
+                verbose,
+            } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let verbose = verbose.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/api/task_templates/{}",
+                client.baseurl,
+                encode_path(&id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("verbose", &verbose))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "task_templates_retrieve",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                403u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                404u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                429u16 => Err(Error::ErrorResponse(ResponseValue::empty(response))),
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+        ///Sends a `GET` request to `/api/task_templates/{id}`
+        ///
+        /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `task_templates_retrieve`, with the vendor's reason for a refusal.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TaskTemplate>, ::ehr_runtime::Error> {
+            match self.progenitor_send().await {
+                Ok(value) => Ok(value),
+                Err(error) => Err(::ehr_runtime::Error::from_generated(
+                    "task_templates_retrieve",
+                    error,
+                )
+                .await),
             }
         }
     }
@@ -73567,6 +74147,60 @@ pub mod mock {
                 Self(self.0.status(429u16))
             }
         }
+        pub struct InsurancesRetrieveWhen(::httpmock::When);
+        impl InsurancesRetrieveWhen {
+            pub fn new(inner: ::httpmock::When) -> Self {
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(regex::Regex::new("^/api/insurances/[^/]*$").unwrap()),
+                )
+            }
+            pub fn into_inner(self) -> ::httpmock::When {
+                self.0
+            }
+            pub fn id(self, value: i64) -> Self {
+                let re =
+                    regex::Regex::new(&format!("^/api/insurances/{}$", value.to_string())).unwrap();
+                Self(self.0.path_matches(re))
+            }
+            pub fn verbose<T>(self, value: T) -> Self
+            where
+                T: Into<Option<bool>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("verbose", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("verbose"))
+                }
+            }
+        }
+        pub struct InsurancesRetrieveThen(::httpmock::Then);
+        impl InsurancesRetrieveThen {
+            pub fn new(inner: ::httpmock::Then) -> Self {
+                Self(inner)
+            }
+            pub fn into_inner(self) -> ::httpmock::Then {
+                self.0
+            }
+            pub fn ok(self, value: &types::Insurance) -> Self {
+                Self(
+                    self.0
+                        .status(200u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn forbidden(self) -> Self {
+                Self(self.0.status(403u16))
+            }
+            pub fn not_found(self) -> Self {
+                Self(self.0.status(404u16))
+            }
+            pub fn too_many_requests(self) -> Self {
+                Self(self.0.status(429u16))
+            }
+        }
         pub struct ConsentFormsListWhen(::httpmock::When);
         impl ConsentFormsListWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
@@ -76134,6 +76768,61 @@ pub mod mock {
                 Self(self.0.status(429u16))
             }
         }
+        pub struct PatientPaymentLogRetrieveWhen(::httpmock::When);
+        impl PatientPaymentLogRetrieveWhen {
+            pub fn new(inner: ::httpmock::When) -> Self {
+                Self(
+                    inner.method(::httpmock::Method::GET).path_matches(
+                        regex::Regex::new("^/api/patient_payment_log/[^/]*$").unwrap(),
+                    ),
+                )
+            }
+            pub fn into_inner(self) -> ::httpmock::When {
+                self.0
+            }
+            pub fn id(self, value: i64) -> Self {
+                let re =
+                    regex::Regex::new(&format!("^/api/patient_payment_log/{}$", value.to_string()))
+                        .unwrap();
+                Self(self.0.path_matches(re))
+            }
+            pub fn verbose<T>(self, value: T) -> Self
+            where
+                T: Into<Option<bool>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("verbose", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("verbose"))
+                }
+            }
+        }
+        pub struct PatientPaymentLogRetrieveThen(::httpmock::Then);
+        impl PatientPaymentLogRetrieveThen {
+            pub fn new(inner: ::httpmock::Then) -> Self {
+                Self(inner)
+            }
+            pub fn into_inner(self) -> ::httpmock::Then {
+                self.0
+            }
+            pub fn ok(self, value: &types::PatientPaymentLogEntry) -> Self {
+                Self(
+                    self.0
+                        .status(200u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn forbidden(self) -> Self {
+                Self(self.0.status(403u16))
+            }
+            pub fn not_found(self) -> Self {
+                Self(self.0.status(404u16))
+            }
+            pub fn too_many_requests(self) -> Self {
+                Self(self.0.status(429u16))
+            }
+        }
         pub struct ReminderProfilesListWhen(::httpmock::When);
         impl ReminderProfilesListWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
@@ -78530,6 +79219,60 @@ pub mod mock {
             }
             pub fn forbidden(self) -> Self {
                 Self(self.0.status(403u16))
+            }
+            pub fn too_many_requests(self) -> Self {
+                Self(self.0.status(429u16))
+            }
+        }
+        pub struct ClinicalNotesRetrieveWhen(::httpmock::When);
+        impl ClinicalNotesRetrieveWhen {
+            pub fn new(inner: ::httpmock::When) -> Self {
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(regex::Regex::new("^/api/clinical_notes/[^/]*$").unwrap()),
+                )
+            }
+            pub fn into_inner(self) -> ::httpmock::When {
+                self.0
+            }
+            pub fn id(self, value: i64) -> Self {
+                let re = regex::Regex::new(&format!("^/api/clinical_notes/{}$", value.to_string()))
+                    .unwrap();
+                Self(self.0.path_matches(re))
+            }
+            pub fn verbose<T>(self, value: T) -> Self
+            where
+                T: Into<Option<bool>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("verbose", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("verbose"))
+                }
+            }
+        }
+        pub struct ClinicalNotesRetrieveThen(::httpmock::Then);
+        impl ClinicalNotesRetrieveThen {
+            pub fn new(inner: ::httpmock::Then) -> Self {
+                Self(inner)
+            }
+            pub fn into_inner(self) -> ::httpmock::Then {
+                self.0
+            }
+            pub fn ok(self, value: &types::ClinicalNote) -> Self {
+                Self(
+                    self.0
+                        .status(200u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn forbidden(self) -> Self {
+                Self(self.0.status(403u16))
+            }
+            pub fn not_found(self) -> Self {
+                Self(self.0.status(404u16))
             }
             pub fn too_many_requests(self) -> Self {
                 Self(self.0.status(429u16))
@@ -82514,6 +83257,61 @@ pub mod mock {
                 Self(self.0.status(429u16))
             }
         }
+        pub struct EligibilityChecksRetrieveWhen(::httpmock::When);
+        impl EligibilityChecksRetrieveWhen {
+            pub fn new(inner: ::httpmock::When) -> Self {
+                Self(
+                    inner.method(::httpmock::Method::GET).path_matches(
+                        regex::Regex::new("^/api/eligibility_checks/[^/]*$").unwrap(),
+                    ),
+                )
+            }
+            pub fn into_inner(self) -> ::httpmock::When {
+                self.0
+            }
+            pub fn id(self, value: i64) -> Self {
+                let re =
+                    regex::Regex::new(&format!("^/api/eligibility_checks/{}$", value.to_string()))
+                        .unwrap();
+                Self(self.0.path_matches(re))
+            }
+            pub fn verbose<T>(self, value: T) -> Self
+            where
+                T: Into<Option<bool>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("verbose", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("verbose"))
+                }
+            }
+        }
+        pub struct EligibilityChecksRetrieveThen(::httpmock::Then);
+        impl EligibilityChecksRetrieveThen {
+            pub fn new(inner: ::httpmock::Then) -> Self {
+                Self(inner)
+            }
+            pub fn into_inner(self) -> ::httpmock::Then {
+                self.0
+            }
+            pub fn ok(self, value: &types::EligibilityCheck) -> Self {
+                Self(
+                    self.0
+                        .status(200u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn forbidden(self) -> Self {
+                Self(self.0.status(403u16))
+            }
+            pub fn not_found(self) -> Self {
+                Self(self.0.status(404u16))
+            }
+            pub fn too_many_requests(self) -> Self {
+                Self(self.0.status(429u16))
+            }
+        }
         pub struct TasksListWhen(::httpmock::When);
         impl TasksListWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
@@ -83884,6 +84682,60 @@ pub mod mock {
             }
             pub fn conflict(self) -> Self {
                 Self(self.0.status(409u16))
+            }
+            pub fn too_many_requests(self) -> Self {
+                Self(self.0.status(429u16))
+            }
+        }
+        pub struct TaskTemplatesRetrieveWhen(::httpmock::When);
+        impl TaskTemplatesRetrieveWhen {
+            pub fn new(inner: ::httpmock::When) -> Self {
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(regex::Regex::new("^/api/task_templates/[^/]*$").unwrap()),
+                )
+            }
+            pub fn into_inner(self) -> ::httpmock::When {
+                self.0
+            }
+            pub fn id(self, value: i64) -> Self {
+                let re = regex::Regex::new(&format!("^/api/task_templates/{}$", value.to_string()))
+                    .unwrap();
+                Self(self.0.path_matches(re))
+            }
+            pub fn verbose<T>(self, value: T) -> Self
+            where
+                T: Into<Option<bool>>,
+            {
+                if let Some(value) = value.into() {
+                    Self(self.0.query_param("verbose", value.to_string()))
+                } else {
+                    Self(self.0.query_param_missing("verbose"))
+                }
+            }
+        }
+        pub struct TaskTemplatesRetrieveThen(::httpmock::Then);
+        impl TaskTemplatesRetrieveThen {
+            pub fn new(inner: ::httpmock::Then) -> Self {
+                Self(inner)
+            }
+            pub fn into_inner(self) -> ::httpmock::Then {
+                self.0
+            }
+            pub fn ok(self, value: &types::TaskTemplate) -> Self {
+                Self(
+                    self.0
+                        .status(200u16)
+                        .header("content-type", "application/json")
+                        .json_body_obj(value),
+                )
+            }
+            pub fn forbidden(self) -> Self {
+                Self(self.0.status(403u16))
+            }
+            pub fn not_found(self) -> Self {
+                Self(self.0.status(404u16))
             }
             pub fn too_many_requests(self) -> Self {
                 Self(self.0.status(429u16))
@@ -86119,6 +86971,9 @@ pub mod mock {
         fn insurances_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::InsurancesListWhen, operations::InsurancesListThen);
+        fn insurances_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(operations::InsurancesRetrieveWhen, operations::InsurancesRetrieveThen);
         fn consent_forms_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::ConsentFormsListWhen, operations::ConsentFormsListThen);
@@ -86311,6 +87166,12 @@ pub mod mock {
         fn patient_payment_log_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::PatientPaymentLogListWhen, operations::PatientPaymentLogListThen);
+        fn patient_payment_log_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(
+                operations::PatientPaymentLogRetrieveWhen,
+                operations::PatientPaymentLogRetrieveThen,
+            );
         fn reminder_profiles_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::ReminderProfilesListWhen, operations::ReminderProfilesListThen);
@@ -86458,6 +87319,9 @@ pub mod mock {
         fn clinical_notes_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::ClinicalNotesListWhen, operations::ClinicalNotesListThen);
+        fn clinical_notes_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(operations::ClinicalNotesRetrieveWhen, operations::ClinicalNotesRetrieveThen);
         fn clinical_note_field_types_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
@@ -86716,6 +87580,12 @@ pub mod mock {
         fn eligibility_checks_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::EligibilityChecksListWhen, operations::EligibilityChecksListThen);
+        fn eligibility_checks_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(
+                operations::EligibilityChecksRetrieveWhen,
+                operations::EligibilityChecksRetrieveThen,
+            );
         fn tasks_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::TasksListWhen, operations::TasksListThen);
@@ -86794,6 +87664,9 @@ pub mod mock {
         fn task_templates_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::TaskTemplatesCreateWhen, operations::TaskTemplatesCreateThen);
+        fn task_templates_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(operations::TaskTemplatesRetrieveWhen, operations::TaskTemplatesRetrieveThen);
         fn task_templates_update<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::TaskTemplatesUpdateWhen, operations::TaskTemplatesUpdateThen);
@@ -87422,6 +88295,17 @@ pub mod mock {
                 )
             })
         }
+        fn insurances_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(operations::InsurancesRetrieveWhen, operations::InsurancesRetrieveThen),
+        {
+            self.mock(|when, then| {
+                config_fn(
+                    operations::InsurancesRetrieveWhen::new(when),
+                    operations::InsurancesRetrieveThen::new(then),
+                )
+            })
+        }
         fn consent_forms_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::ConsentFormsListWhen, operations::ConsentFormsListThen),
@@ -87942,6 +88826,20 @@ pub mod mock {
                 )
             })
         }
+        fn patient_payment_log_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(
+                operations::PatientPaymentLogRetrieveWhen,
+                operations::PatientPaymentLogRetrieveThen,
+            ),
+        {
+            self.mock(|when, then| {
+                config_fn(
+                    operations::PatientPaymentLogRetrieveWhen::new(when),
+                    operations::PatientPaymentLogRetrieveThen::new(then),
+                )
+            })
+        }
         fn reminder_profiles_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::ReminderProfilesListWhen, operations::ReminderProfilesListThen),
@@ -88398,6 +89296,17 @@ pub mod mock {
                 config_fn(
                     operations::ClinicalNotesListWhen::new(when),
                     operations::ClinicalNotesListThen::new(then),
+                )
+            })
+        }
+        fn clinical_notes_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(operations::ClinicalNotesRetrieveWhen, operations::ClinicalNotesRetrieveThen),
+        {
+            self.mock(|when, then| {
+                config_fn(
+                    operations::ClinicalNotesRetrieveWhen::new(when),
+                    operations::ClinicalNotesRetrieveThen::new(then),
                 )
             })
         }
@@ -89160,6 +90069,20 @@ pub mod mock {
                 )
             })
         }
+        fn eligibility_checks_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(
+                operations::EligibilityChecksRetrieveWhen,
+                operations::EligibilityChecksRetrieveThen,
+            ),
+        {
+            self.mock(|when, then| {
+                config_fn(
+                    operations::EligibilityChecksRetrieveWhen::new(when),
+                    operations::EligibilityChecksRetrieveThen::new(then),
+                )
+            })
+        }
         fn tasks_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::TasksListWhen, operations::TasksListThen),
@@ -89411,6 +90334,17 @@ pub mod mock {
                 config_fn(
                     operations::TaskTemplatesCreateWhen::new(when),
                     operations::TaskTemplatesCreateThen::new(then),
+                )
+            })
+        }
+        fn task_templates_retrieve<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        where
+            F: FnOnce(operations::TaskTemplatesRetrieveWhen, operations::TaskTemplatesRetrieveThen),
+        {
+            self.mock(|when, then| {
+                config_fn(
+                    operations::TaskTemplatesRetrieveWhen::new(when),
+                    operations::TaskTemplatesRetrieveThen::new(then),
                 )
             })
         }

@@ -46,6 +46,7 @@ pub mod retry;
 mod secret;
 pub mod transport;
 pub mod vendors;
+pub mod webhooks;
 
 pub use ehr_runtime::{Error, FieldError, MAX_ERROR_BODY, VendorError};
 pub use multipart::FilePart;

@@ -2,21 +2,33 @@
 //!
 //! [`api`] is the generated client of every operation of the v4 reference; [`Uploads`] adds the
 //! file uploads (`multipart/form-data`) progenitor cannot generate, as typed methods on the same
-//! client, and [`BulkCreate`] the documented "POST a list of objects" form of every create.
+//! client, [`BulkCreate`] the documented "POST a list of objects" form of every create, and
+//! [`WebhookVerifier`] and [`IframeVerifier`] the verification of what DrChrono sends: webhook
+//! deliveries and iframe launches.
 
 /// The generated DrChrono client crate, `ehr-drchrono`.
 pub use ehr_drchrono as api;
 
 mod bulk;
 mod client;
+mod iframe;
 mod oauth;
+mod scopes;
 mod uploads;
+mod webhooks;
 
 pub use crate::builder::BuildError;
+pub use crate::webhooks::AcceptError;
 pub use bulk::{BulkCreate, CreateBody};
 pub use client::{Client, ClientBuilder, Settings};
+pub use iframe::{IFRAME_CLOCK_SKEW, IFRAME_MAX_AGE, IframeLaunch, IframeVerifier, LaunchError};
 pub use oauth::{BASE_URL, DrChronoOAuth, ExchangeError, RefreshingTokenSource};
+pub use scopes::{Scope, ScopeArea};
 pub use uploads::{MULTIPART_METHODS, Uploads};
+pub use webhooks::{
+    DELIVERY_HEADER, Delivery, DeliveryId, EVENT_HEADER, Event, EventObject, HandshakeAnswer,
+    SIGNATURE_HEADER, WebhookVerifier,
+};
 
 /// Decodes a successful response of a hand-built DrChrono call the way the generated client
 /// decodes its own (`""` read as absent).

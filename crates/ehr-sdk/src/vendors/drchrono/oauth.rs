@@ -91,17 +91,23 @@ impl DrChronoOAuth {
     /// (echoed back to the redirect URI: check it there to stop request forgery).
     ///
     /// ```
-    /// use ehr_sdk::drchrono::DrChronoOAuth;
+    /// use ehr_sdk::drchrono::{DrChronoOAuth, Scope, ScopeArea};
     ///
     /// let oauth = DrChronoOAuth::new("my-client", "secret", "https://app.example/callback");
-    /// let url = oauth.authorize_url(&["patients:read", "calendar:read"], "xyz-123").unwrap();
+    /// let scopes = [Scope::read(ScopeArea::Patients), Scope::read(ScopeArea::Calendar)];
+    /// let url = oauth.authorize_url(scopes, "xyz-123").unwrap();
     /// assert_eq!(
     ///     url.as_str(),
     ///     "https://drchrono.com/o/authorize/?redirect_uri=https%3A%2F%2Fapp.example%2Fcallback\
     ///      &response_type=code&client_id=my-client&scope=patients%3Aread+calendar%3Aread&state=xyz-123"
     /// );
     /// ```
-    pub fn authorize_url(&self, scopes: &[&str], state: &str) -> Result<Url, url::ParseError> {
+    pub fn authorize_url(
+        &self,
+        scopes: impl IntoIterator<Item = super::Scope>,
+        state: &str,
+    ) -> Result<Url, url::ParseError> {
+        let scopes: Vec<String> = scopes.into_iter().map(|s| s.to_string()).collect();
         let mut url = Url::parse(&format!("{}/o/authorize/", self.base_url))?;
         {
             let mut query = url.query_pairs_mut();

@@ -5,7 +5,8 @@
 //! before it is sent, and [acting on behalf of a user](Client::on_behalf_of) with the
 //! `X-On-Behalf-Of` header, whose two documented 401s come back as
 //! [`Error::ImpersonationNotGranted`](crate::Error::ImpersonationNotGranted) and
-//! [`Error::ImpersonatedUserRejected`](crate::Error::ImpersonatedUserRejected).
+//! [`Error::ImpersonatedUserRejected`](crate::Error::ImpersonatedUserRejected); webhook
+//! subscriptions (`subscriptions_*`) and their Ed25519-signed deliveries ([`WebhookVerifier`]).
 
 /// The generated Elation client crate, `ehr-elation`.
 pub use ehr_elation as api;
@@ -14,6 +15,7 @@ mod client;
 mod guard;
 mod scopes;
 mod user;
+mod webhooks;
 
 pub use crate::builder::BuildError;
 pub use client::{Client, ClientBuilder, PRODUCTION, SANDBOX, Settings};
@@ -21,3 +23,4 @@ pub use scopes::{
     Access, GrantedScopes, Group, Resource, Scope, ScopeError, ScopeSet, ScopeSetBuilder,
 };
 pub use user::{NoUserId, UserId};
+pub use webhooks::{Action, InvalidKey, SIGNATURE_HEADER, WebhookEvent, WebhookVerifier};
