@@ -40,6 +40,7 @@ pub use ehr_runtime as runtime;
 pub mod auth;
 pub mod builder;
 pub mod impersonation;
+#[cfg(feature = "drchrono")]
 mod multipart;
 pub mod pagination;
 pub mod retry;
@@ -49,6 +50,7 @@ pub mod vendors;
 pub mod webhooks;
 
 pub use ehr_runtime::{Error, FieldError, MAX_ERROR_BODY, VendorError};
+#[cfg(feature = "drchrono")]
 pub use multipart::FilePart;
 pub use secret::Secret;
 

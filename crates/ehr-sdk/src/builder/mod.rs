@@ -276,6 +276,10 @@ impl HttpClient {
 }
 
 /// What every vendor's client is made of, from the shared settings.
+#[cfg_attr(
+    not(any(feature = "drchrono", feature = "elation", feature = "healthgorilla")),
+    allow(dead_code)
+)]
 pub(crate) struct Parts {
     pub(crate) base_url: String,
     pub(crate) origin: Origin,
@@ -289,6 +293,7 @@ pub(crate) struct Parts {
 
 impl Parts {
     /// A token cache over `source` with the configured skew.
+    #[cfg(any(feature = "drchrono", feature = "elation", feature = "healthgorilla"))]
     pub(crate) fn cache(&self, source: Arc<dyn TokenSource>) -> Arc<TokenCache> {
         Arc::new(TokenCache::from_arc(source, self.skew))
     }

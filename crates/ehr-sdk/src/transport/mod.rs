@@ -457,6 +457,7 @@ impl Transport for FacadeTransport {
 
 /// Sends a request the façade built by hand (uploads, bulk creates) through `runtime`, as
 /// generated calls are sent, and returns the response if its status is a success.
+#[cfg(any(feature = "drchrono", feature = "healthgorilla"))]
 pub(crate) async fn send_hand_built(
     runtime: &ehr_runtime::Runtime,
     request: reqwest::RequestBuilder,

@@ -30,9 +30,9 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::Request;
-use axum::http::{StatusCode, header::CONTENT_TYPE};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
@@ -98,7 +98,8 @@ where
             match verifier.handshake(&parts) {
                 Ok(answer) => match serde_json::to_vec(&answer) {
                     Ok(json) => {
-                        ([(CONTENT_TYPE, "application/json")], Body::from(json)).into_response()
+                        let json_type = [(axum::http::header::CONTENT_TYPE, "application/json")];
+                        (json_type, axum::body::Body::from(json)).into_response()
                     }
                     Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
                 },

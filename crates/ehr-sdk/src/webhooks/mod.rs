@@ -11,7 +11,8 @@
 //! `drchrono::IframeVerifier`, `elation::WebhookVerifier`); with the `axum` feature, [`axum`]
 //! (the module) has ready routes over them.
 
-#[cfg(feature = "axum")]
+/// Ready routes (feature `axum`, with `drchrono` or `elation`).
+#[cfg(all(feature = "axum", any(feature = "drchrono", feature = "elation")))]
 pub mod axum;
 
 use std::collections::{HashSet, VecDeque};
@@ -77,6 +78,7 @@ impl WebhookError {
     }
 }
 
+#[cfg(any(feature = "drchrono", feature = "elation"))]
 /// The first text value of header `name`.
 pub(crate) fn header<'a>(
     headers: &'a http::HeaderMap,
@@ -90,6 +92,7 @@ pub(crate) fn header<'a>(
         .ok_or(WebhookError::MissingHeader(name))
 }
 
+#[cfg(any(feature = "drchrono", feature = "elation"))]
 /// Where and why `body` failed to decode (a JSON path and serde's reason), without the value.
 pub(crate) fn malformed(body: &[u8], error: &serde_json::Error) -> WebhookError {
     WebhookError::MalformedBody(ehr_runtime::error::DecodeFailure::new(body, error).to_string())
@@ -116,6 +119,7 @@ impl fmt::Display for AcceptError {
 
 impl std::error::Error for AcceptError {}
 
+#[cfg(any(feature = "drchrono", feature = "elation"))]
 /// `event` if `id` is seen for the first time (an event without an id is always new).
 pub(crate) async fn once<T>(
     seen: &dyn SeenDeliveries,
