@@ -133,6 +133,35 @@ async fn prefetch_yields_the_same_items() {
 }
 
 #[tokio::test]
+async fn prefetch_requests_the_next_page_while_the_current_one_is_consumed() {
+    let server = MockServer::start();
+    let mocks = three_pages(&server);
+    let client = drchrono(&server.base_url());
+    let mut items = client
+        .patients_list()
+        .doctor(5)
+        .page_size(2)
+        .items()
+        .prefetch(true);
+
+    // The first item comes with page 1; the second item's poll also starts page 2.
+    assert_eq!(items.try_next().await.unwrap().map(|p| p.id), Some(1));
+    assert_eq!(items.try_next().await.unwrap().map(|p| p.id), Some(2));
+    // Page 2 is requested without the consumer asking for its items.
+    for _ in 0..200 {
+        if mocks[1].calls() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    mocks[1].assert_calls(1);
+    mocks[2].assert_calls(0);
+
+    let rest: Vec<i64> = items.map_ok(|p| p.id).try_collect().await.unwrap();
+    assert_eq!(rest, [3, 4, 5]);
+}
+
+#[tokio::test]
 async fn the_stream_stops_at_a_mid_stream_500() {
     let server = MockServer::start();
     server.mock(|when, then| {

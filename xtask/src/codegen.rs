@@ -2,80 +2,108 @@
 //!
 //! One generated file per vendor crate holds the client (builder interface, every call routed
 //! through `ehr_runtime::Runtime` by `ClientHooks`, which the crate must implement) and, behind the
-//! crate's `mock` feature, progenitor's typed httpmock helpers. The text is produced by
-//! `prettyplease` and then the stable `rustfmt`, so the same spec always gives byte-identical
-//! output that `cargo fmt --check` accepts.
+//! crate's `mock` feature, progenitor's typed httpmock helpers. The text is printed by
+//! `prettyplease`, so the same spec always gives byte-identical output; each crate declares the
+//! module `#[rustfmt::skip]`, so `cargo fmt` leaves it as printed (running rustfmt over the
+//! ~300k generated lines took half of codegen's time and changed nothing but layout).
 
-use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use progenitor::{CrateVers, GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
-use quote::quote;
+use quote::{ToTokens, quote};
 use syn::visit_mut::VisitMut;
 
 use crate::lint;
 use crate::vendors::Vendor;
 
+/// A vendor's generated file and where the time to make it went.
+pub struct Generated {
+    /// The complete text of `generated.rs`.
+    pub code: String,
+    /// Each phase, in order, with its wall time.
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+/// Times the phases of one generation.
+struct Phases {
+    last: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Phases {
+    fn start() -> Self {
+        Self {
+            last: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn end(&mut self, phase: &'static str) {
+        let now = Instant::now();
+        self.done.push((phase, now - self.last));
+        self.last = now;
+    }
+}
+
 /// Generates the complete text of `vendor`'s `generated.rs`, or says why it could not.
-pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
+pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
+    let mut phases = Phases::start();
     let spec_path = vendor.spec_path();
     let text = std::fs::read_to_string(root.join(&spec_path))
         .map_err(|e| format!("{spec_path}: cannot read: {e}"))?;
     let mut spec = lint::parse(&spec_path, &text)?;
+    phases.end("read and parse the spec");
     let problems = lint::check(&spec_path, &spec, vendor.list_convention());
     if !problems.is_empty() {
         return Err(problems.join("\nerror: "));
     }
+    phases.end("lint");
     let multipart = split_multipart(&mut spec);
     let multipart_rows = multipart.iter().map(|op| {
         let (id, method, path, json) = (&op.operation_id, &op.method, &op.path, op.json_too);
         quote! { MultipartOperation { operation_id: #id, method: #method, path: #path, json_too: #json } }
     });
 
-    // progenitor panics on some shapes the lint does not know of yet; report those as errors
-    // naming the spec rather than dying with a backtrace.
-    let tokens = quietly_catch(|| {
-        let settings = settings();
-        let client = Generator::new(&settings).generate_tokens(&spec)?;
-        let mock = Generator::new(&settings).httpmock(&spec, "crate")?;
-        Ok::<_, progenitor::Error>(quote! {
-            #client
+    // The client and the mocks are generated, parsed and printed on two threads (each a pure
+    // function of the spec; the mock module is the file's last item, and prettyplease prints
+    // top-level items independently, so the two texts concatenate). progenitor panics on some
+    // shapes the lint does not know of yet; those are reported as errors naming the spec rather
+    // than dying with a backtrace.
+    let (client, mock) = std::thread::scope(|scope| {
+        let mock = scope.spawn(|| mock_module(&spec));
+        let client = generate_file(|| Generator::new(&settings()).generate_tokens(&spec));
+        let mock = mock
+            .join()
+            .unwrap_or_else(|_| Err("mock generation panicked".to_string()));
+        (client, mock)
+    });
+    let mut file = client.map_err(|e| format!("{spec_path}: {e}"))?;
+    let mock = mock.map_err(|e| format!("{spec_path}: {e}"))?;
+    phases.end("progenitor and parse (client ∥ mocks, mocks printed)");
 
-            /// An operation of the spec whose request body can be `multipart/form-data`, which
-            /// progenitor cannot generate: the `ehr-sdk` façade sends it.
-            #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-            pub struct MultipartOperation {
-                /// The `operationId` in the spec.
-                pub operation_id: &'static str,
-                /// The HTTP method.
-                pub method: &'static str,
-                /// The path template.
-                pub path: &'static str,
-                /// Whether the operation also takes a JSON body (then the generated method
-                /// exists and sends JSON; only the multipart form is left to the façade).
-                pub json_too: bool,
-            }
+    let extra: syn::File = syn::parse_quote! {
+        /// An operation of the spec whose request body can be `multipart/form-data`, which
+        /// progenitor cannot generate: the `ehr-sdk` façade sends it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct MultipartOperation {
+            /// The `operationId` in the spec.
+            pub operation_id: &'static str,
+            /// The HTTP method.
+            pub method: &'static str,
+            /// The path template.
+            pub path: &'static str,
+            /// Whether the operation also takes a JSON body (then the generated method
+            /// exists and sends JSON; only the multipart form is left to the façade).
+            pub json_too: bool,
+        }
 
-            /// Every operation of the spec that takes `multipart/form-data`.
-            pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[#(#multipart_rows),*];
+        /// Every operation of the spec that takes `multipart/form-data`.
+        pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[#(#multipart_rows),*];
+    };
+    file.items.extend(extra.items);
 
-            /// Typed [`httpmock`] helpers for every operation (feature `mock`): one
-            /// `<Operation>When` / `<Operation>Then` pair per operation and a `MockServerExt`
-            /// trait adding a method per operation to `httpmock::MockServer`.
-            #[cfg(feature = "mock")]
-            #[allow(clippy::all, missing_docs, unused_imports)]
-            pub mod mock {
-                #mock
-            }
-        })
-    })
-    .map_err(|panic| format!("{spec_path}: progenitor panicked: {panic}"))?
-    .map_err(|e| format!("{spec_path}: progenitor: {e}"))?;
-
-    let mut file: syn::File = syn::parse2(tokens)
-        .map_err(|e| format!("{spec_path}: generated code does not parse: {e}"))?;
     return_runtime_errors(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
     let paged: Vec<ListOp> = list_operations(&spec)
         .into_iter()
@@ -84,10 +112,17 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<String, String> {
     if !paged.is_empty() {
         add_paging(&mut file, &paged).map_err(|e| format!("{spec_path}: {e}"))?;
     }
+    if vendor.blank_strings_are_absent() {
+        blank_is_absent(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
+    }
     LineDocs.visit_file_mut(&mut file);
-    let body =
-        rustfmt(&prettyplease::unparse(&file)).map_err(|e| format!("{spec_path}: rustfmt: {e}"))?;
-    Ok(format!("{}{body}", header(vendor)))
+    phases.end("rewrite (errors, paging, blank rule, docs)");
+    let code = format!("{}{}{mock}", header(vendor), prettyplease::unparse(&file));
+    phases.end("print (prettyplease)");
+    Ok(Generated {
+        code,
+        phases: phases.done,
+    })
 }
 
 /// An operation whose `multipart/form-data` body was taken out of the spec before generation.
@@ -345,6 +380,58 @@ fn pascal(snake: &str) -> String {
         .collect()
 }
 
+/// Takes progenitor's `api-version` header (the spec's `info.version`, which no vendor asks
+/// for) out of a generated `send()`: the statement appending it goes, and the header map's
+/// capacity shrinks to the headers left, so a call with no header parameter allocates none.
+fn drop_api_version_header(block: &mut syn::Block) {
+    let before = block.stmts.len();
+    block.stmts.retain(|stmt| {
+        !stmt
+            .to_token_stream()
+            .to_string()
+            .contains("\"api-version\"")
+    });
+    let removed = before - block.stmts.len();
+    if removed == 0 {
+        return;
+    }
+    struct Shrink(usize);
+    impl VisitMut for Shrink {
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            let is_with_capacity = matches!(&*call.func, syn::Expr::Path(p)
+                if p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>()
+                    .ends_with(&["HeaderMap".to_string(), "with_capacity".to_string()]));
+            if is_with_capacity
+                && let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(n),
+                    ..
+                })) = call.args.first_mut()
+                && let Ok(value) = n.base10_parse::<usize>()
+            {
+                let left = value.saturating_sub(self.0);
+                *n = syn::LitInt::new(&format!("{left}usize"), n.span());
+            }
+            syn::visit_mut::visit_expr_call_mut(self, call);
+        }
+    }
+    Shrink(removed).visit_block_mut(block);
+    // With no header left to add, the map is no longer mutated.
+    let mutated = block.stmts.iter().any(|stmt| {
+        let text = stmt.to_token_stream().to_string();
+        text.contains("header_map . append") || text.contains("header_map . insert")
+    });
+    if !mutated {
+        for stmt in &mut block.stmts {
+            if let syn::Stmt::Local(local) = stmt
+                && let syn::Pat::Ident(ident) = &mut local.pat
+                && ident.ident == "header_map"
+            {
+                ident.mutability = None;
+            }
+        }
+    }
+}
+
 /// The generated `builder` module's items.
 fn builder_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>, String> {
     file.items
@@ -395,6 +482,7 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
                 #[doc = " progenitor's `send()`; see [`send`](Self::send)."]
             });
             send.sig.ident = syn::Ident::new("progenitor_send", proc_macro2::Span::call_site());
+            drop_api_version_header(&mut send.block);
             send.vis = syn::Visibility::Inherited;
             let errors = format!(
                 " Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `{operation_id}`, \
@@ -407,7 +495,8 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
                 pub async fn send(self) -> Result<#success, ::ehr_runtime::Error> {
                     match self.progenitor_send().await {
                         Ok(value) => Ok(value),
-                        Err(error) => Err(::ehr_runtime::Error::from_generated(#operation_id, error).await),
+                        // Boxed: the error path's future stays out of every call's.
+                        Err(error) => Err(Box::pin(::ehr_runtime::Error::from_generated(#operation_id, error)).await),
                     }
                 }
             });
@@ -603,6 +692,66 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
     Ok(())
 }
 
+/// Marks every optional field of the generated types `#[serde(default, deserialize_with =
+/// "::ehr_runtime::absent_if_blank")]`, so `""` decodes as `None` field by field and no
+/// response body needs rewriting. Required fields, array elements and map values keep their
+/// `""`; a field that already has its own deserializer or is flattened is left alone.
+fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
+            _ => None,
+        })
+        .ok_or("generated code has no `types` module")?;
+    for item in types {
+        let syn::Item::Struct(s) = item else { continue };
+        let syn::Fields::Named(fields) = &mut s.fields else {
+            continue;
+        };
+        for field in &mut fields.named {
+            let syn::Type::Path(ty) = &field.ty else {
+                continue;
+            };
+            if ty
+                .path
+                .segments
+                .last()
+                .is_none_or(|seg| seg.ident != "Option")
+            {
+                continue;
+            }
+            // The words of the field's `#[serde(…)]` attributes (string literals included, which
+            // hold paths, never these words).
+            let words: Vec<String> = field
+                .attrs
+                .iter()
+                .filter(|a| a.path().is_ident("serde"))
+                .flat_map(|a| {
+                    let text = a.meta.to_token_stream().to_string();
+                    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let has = |word: &str| words.iter().any(|w| w == word);
+            if has("deserialize_with") || has("with") || has("flatten") {
+                continue;
+            }
+            let attr: syn::Attribute = if has("default") {
+                syn::parse_quote!(#[serde(deserialize_with = "::ehr_runtime::absent_if_blank")])
+            } else {
+                syn::parse_quote!(
+                    #[serde(default, deserialize_with = "::ehr_runtime::absent_if_blank")]
+                )
+            };
+            field.attrs.push(attr);
+        }
+    }
+    Ok(())
+}
+
 fn settings() -> GenerationSettings {
     let mut settings = GenerationSettings::new();
     settings
@@ -624,39 +773,40 @@ fn header(vendor: Vendor) -> String {
     )
 }
 
-/// Formats with the toolchain's stable `rustfmt`, as `cargo fmt` would (edition 2024).
-fn rustfmt(source: &str) -> Result<String, String> {
-    let mut child = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
-        .args(["--edition", "2024", "--emit", "stdout"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run rustfmt: {e}"))?;
-    let mut stdin = child.stdin.take().ok_or("rustfmt has no stdin")?;
-    let input = source.to_owned();
-    // Write from another thread so a large file cannot deadlock on full pipes.
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child
-        .wait_with_output()
-        .map_err(|e| format!("rustfmt did not finish: {e}"))?;
-    writer
-        .join()
-        .map_err(|_| "rustfmt writer thread panicked".to_string())?
-        .map_err(|e| format!("writing to rustfmt: {e}"))?;
-    if !output.status.success() {
-        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
-    }
-    String::from_utf8(output.stdout).map_err(|e| format!("rustfmt output is not UTF-8: {e}"))
+/// The printed `mock` module: progenitor's typed httpmock helpers, behind the `mock` feature.
+fn mock_module(spec: &openapiv3::OpenAPI) -> Result<String, String> {
+    let mock = generate_file(|| Generator::new(&settings()).httpmock(spec, "crate"))?;
+    let mut file: syn::File = syn::parse_quote! {
+        /// Typed [`httpmock`] helpers for every operation (feature `mock`): one
+        /// `<Operation>When` / `<Operation>Then` pair per operation and a `MockServerExt`
+        /// trait adding a method per operation to `httpmock::MockServer`.
+        #[cfg(feature = "mock")]
+        #[allow(clippy::all, missing_docs, unused_imports)]
+        pub mod mock {}
+    };
+    let Some(syn::Item::Mod(module)) = file.items.first_mut() else {
+        return Err("the mock module went missing".into());
+    };
+    module.attrs.extend(mock.attrs);
+    module.content = Some((Default::default(), mock.items));
+    LineDocs.visit_file_mut(&mut file);
+    Ok(prettyplease::unparse(&file))
 }
 
-/// Runs `f`, turning a panic into its message (and keeping the default panic output quiet).
+/// Runs a progenitor generation and parses its tokens; a panic or an error becomes a message.
+fn generate_file(
+    f: impl FnOnce() -> Result<proc_macro2::TokenStream, progenitor::Error>,
+) -> Result<syn::File, String> {
+    let tokens = quietly_catch(f)
+        .map_err(|panic| format!("progenitor panicked: {panic}"))?
+        .map_err(|e| format!("progenitor: {e}"))?;
+    syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))
+}
+
+/// Runs `f`, turning a panic into its message. (The caller keeps the panic hook quiet while
+/// vendors generate; see `main.rs`.)
 fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
-    result.map_err(|payload| {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
         payload
             .downcast_ref::<&str>()
             .map(|s| (*s).to_string())
@@ -667,8 +817,8 @@ fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// Splits every multi-line `#[doc = "…"]` into one attribute per line.
 ///
-/// prettyplease prints a multi-line doc attribute as a `/** … */` block whose continuation lines
-/// rustfmt then indents; rustdoc reads those indented lines as code blocks and runs them as
+/// prettyplease prints a multi-line doc attribute as a `/** … */` block, whose continuation
+/// lines a formatter may indent; rustdoc would then read them as code blocks and run them as
 /// doctests. One attribute per line prints as `///` lines, which keep their Markdown.
 struct LineDocs;
 

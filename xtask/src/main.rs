@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo xtask codegen [VENDOR…] [--check]
+//! cargo xtask bench [--instructions | --builds]
 //! ```
 //!
 //! `codegen` loads `specs/<vendor>.yaml`, lints it (see [`lint`]), generates the client with
@@ -9,6 +10,8 @@
 //! generated in memory first: if any of them fails, nothing is written. With `--check` nothing is
 //! written either, and the command fails naming every generated file that is stale.
 
+mod bench;
+mod builds;
 mod codegen;
 mod lint;
 mod vendors;
@@ -20,22 +23,27 @@ use std::time::Instant;
 use vendors::Vendor;
 
 const USAGE: &str = "\
-usage: cargo xtask codegen [VENDOR…] [--check] [--root DIR]
-       cargo xtask bench [ARGS…]
+usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--root DIR]
+       cargo xtask bench [--instructions | --builds]
 
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
   --check     regenerate in memory and fail, naming each stale file, if any checked-in
               generated file differs from what the spec produces
+  --timings   print the wall time of each vendor's phases (vendors run in parallel)
   --root DIR  the workspace to work in (default: the one this xtask belongs to)
 
-  bench       runs the façade benchmark (ehr-sdk/benches/facade.rs) optimised, on loopback;
-              BENCH_CALLS sets the calls per side (default 10000)";
+  bench       runs the façade benchmark (crates/ehr-bench/benches/facade.rs) optimised, on loopback:
+              wall clock, median of interleaved rounds (BENCH_CALLS sets the calls per kind,
+              default 10000); with --instructions, instructions a call and a record under
+              valgrind's callgrind (needs valgrind), with the targets beside them; with
+              --builds, clean dev build times of each generated crate (with and without
+              `mock`) and of an app depending on ehr-sdk with one vendor or all four";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("codegen") => run_codegen(&args[1..]),
-        Some("bench") => run_bench(&args[1..]),
+        Some("bench") => bench::run(&workspace_root(), &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -43,24 +51,6 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
-        }
-    }
-}
-
-/// `cargo bench -p ehr-sdk --bench facade`, so the benchmark has one obvious entry point.
-fn run_bench(args: &[String]) -> ExitCode {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = std::process::Command::new(cargo)
-        .current_dir(workspace_root())
-        .args(["bench", "-p", "ehr-sdk", "--bench", "facade", "--"])
-        .args(args)
-        .status();
-    match status {
-        Ok(s) if s.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("error: cannot run cargo: {e}");
-            ExitCode::FAILURE
         }
     }
 }
@@ -75,12 +65,14 @@ fn workspace_root() -> PathBuf {
 
 fn run_codegen(args: &[String]) -> ExitCode {
     let mut check = false;
+    let mut timings = false;
     let mut root = workspace_root();
     let mut selected = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => check = true,
+            "--timings" => timings = true,
             "--root" => match args.next() {
                 Some(dir) => root = PathBuf::from(dir),
                 None => {
@@ -103,11 +95,42 @@ fn run_codegen(args: &[String]) -> ExitCode {
     selected.dedup();
 
     let started = Instant::now();
+    // One thread per vendor: the specs are independent, and each result is a pure function of
+    // its spec, so the order they finish in changes nothing. progenitor panics on some shapes;
+    // those become errors naming the spec, so the default panic output is kept quiet meanwhile.
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let results: Vec<(Vendor, Result<codegen::Generated, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = selected
+            .iter()
+            .map(|&vendor| {
+                let root = &root;
+                (vendor, scope.spawn(move || codegen::generate(root, vendor)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(vendor, handle)| {
+                let result = handle
+                    .join()
+                    .unwrap_or_else(|_| Err(format!("{}: codegen panicked", vendor.spec_path())));
+                (vendor, result)
+            })
+            .collect()
+    });
+    std::panic::set_hook(previous_hook);
     let mut outputs = Vec::new();
     let mut failures = Vec::new();
-    for vendor in &selected {
-        match codegen::generate(&root, *vendor) {
-            Ok(code) => outputs.push((*vendor, code)),
+    for (vendor, result) in results {
+        match result {
+            Ok(generated) => {
+                if timings {
+                    for (phase, took) in &generated.phases {
+                        eprintln!("{:<14} {phase:<44} {took:>10.2?}", vendor.name());
+                    }
+                }
+                outputs.push((vendor, generated.code));
+            }
             Err(message) => failures.push(message),
         }
     }

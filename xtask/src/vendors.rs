@@ -49,6 +49,13 @@ impl Vendor {
         }
     }
 
+    /// Whether the vendor documents `""` as an absent value (DrChrono: an optional value "will
+    /// default to "" or null depending on its type. These cases should be interpreted as an
+    /// absent value"): then every optional field of its types decodes `""` as `None`.
+    pub fn blank_strings_are_absent(self) -> bool {
+        matches!(self, Vendor::DrChrono)
+    }
+
     /// The spec, relative to the workspace root.
     pub fn spec_path(self) -> String {
         format!("specs/{}.yaml", self.name())

@@ -6,9 +6,11 @@
 //! and redirect handling.
 //!
 //! DrChrono's reference says an optional value "will default to "" or null depending on its
-//! type. These cases should be interpreted as an absent value." So every JSON response is decoded
-//! with `""` read as `null` (see [`from_json`]): an optional integer, date or object sent as `""`
-//! decodes as `None` instead of failing the page.
+//! type. These cases should be interpreted as an absent value." So every optional field of the
+//! generated types decodes `""` as `None` (the codegen marks each one with
+//! [`ehr_runtime::absent_if_blank`]): an optional integer, date or object sent as `""` decodes as
+//! absent instead of failing the page. A required string keeps its `""`, and so does an array
+//! element.
 //!
 //! Operations whose body is `multipart/form-data` (file uploads) are listed in
 //! [`MULTIPART_OPERATIONS`]; progenitor cannot generate them, and `ehr-sdk` sends them.
@@ -27,17 +29,26 @@
 //! # Ok(()) }
 //! ```
 
+// Printed by prettyplease in `cargo xtask codegen`; `cargo fmt` leaves it as generated.
+#[rustfmt::skip]
 #[allow(missing_docs, clippy::all)]
 mod generated;
 
 pub use generated::*;
 
-ehr_runtime::hook_generated_client!("drchrono", blank_strings_are_absent);
+ehr_runtime::hook_generated_client!("drchrono");
 
-/// Decodes a DrChrono JSON document (an API response, a webhook body) into `T`, reading every
-/// `""` value as `null`, as the client does for every response.
+/// Decodes a DrChrono JSON document (an API response, a webhook body) into `T`, as the client
+/// does for every response: the generated types read `""` in an optional field as absent.
+///
+/// ```
+/// let doctor: ehr_drchrono::types::Doctor =
+///     ehr_drchrono::from_json(br#"{"id": 1, "npi_number": "", "is_account_suspended": ""}"#)?;
+/// assert_eq!((doctor.npi_number, doctor.is_account_suspended), (None, None));
+/// # Ok::<(), serde_json::Error>(())
+/// ```
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
-    serde_json::from_slice(&ehr_runtime::blank_strings_to_null(json))
+    serde_json::from_slice(json)
 }
 
 impl types::DateRange {

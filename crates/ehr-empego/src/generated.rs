@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -77,7 +77,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum PreferredLanguage {
         #[serde(rename = "FR")]
@@ -95,7 +95,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for PreferredLanguage {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FR" => Ok(Self::Fr),
                 "EN" => Ok(Self::En),
@@ -105,7 +107,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for PreferredLanguage {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -133,7 +137,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            status: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            status: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             timestamp: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
                 ::std::string::String,
@@ -158,7 +165,9 @@ pub mod types {
             {
                 self.error = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -168,7 +177,9 @@ pub mod types {
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for message: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
                 self
             }
             pub fn path<T>(mut self, value: T) -> Self
@@ -178,7 +189,9 @@ pub mod types {
             {
                 self.path = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for path: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for path: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
@@ -188,19 +201,23 @@ pub mod types {
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
             pub fn timestamp<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
-                    >,
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.timestamp = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for timestamp: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for timestamp: {e}")
+                    });
                 self
             }
         }
@@ -273,7 +290,9 @@ pub mod types {
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for email: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
                 self
             }
             pub fn first_name<T>(mut self, value: T) -> Self
@@ -283,7 +302,9 @@ pub mod types {
             {
                 self.first_name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for first_name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
                 self
             }
             pub fn last_name<T>(mut self, value: T) -> Self
@@ -293,7 +314,9 @@ pub mod types {
             {
                 self.last_name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for last_name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
                 self
             }
             pub fn license_number<T>(mut self, value: T) -> Self
@@ -301,19 +324,29 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.license_number = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for license_number: {e}")
-                });
+                self.license_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for license_number: {e}"
+                        )
+                    });
                 self
             }
             pub fn preferred_language<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PreferredLanguage>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PreferredLanguage>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.preferred_language = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for preferred_language: {e}")
-                });
+                self.preferred_language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for preferred_language: {e}"
+                        )
+                    });
                 self
             }
             pub fn user_id<T>(mut self, value: T) -> Self
@@ -323,7 +356,9 @@ pub mod types {
             {
                 self.user_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for user_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
                 self
             }
         }
@@ -361,12 +396,18 @@ pub mod types {
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
         impl ::std::error::Error for ConversionError {}
         impl ::std::fmt::Display for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Display::fmt(&self.0, f)
             }
         }
         impl ::std::fmt::Debug for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Debug::fmt(&self.0, f)
             }
         }
@@ -403,9 +444,7 @@ impl Client {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
+            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
@@ -448,8 +487,7 @@ const _: () = {
     fn assert_client_hooks()
     where
         Client: ClientHooks<::ehr_runtime::Runtime>,
-    {
-    }
+    {}
 };
 impl Client {
     /// Start a consultation with a patient
@@ -733,8 +771,8 @@ pub mod builder {
     use super::types;
     #[allow(unused_imports)]
     use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
+        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
+        RequestBuilderExt, ResponseValue,
     };
     /// Builder for [`Client::consultation_view`]
     ///
@@ -761,63 +799,66 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/consultation/view",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/consultation/view", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -829,10 +870,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -844,23 +882,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/view`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_view`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("consultation_view", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "consultation_view",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -890,63 +946,68 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/consultation/dashboard",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/consultation/dashboard", client
+                .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -958,10 +1019,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -973,23 +1031,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/dashboard`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_dashboard`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("consultation_dashboard", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "consultation_dashboard",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1019,63 +1095,68 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/consultation/specific",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/consultation/specific", client
+                .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1087,10 +1168,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1102,23 +1180,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/specific`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_specific`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("consultation_specific", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "consultation_specific",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1148,63 +1244,68 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/consultation/answer",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/consultation/answer", client
+                .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1216,10 +1317,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1231,23 +1329,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/consultation/answer`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `consultation_answer`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("consultation_answer", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "consultation_answer",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1277,63 +1393,67 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/followup/view",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/followup/view", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1345,10 +1465,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1360,23 +1477,38 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/view`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_view`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("followup_view", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated("followup_view", error),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1406,63 +1538,68 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/followup/dashboard",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/followup/dashboard", client
+                .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1474,10 +1611,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1489,23 +1623,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/dashboard`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_dashboard`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("followup_dashboard", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "followup_dashboard",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1535,63 +1687,67 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/followup/specific",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/followup/specific", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1603,10 +1759,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1618,23 +1771,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/specific`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_specific`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("followup_specific", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "followup_specific",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1664,63 +1835,67 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn patient_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.patient_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for patient_key failed".to_string()
-            });
+            self.patient_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for patient_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                patient_key,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/followup/plan",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/followup/plan", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1732,10 +1907,7 @@ pub mod builder {
                 .client
                 .get(url)
                 .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new(
-                    "patientKey",
-                    &patient_key,
-                ))
+                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1747,23 +1919,38 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/followup/plan`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `followup_plan`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("followup_plan", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated("followup_plan", error),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -1791,40 +1978,46 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
@@ -1832,11 +2025,7 @@ pub mod builder {
                 "{}/empego-integrations/R4/embeddable/administration/franchise-management",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1859,26 +2048,42 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-management`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `administration_franchise_management`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
-                Err(error) => Err(::ehr_runtime::Error::from_generated(
-                    "administration_franchise_management",
-                    error,
-                )
-                .await),
+                Err(error) => {
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "administration_franchise_management",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
+                }
             }
         }
     }
@@ -1905,40 +2110,46 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
@@ -1946,11 +2157,7 @@ pub mod builder {
                 "{}/empego-integrations/R4/embeddable/administration/franchise-onboarding",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -1973,26 +2180,42 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-onboarding`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `administration_franchise_onboarding`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
-                Err(error) => Err(::ehr_runtime::Error::from_generated(
-                    "administration_franchise_onboarding",
-                    error,
-                )
-                .await),
+                Err(error) => {
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "administration_franchise_onboarding",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
+                }
             }
         }
     }
@@ -2019,40 +2242,46 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
@@ -2060,11 +2289,7 @@ pub mod builder {
                 "{}/empego-integrations/R4/embeddable/administration/franchise-offboarding",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -2087,26 +2312,42 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/administration/franchise-offboarding`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `administration_franchise_offboarding`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
-                Err(error) => Err(::ehr_runtime::Error::from_generated(
-                    "administration_franchise_offboarding",
-                    error,
-                )
-                .await),
+                Err(error) => {
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "administration_franchise_offboarding",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
+                }
             }
         }
     }
@@ -2133,52 +2374,53 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.locale = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for locale failed".to_string()
-            });
+            self.locale = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for locale failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_tenant_key<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_tenant_key = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_tenant_key failed".to_string()
-            });
+            self.x_tenant_key = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_tenant_key failed"
+                        .to_string()
+                });
             self
         }
         pub fn x_integration_user<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.x_integration_user = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for x_integration_user failed"
-                    .to_string()
-            });
+            self.x_integration_user = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for x_integration_user failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self {
-                client,
-                locale,
-                x_tenant_key,
-                x_integration_user,
-            } = self;
+            let Self { client, locale, x_tenant_key, x_integration_user } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
             let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/empego-integrations/R4/embeddable/statistics",
-                client.baseurl,
+                "{}/empego-integrations/R4/embeddable/statistics", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
             }
@@ -2201,23 +2443,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => Ok(ResponseValue::stream(response)),
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
         ///Sends a `GET` request to `/empego-integrations/R4/embeddable/statistics`
         ///
         /// Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `statistics_dashboard`, with the vendor's reason for a refusal.
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<ByteStream>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("statistics_dashboard", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "statistics_dashboard",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -2259,10 +2519,14 @@ pub mod mock {
         impl ConsultationViewWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/empego-integrations/R4/embeddable/consultation/view$")
-                            .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/consultation/view$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2312,7 +2576,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2320,7 +2585,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2328,7 +2594,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2339,12 +2606,14 @@ pub mod mock {
         impl ConsultationDashboardWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new(
-                            "^/empego-integrations/R4/embeddable/consultation/dashboard$",
-                        )
-                        .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/consultation/dashboard$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2401,7 +2670,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2409,7 +2679,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2417,7 +2688,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2428,12 +2700,14 @@ pub mod mock {
         impl ConsultationSpecificWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new(
-                            "^/empego-integrations/R4/embeddable/consultation/specific$",
-                        )
-                        .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/consultation/specific$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2490,7 +2764,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2498,7 +2773,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2506,7 +2782,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2517,12 +2794,14 @@ pub mod mock {
         impl ConsultationAnswerWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new(
-                            "^/empego-integrations/R4/embeddable/consultation/answer$",
-                        )
-                        .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/consultation/answer$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2579,7 +2858,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2587,7 +2867,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2595,7 +2876,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2606,10 +2888,14 @@ pub mod mock {
         impl FollowupViewWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/empego-integrations/R4/embeddable/followup/view$")
-                            .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/followup/view$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2666,7 +2952,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2674,7 +2961,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2682,7 +2970,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2693,12 +2982,14 @@ pub mod mock {
         impl FollowupDashboardWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new(
-                            "^/empego-integrations/R4/embeddable/followup/dashboard$",
-                        )
-                        .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/followup/dashboard$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2755,7 +3046,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2763,7 +3055,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2771,7 +3064,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2782,10 +3076,14 @@ pub mod mock {
         impl FollowupSpecificWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/empego-integrations/R4/embeddable/followup/specific$")
-                            .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/followup/specific$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2842,7 +3140,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2850,7 +3149,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2858,7 +3158,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2869,10 +3170,14 @@ pub mod mock {
         impl FollowupPlanWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/empego-integrations/R4/embeddable/followup/plan$")
-                            .unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/followup/plan$",
+                                )
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -2929,7 +3234,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -2937,7 +3243,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -2945,7 +3252,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3010,7 +3318,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -3018,7 +3327,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3026,7 +3336,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3091,7 +3402,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -3099,7 +3411,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3107,7 +3420,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3172,7 +3486,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -3180,7 +3495,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3188,7 +3504,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3198,9 +3515,16 @@ pub mod mock {
         pub struct StatisticsDashboardWhen(::httpmock::When);
         impl StatisticsDashboardWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
-                Self(inner.method(::httpmock::Method::GET).path_matches(
-                    regex::Regex::new("^/empego-integrations/R4/embeddable/statistics$").unwrap(),
-                ))
+                Self(
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new(
+                                    "^/empego-integrations/R4/embeddable/statistics$",
+                                )
+                                .unwrap(),
+                        ),
+                )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
@@ -3246,7 +3570,8 @@ pub mod mock {
             }
             pub fn ok(self, value: ::serde_json::Value) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body(value),
@@ -3254,7 +3579,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3262,7 +3588,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::ErrorBody) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -3276,41 +3603,68 @@ pub mod mock {
     pub trait MockServerExt {
         fn consultation_view<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationViewWhen, operations::ConsultationViewThen);
+            F: FnOnce(
+                operations::ConsultationViewWhen,
+                operations::ConsultationViewThen,
+            );
         fn consultation_dashboard<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationDashboardWhen, operations::ConsultationDashboardThen);
+            F: FnOnce(
+                operations::ConsultationDashboardWhen,
+                operations::ConsultationDashboardThen,
+            );
         fn consultation_specific<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationSpecificWhen, operations::ConsultationSpecificThen);
+            F: FnOnce(
+                operations::ConsultationSpecificWhen,
+                operations::ConsultationSpecificThen,
+            );
         fn consultation_answer<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationAnswerWhen, operations::ConsultationAnswerThen);
+            F: FnOnce(
+                operations::ConsultationAnswerWhen,
+                operations::ConsultationAnswerThen,
+            );
         fn followup_view<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::FollowupViewWhen, operations::FollowupViewThen);
         fn followup_dashboard<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::FollowupDashboardWhen, operations::FollowupDashboardThen);
+            F: FnOnce(
+                operations::FollowupDashboardWhen,
+                operations::FollowupDashboardThen,
+            );
         fn followup_specific<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::FollowupSpecificWhen, operations::FollowupSpecificThen);
+            F: FnOnce(
+                operations::FollowupSpecificWhen,
+                operations::FollowupSpecificThen,
+            );
         fn followup_plan<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(operations::FollowupPlanWhen, operations::FollowupPlanThen);
-        fn administration_franchise_management<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        fn administration_franchise_management<F>(
+            &self,
+            config_fn: F,
+        ) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
                 operations::AdministrationFranchiseManagementWhen,
                 operations::AdministrationFranchiseManagementThen,
             );
-        fn administration_franchise_onboarding<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        fn administration_franchise_onboarding<F>(
+            &self,
+            config_fn: F,
+        ) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
                 operations::AdministrationFranchiseOnboardingWhen,
                 operations::AdministrationFranchiseOnboardingThen,
             );
-        fn administration_franchise_offboarding<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        fn administration_franchise_offboarding<F>(
+            &self,
+            config_fn: F,
+        ) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
                 operations::AdministrationFranchiseOffboardingWhen,
@@ -3318,12 +3672,18 @@ pub mod mock {
             );
         fn statistics_dashboard<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::StatisticsDashboardWhen, operations::StatisticsDashboardThen);
+            F: FnOnce(
+                operations::StatisticsDashboardWhen,
+                operations::StatisticsDashboardThen,
+            );
     }
     impl MockServerExt for ::httpmock::MockServer {
         fn consultation_view<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationViewWhen, operations::ConsultationViewThen),
+            F: FnOnce(
+                operations::ConsultationViewWhen,
+                operations::ConsultationViewThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -3334,7 +3694,10 @@ pub mod mock {
         }
         fn consultation_dashboard<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationDashboardWhen, operations::ConsultationDashboardThen),
+            F: FnOnce(
+                operations::ConsultationDashboardWhen,
+                operations::ConsultationDashboardThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -3345,7 +3708,10 @@ pub mod mock {
         }
         fn consultation_specific<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationSpecificWhen, operations::ConsultationSpecificThen),
+            F: FnOnce(
+                operations::ConsultationSpecificWhen,
+                operations::ConsultationSpecificThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -3356,7 +3722,10 @@ pub mod mock {
         }
         fn consultation_answer<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::ConsultationAnswerWhen, operations::ConsultationAnswerThen),
+            F: FnOnce(
+                operations::ConsultationAnswerWhen,
+                operations::ConsultationAnswerThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -3378,7 +3747,10 @@ pub mod mock {
         }
         fn followup_dashboard<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::FollowupDashboardWhen, operations::FollowupDashboardThen),
+            F: FnOnce(
+                operations::FollowupDashboardWhen,
+                operations::FollowupDashboardThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -3389,7 +3761,10 @@ pub mod mock {
         }
         fn followup_specific<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::FollowupSpecificWhen, operations::FollowupSpecificThen),
+            F: FnOnce(
+                operations::FollowupSpecificWhen,
+                operations::FollowupSpecificThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -3409,7 +3784,10 @@ pub mod mock {
                 )
             })
         }
-        fn administration_franchise_management<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        fn administration_franchise_management<F>(
+            &self,
+            config_fn: F,
+        ) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
                 operations::AdministrationFranchiseManagementWhen,
@@ -3423,7 +3801,10 @@ pub mod mock {
                 )
             })
         }
-        fn administration_franchise_onboarding<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        fn administration_franchise_onboarding<F>(
+            &self,
+            config_fn: F,
+        ) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
                 operations::AdministrationFranchiseOnboardingWhen,
@@ -3437,7 +3818,10 @@ pub mod mock {
                 )
             })
         }
-        fn administration_franchise_offboarding<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+        fn administration_franchise_offboarding<F>(
+            &self,
+            config_fn: F,
+        ) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
                 operations::AdministrationFranchiseOffboardingWhen,
@@ -3453,7 +3837,10 @@ pub mod mock {
         }
         fn statistics_dashboard<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::StatisticsDashboardWhen, operations::StatisticsDashboardThen),
+            F: FnOnce(
+                operations::StatisticsDashboardWhen,
+                operations::StatisticsDashboardThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(

@@ -10,6 +10,8 @@
 //! # let _ = client;
 //! ```
 
+// Printed by prettyplease in `cargo xtask codegen`; `cargo fmt` leaves it as generated.
+#[rustfmt::skip]
 #[allow(missing_docs, clippy::all)]
 mod generated;
 

@@ -4,7 +4,7 @@
 #[allow(unused_imports)]
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
-use progenitor_client::{ClientHooks, OperationInfo, RequestBuilderExt, encode_path};
+use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
 /// Types used as operation parameters and responses.
 #[allow(clippy::all)]
 pub mod types {
@@ -32,10 +32,7 @@ pub mod types {
         pub state: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<AddressType>,
         #[serde(rename = "use", skip_serializing_if = "::std::option::Option::is_none")]
         pub use_: ::std::option::Option<AddressUse>,
@@ -68,7 +65,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum AddressTypeKnown {
         #[serde(rename = "postal")]
@@ -89,7 +86,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for AddressTypeKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "postal" => Ok(Self::Postal),
                 "physical" => Ok(Self::Physical),
@@ -100,7 +99,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for AddressTypeKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -135,7 +136,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum AddressUseKnown {
         #[serde(rename = "home")]
@@ -162,7 +163,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for AddressUseKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "home" => Ok(Self::Home),
                 "work" => Ok(Self::Work),
@@ -175,7 +178,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for AddressUseKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -210,7 +215,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum AdministrativeGenderKnown {
         #[serde(rename = "male")]
@@ -234,7 +239,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for AdministrativeGenderKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "male" => Ok(Self::Male),
                 "female" => Ok(Self::Female),
@@ -246,7 +253,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for AdministrativeGenderKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -287,7 +296,15 @@ pub mod types {
     }
     ///Bundle.link.relation: `self`, `first`, `previous`, `next`, `last` in Health Gorilla's examples and pagination pages (IANA link relations, an open set; a plain string).
     #[derive(
-        ::serde::Deserialize, ::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd,
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
     )]
     #[serde(transparent)]
     pub struct BundleLinkRelation(pub ::std::string::String);
@@ -341,7 +358,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum BundleTypeKnown {
         #[serde(rename = "document")]
@@ -380,7 +397,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for BundleTypeKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "document" => Ok(Self::Document),
                 "message" => Ok(Self::Message),
@@ -397,7 +416,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for BundleTypeKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -486,7 +507,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum ContactPointSystemKnown {
         #[serde(rename = "phone")]
@@ -519,7 +540,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for ContactPointSystemKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "phone" => Ok(Self::Phone),
                 "fax" => Ok(Self::Fax),
@@ -534,7 +557,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for ContactPointSystemKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -569,7 +594,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum ContactPointUseKnown {
         #[serde(rename = "home")]
@@ -596,7 +621,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for ContactPointUseKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "home" => Ok(Self::Home),
                 "work" => Ok(Self::Work),
@@ -609,7 +636,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for ContactPointUseKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -749,10 +778,7 @@ pub mod types {
         pub period: ::std::option::Option<Period>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub system: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<CodeableConcept>,
         #[serde(rename = "use", skip_serializing_if = "::std::option::Option::is_none")]
         pub use_: ::std::option::Option<IdentifierUse>,
@@ -787,7 +813,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum IdentifierUseKnown {
         #[serde(rename = "usual")]
@@ -814,7 +840,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for IdentifierUseKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "usual" => Ok(Self::Usual),
                 "official" => Ok(Self::Official),
@@ -827,7 +855,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for IdentifierUseKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -862,7 +892,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum IssueSeverityKnown {
         #[serde(rename = "fatal")]
@@ -886,7 +916,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for IssueSeverityKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "fatal" => Ok(Self::Fatal),
                 "error" => Ok(Self::Error),
@@ -898,7 +930,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for IssueSeverityKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -933,7 +967,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum IssueTypeKnown {
         #[serde(rename = "invalid")]
@@ -1038,7 +1072,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for IssueTypeKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "invalid" => Ok(Self::Invalid),
                 "structure" => Ok(Self::Structure),
@@ -1077,7 +1113,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for IssueTypeKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1142,7 +1180,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum NameUseKnown {
         #[serde(rename = "usual")]
@@ -1175,7 +1213,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for NameUseKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "usual" => Ok(Self::Usual),
                 "official" => Ok(Self::Official),
@@ -1190,7 +1230,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for NameUseKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1239,7 +1281,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum NarrativeStatusKnown {
         #[serde(rename = "generated")]
@@ -1263,7 +1305,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for NarrativeStatusKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "generated" => Ok(Self::Generated),
                 "extensions" => Ok(Self::Extensions),
@@ -1275,7 +1319,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for NarrativeStatusKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1324,7 +1370,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum OAuthErrorCodeKnown {
         #[serde(rename = "invalid_request")]
@@ -1354,7 +1400,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for OAuthErrorCodeKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "invalid_request" => Ok(Self::InvalidRequest),
                 "invalid_client" => Ok(Self::InvalidClient),
@@ -1368,7 +1416,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for OAuthErrorCodeKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1428,24 +1478,29 @@ pub mod types {
     ///Any FHIR resource, kept as JSON.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
-    pub struct OtherResource(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
+    pub struct OtherResource(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
     impl ::std::ops::Deref for OtherResource {
         type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(&self) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
             &self.0
         }
     }
     impl ::std::convert::From<OtherResource>
-        for ::serde_json::Map<::std::string::String, ::serde_json::Value>
-    {
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
         fn from(value: OtherResource) -> Self {
             value.0
         }
     }
-    impl ::std::convert::From<::serde_json::Map<::std::string::String, ::serde_json::Value>>
-        for OtherResource
-    {
-        fn from(value: ::serde_json::Map<::std::string::String, ::serde_json::Value>) -> Self {
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for OtherResource {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
             Self(value)
         }
     }
@@ -1521,10 +1576,7 @@ pub mod types {
         ///Total number of matches (all pages).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<BundleType>,
     }
     impl PractitionerBundle {
@@ -1595,7 +1647,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum PractitionerResourceType {
         Practitioner,
@@ -1609,7 +1661,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for PractitionerResourceType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "Practitioner" => Ok(Self::Practitioner),
                 _ => Err("invalid value".into()),
@@ -1618,7 +1672,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for PractitionerResourceType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1689,10 +1745,7 @@ pub mod types {
         ///Total number of matches (all pages).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<BundleType>,
     }
     impl PractitionerRoleBundle {
@@ -1783,7 +1836,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum PractitionerRoleResourceType {
         PractitionerRole,
@@ -1797,7 +1850,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for PractitionerRoleResourceType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PractitionerRole" => Ok(Self::PractitionerRole),
                 _ => Err("invalid value".into()),
@@ -1806,11 +1861,14 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for PractitionerRoleResourceType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for PractitionerRoleResourceType {
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PractitionerRoleResourceType {
         type Error = self::error::ConversionError;
         fn try_from(
             value: ::std::string::String,
@@ -1825,10 +1883,7 @@ pub mod types {
         pub display: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "type",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
     }
     impl Reference {
@@ -1859,7 +1914,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum SearchEntryModeKnown {
         #[serde(rename = "match")]
@@ -1880,7 +1935,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for SearchEntryModeKnown {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "match" => Ok(Self::Match),
                 "include" => Ok(Self::Include),
@@ -1891,7 +1948,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for SearchEntryModeKnown {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -1914,7 +1973,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum TokenGrantType {
         #[serde(rename = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
@@ -1931,7 +1990,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for TokenGrantType {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "urn:ietf:params:oauth:grant-type:jwt-bearer" => {
                     Ok(Self::UrnIetfParamsOauthGrantTypeJwtBearer)
@@ -1942,7 +2003,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for TokenGrantType {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2050,7 +2113,7 @@ pub mod types {
         Hash,
         Ord,
         PartialEq,
-        PartialOrd,
+        PartialOrd
     )]
     pub enum UserTagCode {
         #[serde(rename = "VERIFIED")]
@@ -2068,7 +2131,9 @@ pub mod types {
     }
     impl ::std::str::FromStr for UserTagCode {
         type Err = self::error::ConversionError;
-        fn from_str(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VERIFIED" => Ok(Self::Verified),
                 "NO_SUBSCRIPTIONS" => Ok(Self::NoSubscriptions),
@@ -2078,7 +2143,9 @@ pub mod types {
     }
     impl ::std::convert::TryFrom<&str> for UserTagCode {
         type Error = self::error::ConversionError;
-        fn try_from(value: &str) -> ::std::result::Result<Self, self::error::ConversionError> {
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
             value.parse()
         }
     }
@@ -2106,14 +2173,18 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            extension:
-                ::std::result::Result<::std::vec::Vec<super::Extension>, ::std::string::String>,
+            extension: ::std::result::Result<
+                ::std::vec::Vec<super::Extension>,
+                ::std::string::String,
+            >,
             line: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            period:
-                ::std::result::Result<::std::option::Option<super::Period>, ::std::string::String>,
+            period: ::std::result::Result<
+                ::std::option::Option<super::Period>,
+                ::std::string::String,
+            >,
             postal_code: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2160,7 +2231,9 @@ pub mod types {
             {
                 self.city = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for city: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
                 self
             }
             pub fn country<T>(mut self, value: T) -> Self
@@ -2170,7 +2243,9 @@ pub mod types {
             {
                 self.country = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for country: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
                 self
             }
             pub fn district<T>(mut self, value: T) -> Self
@@ -2180,7 +2255,9 @@ pub mod types {
             {
                 self.district = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for district: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for district: {e}")
+                    });
                 self
             }
             pub fn extension<T>(mut self, value: T) -> Self
@@ -2190,7 +2267,9 @@ pub mod types {
             {
                 self.extension = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for extension: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
                 self
             }
             pub fn line<T>(mut self, value: T) -> Self
@@ -2200,7 +2279,9 @@ pub mod types {
             {
                 self.line = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for line: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for line: {e}")
+                    });
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -2210,7 +2291,9 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
             pub fn postal_code<T>(mut self, value: T) -> Self
@@ -2220,7 +2303,9 @@ pub mod types {
             {
                 self.postal_code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for postal_code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for postal_code: {e}")
+                    });
                 self
             }
             pub fn state<T>(mut self, value: T) -> Self
@@ -2230,7 +2315,9 @@ pub mod types {
             {
                 self.state = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for state: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -2240,7 +2327,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -2250,7 +2339,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
             pub fn use_<T>(mut self, value: T) -> Self
@@ -2260,7 +2351,9 @@ pub mod types {
             {
                 self.use_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for use_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for use_: {e}")
+                    });
                 self
             }
         }
@@ -2307,7 +2400,10 @@ pub mod types {
                 ::std::option::Option<super::SearchEntryMode>,
                 ::std::string::String,
             >,
-            score: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
+            score: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BundleEntrySearch {
             fn default() -> Self {
@@ -2320,12 +2416,16 @@ pub mod types {
         impl BundleEntrySearch {
             pub fn mode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::SearchEntryMode>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::SearchEntryMode>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.mode = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for mode: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for mode: {e}")
+                    });
                 self
             }
             pub fn score<T>(mut self, value: T) -> Self
@@ -2335,7 +2435,9 @@ pub mod types {
             {
                 self.score = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for score: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for score: {e}")
+                    });
                 self
             }
         }
@@ -2380,12 +2482,16 @@ pub mod types {
         impl BundleLink {
             pub fn relation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::BundleLinkRelation>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BundleLinkRelation>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.relation = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for relation: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for relation: {e}")
+                    });
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -2395,7 +2501,9 @@ pub mod types {
             {
                 self.url = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for url: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
                 self
             }
         }
@@ -2420,7 +2528,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct CodeableConcept {
-            coding: ::std::result::Result<::std::vec::Vec<super::Coding>, ::std::string::String>,
+            coding: ::std::result::Result<
+                ::std::vec::Vec<super::Coding>,
+                ::std::string::String,
+            >,
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2442,7 +2553,9 @@ pub mod types {
             {
                 self.coding = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for coding: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for coding: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -2452,7 +2565,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
@@ -2489,8 +2604,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            user_selected:
-                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            user_selected: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             version: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2515,7 +2632,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn display<T>(mut self, value: T) -> Self
@@ -2525,7 +2644,9 @@ pub mod types {
             {
                 self.display = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for display: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for display: {e}")
+                    });
                 self
             }
             pub fn system<T>(mut self, value: T) -> Self
@@ -2535,7 +2656,9 @@ pub mod types {
             {
                 self.system = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for system: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for system: {e}")
+                    });
                 self
             }
             pub fn user_selected<T>(mut self, value: T) -> Self
@@ -2545,7 +2668,9 @@ pub mod types {
             {
                 self.user_selected = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for user_selected: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_selected: {e}")
+                    });
                 self
             }
             pub fn version<T>(mut self, value: T) -> Self
@@ -2555,7 +2680,9 @@ pub mod types {
             {
                 self.version = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for version: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for version: {e}")
+                    });
                 self
             }
         }
@@ -2586,9 +2713,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct ContactPoint {
-            period:
-                ::std::result::Result<::std::option::Option<super::Period>, ::std::string::String>,
-            rank: ::std::result::Result<::std::option::Option<i32>, ::std::string::String>,
+            period: ::std::result::Result<
+                ::std::option::Option<super::Period>,
+                ::std::string::String,
+            >,
+            rank: ::std::result::Result<
+                ::std::option::Option<i32>,
+                ::std::string::String,
+            >,
             system: ::std::result::Result<
                 ::std::option::Option<super::ContactPointSystem>,
                 ::std::string::String,
@@ -2621,7 +2753,9 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
             pub fn rank<T>(mut self, value: T) -> Self
@@ -2631,27 +2765,37 @@ pub mod types {
             {
                 self.rank = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for rank: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for rank: {e}")
+                    });
                 self
             }
             pub fn system<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ContactPointSystem>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactPointSystem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.system = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for system: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for system: {e}")
+                    });
                 self
             }
             pub fn use_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ContactPointUse>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactPointUse>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.use_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for use_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for use_: {e}")
+                    });
                 self
             }
             pub fn value<T>(mut self, value: T) -> Self
@@ -2661,7 +2805,9 @@ pub mod types {
             {
                 self.value = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
                 self
             }
         }
@@ -2692,14 +2838,18 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Extension {
-            extension:
-                ::std::result::Result<::std::vec::Vec<super::Extension>, ::std::string::String>,
+            extension: ::std::result::Result<
+                ::std::vec::Vec<super::Extension>,
+                ::std::string::String,
+            >,
             url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            value_boolean:
-                ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            value_boolean: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             value_code: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -2708,14 +2858,22 @@ pub mod types {
                 ::std::option::Option<super::CodeableConcept>,
                 ::std::string::String,
             >,
-            value_coding:
-                ::std::result::Result<::std::option::Option<super::Coding>, ::std::string::String>,
+            value_coding: ::std::result::Result<
+                ::std::option::Option<super::Coding>,
+                ::std::string::String,
+            >,
             value_date_time: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            value_decimal: ::std::result::Result<::std::option::Option<f64>, ::std::string::String>,
-            value_integer: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            value_decimal: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            value_integer: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             value_reference: ::std::result::Result<
                 ::std::option::Option<super::Reference>,
                 ::std::string::String,
@@ -2755,7 +2913,9 @@ pub mod types {
             {
                 self.extension = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for extension: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -2765,7 +2925,9 @@ pub mod types {
             {
                 self.url = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for url: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
                 self
             }
             pub fn value_boolean<T>(mut self, value: T) -> Self
@@ -2775,7 +2937,9 @@ pub mod types {
             {
                 self.value_boolean = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_boolean: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_boolean: {e}")
+                    });
                 self
             }
             pub fn value_code<T>(mut self, value: T) -> Self
@@ -2785,17 +2949,25 @@ pub mod types {
             {
                 self.value_code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_code: {e}")
+                    });
                 self
             }
             pub fn value_codeable_concept<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CodeableConcept>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CodeableConcept>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
-                self.value_codeable_concept = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for value_codeable_concept: {e}")
-                });
+                self.value_codeable_concept = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for value_codeable_concept: {e}"
+                        )
+                    });
                 self
             }
             pub fn value_coding<T>(mut self, value: T) -> Self
@@ -2805,7 +2977,9 @@ pub mod types {
             {
                 self.value_coding = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_coding: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_coding: {e}")
+                    });
                 self
             }
             pub fn value_date_time<T>(mut self, value: T) -> Self
@@ -2813,9 +2987,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.value_date_time = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for value_date_time: {e}")
-                });
+                self.value_date_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for value_date_time: {e}"
+                        )
+                    });
                 self
             }
             pub fn value_decimal<T>(mut self, value: T) -> Self
@@ -2825,7 +3003,9 @@ pub mod types {
             {
                 self.value_decimal = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_decimal: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_decimal: {e}")
+                    });
                 self
             }
             pub fn value_integer<T>(mut self, value: T) -> Self
@@ -2835,7 +3015,9 @@ pub mod types {
             {
                 self.value_integer = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_integer: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_integer: {e}")
+                    });
                 self
             }
             pub fn value_reference<T>(mut self, value: T) -> Self
@@ -2843,9 +3025,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<super::Reference>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.value_reference = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for value_reference: {e}")
-                });
+                self.value_reference = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for value_reference: {e}"
+                        )
+                    });
                 self
             }
             pub fn value_string<T>(mut self, value: T) -> Self
@@ -2855,7 +3041,9 @@ pub mod types {
             {
                 self.value_string = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_string: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_string: {e}")
+                    });
                 self
             }
             pub fn value_uri<T>(mut self, value: T) -> Self
@@ -2865,7 +3053,9 @@ pub mod types {
             {
                 self.value_uri = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value_uri: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value_uri: {e}")
+                    });
                 self
             }
         }
@@ -2918,8 +3108,10 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            period:
-                ::std::result::Result<::std::option::Option<super::Period>, ::std::string::String>,
+            period: ::std::result::Result<
+                ::std::option::Option<super::Period>,
+                ::std::string::String,
+            >,
             prefix: ::std::result::Result<
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
@@ -2932,8 +3124,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            use_:
-                ::std::result::Result<::std::option::Option<super::NameUse>, ::std::string::String>,
+            use_: ::std::result::Result<
+                ::std::option::Option<super::NameUse>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for HumanName {
             fn default() -> Self {
@@ -2956,7 +3150,9 @@ pub mod types {
             {
                 self.family = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for family: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for family: {e}")
+                    });
                 self
             }
             pub fn given<T>(mut self, value: T) -> Self
@@ -2966,7 +3162,9 @@ pub mod types {
             {
                 self.given = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for given: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for given: {e}")
+                    });
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -2976,7 +3174,9 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
             pub fn prefix<T>(mut self, value: T) -> Self
@@ -2986,7 +3186,9 @@ pub mod types {
             {
                 self.prefix = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for prefix: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for prefix: {e}")
+                    });
                 self
             }
             pub fn suffix<T>(mut self, value: T) -> Self
@@ -2996,7 +3198,9 @@ pub mod types {
             {
                 self.suffix = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for suffix: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for suffix: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -3006,7 +3210,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
             pub fn use_<T>(mut self, value: T) -> Self
@@ -3016,7 +3222,9 @@ pub mod types {
             {
                 self.use_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for use_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for use_: {e}")
+                    });
                 self
             }
         }
@@ -3055,8 +3263,10 @@ pub mod types {
                 ::std::option::Option<super::Reference>,
                 ::std::string::String,
             >,
-            period:
-                ::std::result::Result<::std::option::Option<super::Period>, ::std::string::String>,
+            period: ::std::result::Result<
+                ::std::option::Option<super::Period>,
+                ::std::string::String,
+            >,
             system: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3094,7 +3304,9 @@ pub mod types {
             {
                 self.assigner = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for assigner: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for assigner: {e}")
+                    });
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -3104,7 +3316,9 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
             pub fn system<T>(mut self, value: T) -> Self
@@ -3114,17 +3328,23 @@ pub mod types {
             {
                 self.system = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for system: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for system: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CodeableConcept>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CodeableConcept>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
             pub fn use_<T>(mut self, value: T) -> Self
@@ -3134,7 +3354,9 @@ pub mod types {
             {
                 self.use_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for use_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for use_: {e}")
+                    });
                 self
             }
             pub fn value<T>(mut self, value: T) -> Self
@@ -3144,7 +3366,9 @@ pub mod types {
             {
                 self.value = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for value: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
                 self
             }
         }
@@ -3185,12 +3409,18 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            security: ::std::result::Result<::std::vec::Vec<super::Coding>, ::std::string::String>,
+            security: ::std::result::Result<
+                ::std::vec::Vec<super::Coding>,
+                ::std::string::String,
+            >,
             source: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            tag: ::std::result::Result<::std::vec::Vec<super::Coding>, ::std::string::String>,
+            tag: ::std::result::Result<
+                ::std::vec::Vec<super::Coding>,
+                ::std::string::String,
+            >,
             version_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3216,7 +3446,9 @@ pub mod types {
             {
                 self.last_updated = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for last_updated: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_updated: {e}")
+                    });
                 self
             }
             pub fn profile<T>(mut self, value: T) -> Self
@@ -3226,7 +3458,9 @@ pub mod types {
             {
                 self.profile = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for profile: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
                 self
             }
             pub fn security<T>(mut self, value: T) -> Self
@@ -3236,7 +3470,9 @@ pub mod types {
             {
                 self.security = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for security: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for security: {e}")
+                    });
                 self
             }
             pub fn source<T>(mut self, value: T) -> Self
@@ -3246,7 +3482,9 @@ pub mod types {
             {
                 self.source = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for source: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for source: {e}")
+                    });
                 self
             }
             pub fn tag<T>(mut self, value: T) -> Self
@@ -3256,7 +3494,9 @@ pub mod types {
             {
                 self.tag = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for tag: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for tag: {e}")
+                    });
                 self
             }
             pub fn version_id<T>(mut self, value: T) -> Self
@@ -3266,13 +3506,17 @@ pub mod types {
             {
                 self.version_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for version_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for version_id: {e}")
+                    });
                 self
             }
         }
         impl ::std::convert::TryFrom<Meta> for super::Meta {
             type Error = super::error::ConversionError;
-            fn try_from(value: Meta) -> ::std::result::Result<Self, super::error::ConversionError> {
+            fn try_from(
+                value: Meta,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     last_updated: value.last_updated?,
                     profile: value.profile?,
@@ -3322,17 +3566,23 @@ pub mod types {
             {
                 self.div = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for div: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for div: {e}")
+                    });
                 self
             }
             pub fn status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::NarrativeStatus>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::NarrativeStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.status = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for status: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
                 self
             }
         }
@@ -3382,7 +3632,9 @@ pub mod types {
             {
                 self.error = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for error: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
                 self
             }
             pub fn error_description<T>(mut self, value: T) -> Self
@@ -3390,9 +3642,13 @@ pub mod types {
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
-                self.error_description = value.try_into().map_err(|e| {
-                    format!("error converting supplied value for error_description: {e}")
-                });
+                self.error_description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for error_description: {e}"
+                        )
+                    });
                 self
             }
         }
@@ -3425,7 +3681,10 @@ pub mod types {
                 ::std::vec::Vec<super::OperationOutcomeIssue>,
                 ::std::string::String,
             >,
-            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
             resource_type: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3459,12 +3718,16 @@ pub mod types {
             }
             pub fn issue<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::OperationOutcomeIssue>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::OperationOutcomeIssue>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.issue = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for issue: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for issue: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -3474,7 +3737,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -3484,7 +3749,9 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -3494,7 +3761,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
@@ -3570,17 +3839,23 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn details<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CodeableConcept>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CodeableConcept>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.details = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for details: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for details: {e}")
+                    });
                 self
             }
             pub fn diagnostics<T>(mut self, value: T) -> Self
@@ -3590,7 +3865,9 @@ pub mod types {
             {
                 self.diagnostics = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for diagnostics: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for diagnostics: {e}")
+                    });
                 self
             }
             pub fn expression<T>(mut self, value: T) -> Self
@@ -3600,7 +3877,9 @@ pub mod types {
             {
                 self.expression = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for expression: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for expression: {e}")
+                    });
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
@@ -3610,7 +3889,9 @@ pub mod types {
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for location: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for location: {e}")
+                    });
                 self
             }
             pub fn severity<T>(mut self, value: T) -> Self
@@ -3620,11 +3901,14 @@ pub mod types {
             {
                 self.severity = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for severity: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for severity: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<OperationOutcomeIssue> for super::OperationOutcomeIssue {
+        impl ::std::convert::TryFrom<OperationOutcomeIssue>
+        for super::OperationOutcomeIssue {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: OperationOutcomeIssue,
@@ -3639,7 +3923,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::OperationOutcomeIssue> for OperationOutcomeIssue {
+        impl ::std::convert::From<super::OperationOutcomeIssue>
+        for OperationOutcomeIssue {
             fn from(value: super::OperationOutcomeIssue) -> Self {
                 Self {
                     code: Ok(value.code),
@@ -3678,7 +3963,9 @@ pub mod types {
             {
                 self.end = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for end: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for end: {e}")
+                    });
                 self
             }
             pub fn start<T>(mut self, value: T) -> Self
@@ -3688,7 +3975,9 @@ pub mod types {
             {
                 self.start = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for start: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for start: {e}")
+                    });
                 self
             }
         }
@@ -3713,8 +4002,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct Practitioner {
-            active: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            address: ::std::result::Result<::std::vec::Vec<super::Address>, ::std::string::String>,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            address: ::std::result::Result<
+                ::std::vec::Vec<super::Address>,
+                ::std::string::String,
+            >,
             birth_date: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -3723,8 +4018,10 @@ pub mod types {
                 ::std::vec::Vec<super::CodeableConcept>,
                 ::std::string::String,
             >,
-            extension:
-                ::std::result::Result<::std::vec::Vec<super::Extension>, ::std::string::String>,
+            extension: ::std::result::Result<
+                ::std::vec::Vec<super::Extension>,
+                ::std::string::String,
+            >,
             gender: ::std::result::Result<
                 ::std::option::Option<super::AdministrativeGender>,
                 ::std::string::String,
@@ -3733,17 +4030,30 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            identifier:
-                ::std::result::Result<::std::vec::Vec<super::Identifier>, ::std::string::String>,
-            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
-            name: ::std::result::Result<::std::vec::Vec<super::HumanName>, ::std::string::String>,
+            identifier: ::std::result::Result<
+                ::std::vec::Vec<super::Identifier>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::vec::Vec<super::HumanName>,
+                ::std::string::String,
+            >,
             qualification: ::std::result::Result<
                 ::std::vec::Vec<super::PractitionerQualification>,
                 ::std::string::String,
             >,
-            resource_type: ::std::result::Result<::std::string::String, ::std::string::String>,
-            telecom:
-                ::std::result::Result<::std::vec::Vec<super::ContactPoint>, ::std::string::String>,
+            resource_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            telecom: ::std::result::Result<
+                ::std::vec::Vec<super::ContactPoint>,
+                ::std::string::String,
+            >,
             text: ::std::result::Result<
                 ::std::option::Option<super::Narrative>,
                 ::std::string::String,
@@ -3763,7 +4073,9 @@ pub mod types {
                     meta: Ok(Default::default()),
                     name: Ok(Default::default()),
                     qualification: Ok(Default::default()),
-                    resource_type: Err("no value supplied for resource_type".to_string()),
+                    resource_type: Err(
+                        "no value supplied for resource_type".to_string(),
+                    ),
                     telecom: Ok(Default::default()),
                     text: Ok(Default::default()),
                 }
@@ -3777,7 +4089,9 @@ pub mod types {
             {
                 self.active = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for active: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
                 self
             }
             pub fn address<T>(mut self, value: T) -> Self
@@ -3787,7 +4101,9 @@ pub mod types {
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for address: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
                 self
             }
             pub fn birth_date<T>(mut self, value: T) -> Self
@@ -3797,7 +4113,9 @@ pub mod types {
             {
                 self.birth_date = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for birth_date: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for birth_date: {e}")
+                    });
                 self
             }
             pub fn communication<T>(mut self, value: T) -> Self
@@ -3807,7 +4125,9 @@ pub mod types {
             {
                 self.communication = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for communication: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for communication: {e}")
+                    });
                 self
             }
             pub fn extension<T>(mut self, value: T) -> Self
@@ -3817,17 +4137,23 @@ pub mod types {
             {
                 self.extension = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for extension: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
                 self
             }
             pub fn gender<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::AdministrativeGender>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::AdministrativeGender>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.gender = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for gender: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for gender: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -3847,7 +4173,9 @@ pub mod types {
             {
                 self.identifier = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for identifier: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -3857,7 +4185,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -3867,17 +4197,23 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn qualification<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PractitionerQualification>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PractitionerQualification>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.qualification = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for qualification: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for qualification: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -3887,7 +4223,9 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
             pub fn telecom<T>(mut self, value: T) -> Self
@@ -3897,7 +4235,9 @@ pub mod types {
             {
                 self.telecom = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for telecom: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for telecom: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -3907,7 +4247,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
@@ -3964,10 +4306,22 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            link: ::std::result::Result<::std::vec::Vec<super::BundleLink>, ::std::string::String>,
-            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
-            resource_type: ::std::result::Result<::std::string::String, ::std::string::String>,
-            total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::vec::Vec<super::BundleLink>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            resource_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<super::BundleType>,
                 ::std::string::String,
@@ -3980,7 +4334,9 @@ pub mod types {
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     meta: Ok(Default::default()),
-                    resource_type: Err("no value supplied for resource_type".to_string()),
+                    resource_type: Err(
+                        "no value supplied for resource_type".to_string(),
+                    ),
                     total: Ok(Default::default()),
                     type_: Ok(Default::default()),
                 }
@@ -3989,12 +4345,16 @@ pub mod types {
         impl PractitionerBundle {
             pub fn entry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PractitionerBundleEntry>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PractitionerBundleEntry>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.entry = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for entry: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for entry: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -4014,7 +4374,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -4024,7 +4386,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -4034,7 +4398,9 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
             pub fn total<T>(mut self, value: T) -> Self
@@ -4044,7 +4410,9 @@ pub mod types {
             {
                 self.total = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -4054,7 +4422,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -4119,31 +4489,42 @@ pub mod types {
             {
                 self.full_url = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for full_url: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_url: {e}")
+                    });
                 self
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::PractitionerEntryResource>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PractitionerEntryResource>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
                 self
             }
             pub fn search<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::BundleEntrySearch>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BundleEntrySearch>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.search = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for search: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for search: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<PractitionerBundleEntry> for super::PractitionerBundleEntry {
+        impl ::std::convert::TryFrom<PractitionerBundleEntry>
+        for super::PractitionerBundleEntry {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: PractitionerBundleEntry,
@@ -4155,7 +4536,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PractitionerBundleEntry> for PractitionerBundleEntry {
+        impl ::std::convert::From<super::PractitionerBundleEntry>
+        for PractitionerBundleEntry {
             fn from(value: super::PractitionerBundleEntry) -> Self {
                 Self {
                     full_url: Ok(value.full_url),
@@ -4170,14 +4552,18 @@ pub mod types {
                 ::std::option::Option<super::CodeableConcept>,
                 ::std::string::String,
             >,
-            identifier:
-                ::std::result::Result<::std::vec::Vec<super::Identifier>, ::std::string::String>,
+            identifier: ::std::result::Result<
+                ::std::vec::Vec<super::Identifier>,
+                ::std::string::String,
+            >,
             issuer: ::std::result::Result<
                 ::std::option::Option<super::Reference>,
                 ::std::string::String,
             >,
-            period:
-                ::std::result::Result<::std::option::Option<super::Period>, ::std::string::String>,
+            period: ::std::result::Result<
+                ::std::option::Option<super::Period>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for PractitionerQualification {
             fn default() -> Self {
@@ -4192,12 +4578,16 @@ pub mod types {
         impl PractitionerQualification {
             pub fn code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CodeableConcept>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CodeableConcept>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn identifier<T>(mut self, value: T) -> Self
@@ -4207,7 +4597,9 @@ pub mod types {
             {
                 self.identifier = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for identifier: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
                 self
             }
             pub fn issuer<T>(mut self, value: T) -> Self
@@ -4217,7 +4609,9 @@ pub mod types {
             {
                 self.issuer = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for issuer: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for issuer: {e}")
+                    });
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -4227,11 +4621,14 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<PractitionerQualification> for super::PractitionerQualification {
+        impl ::std::convert::TryFrom<PractitionerQualification>
+        for super::PractitionerQualification {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: PractitionerQualification,
@@ -4244,7 +4641,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PractitionerQualification> for PractitionerQualification {
+        impl ::std::convert::From<super::PractitionerQualification>
+        for PractitionerQualification {
             fn from(value: super::PractitionerQualification) -> Self {
                 Self {
                     code: Ok(value.code),
@@ -4256,7 +4654,10 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct PractitionerRole {
-            active: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
             code: ::std::result::Result<
                 ::std::vec::Vec<super::CodeableConcept>,
                 ::std::string::String,
@@ -4265,34 +4666,50 @@ pub mod types {
                 ::std::vec::Vec<super::ContainedResource>,
                 ::std::string::String,
             >,
-            extension:
-                ::std::result::Result<::std::vec::Vec<super::Extension>, ::std::string::String>,
+            extension: ::std::result::Result<
+                ::std::vec::Vec<super::Extension>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            identifier:
-                ::std::result::Result<::std::vec::Vec<super::Identifier>, ::std::string::String>,
-            location:
-                ::std::result::Result<::std::vec::Vec<super::Reference>, ::std::string::String>,
-            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
+            identifier: ::std::result::Result<
+                ::std::vec::Vec<super::Identifier>,
+                ::std::string::String,
+            >,
+            location: ::std::result::Result<
+                ::std::vec::Vec<super::Reference>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
             organization: ::std::result::Result<
                 ::std::option::Option<super::Reference>,
                 ::std::string::String,
             >,
-            period:
-                ::std::result::Result<::std::option::Option<super::Period>, ::std::string::String>,
+            period: ::std::result::Result<
+                ::std::option::Option<super::Period>,
+                ::std::string::String,
+            >,
             practitioner: ::std::result::Result<
                 ::std::option::Option<super::Reference>,
                 ::std::string::String,
             >,
-            resource_type: ::std::result::Result<::std::string::String, ::std::string::String>,
+            resource_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             specialty: ::std::result::Result<
                 ::std::vec::Vec<super::CodeableConcept>,
                 ::std::string::String,
             >,
-            telecom:
-                ::std::result::Result<::std::vec::Vec<super::ContactPoint>, ::std::string::String>,
+            telecom: ::std::result::Result<
+                ::std::vec::Vec<super::ContactPoint>,
+                ::std::string::String,
+            >,
             text: ::std::result::Result<
                 ::std::option::Option<super::Narrative>,
                 ::std::string::String,
@@ -4312,7 +4729,9 @@ pub mod types {
                     organization: Ok(Default::default()),
                     period: Ok(Default::default()),
                     practitioner: Ok(Default::default()),
-                    resource_type: Err("no value supplied for resource_type".to_string()),
+                    resource_type: Err(
+                        "no value supplied for resource_type".to_string(),
+                    ),
                     specialty: Ok(Default::default()),
                     telecom: Ok(Default::default()),
                     text: Ok(Default::default()),
@@ -4327,7 +4746,9 @@ pub mod types {
             {
                 self.active = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for active: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -4337,7 +4758,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn contained<T>(mut self, value: T) -> Self
@@ -4347,7 +4770,9 @@ pub mod types {
             {
                 self.contained = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for contained: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for contained: {e}")
+                    });
                 self
             }
             pub fn extension<T>(mut self, value: T) -> Self
@@ -4357,7 +4782,9 @@ pub mod types {
             {
                 self.extension = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for extension: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -4377,7 +4804,9 @@ pub mod types {
             {
                 self.identifier = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for identifier: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
@@ -4387,7 +4816,9 @@ pub mod types {
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for location: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for location: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -4397,7 +4828,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn organization<T>(mut self, value: T) -> Self
@@ -4407,7 +4840,9 @@ pub mod types {
             {
                 self.organization = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for organization: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization: {e}")
+                    });
                 self
             }
             pub fn period<T>(mut self, value: T) -> Self
@@ -4417,7 +4852,9 @@ pub mod types {
             {
                 self.period = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for period: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for period: {e}")
+                    });
                 self
             }
             pub fn practitioner<T>(mut self, value: T) -> Self
@@ -4427,7 +4864,9 @@ pub mod types {
             {
                 self.practitioner = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for practitioner: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for practitioner: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -4437,7 +4876,9 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
             pub fn specialty<T>(mut self, value: T) -> Self
@@ -4447,7 +4888,9 @@ pub mod types {
             {
                 self.specialty = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for specialty: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for specialty: {e}")
+                    });
                 self
             }
             pub fn telecom<T>(mut self, value: T) -> Self
@@ -4457,7 +4900,9 @@ pub mod types {
             {
                 self.telecom = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for telecom: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for telecom: {e}")
+                    });
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -4467,7 +4912,9 @@ pub mod types {
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for text: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
                 self
             }
         }
@@ -4526,10 +4973,22 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            link: ::std::result::Result<::std::vec::Vec<super::BundleLink>, ::std::string::String>,
-            meta: ::std::result::Result<::std::option::Option<super::Meta>, ::std::string::String>,
-            resource_type: ::std::result::Result<::std::string::String, ::std::string::String>,
-            total: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            link: ::std::result::Result<
+                ::std::vec::Vec<super::BundleLink>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                ::std::option::Option<super::Meta>,
+                ::std::string::String,
+            >,
+            resource_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            total: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             type_: ::std::result::Result<
                 ::std::option::Option<super::BundleType>,
                 ::std::string::String,
@@ -4542,7 +5001,9 @@ pub mod types {
                     id: Ok(Default::default()),
                     link: Ok(Default::default()),
                     meta: Ok(Default::default()),
-                    resource_type: Err("no value supplied for resource_type".to_string()),
+                    resource_type: Err(
+                        "no value supplied for resource_type".to_string(),
+                    ),
                     total: Ok(Default::default()),
                     type_: Ok(Default::default()),
                 }
@@ -4551,12 +5012,16 @@ pub mod types {
         impl PractitionerRoleBundle {
             pub fn entry<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::PractitionerRoleBundleEntry>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::PractitionerRoleBundleEntry>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.entry = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for entry: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for entry: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -4576,7 +5041,9 @@ pub mod types {
             {
                 self.link = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for link: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for link: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -4586,7 +5053,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -4596,7 +5065,9 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
             pub fn total<T>(mut self, value: T) -> Self
@@ -4606,7 +5077,9 @@ pub mod types {
             {
                 self.total = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for total: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for total: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -4616,11 +5089,14 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<PractitionerRoleBundle> for super::PractitionerRoleBundle {
+        impl ::std::convert::TryFrom<PractitionerRoleBundle>
+        for super::PractitionerRoleBundle {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: PractitionerRoleBundle,
@@ -4636,7 +5112,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PractitionerRoleBundle> for PractitionerRoleBundle {
+        impl ::std::convert::From<super::PractitionerRoleBundle>
+        for PractitionerRoleBundle {
             fn from(value: super::PractitionerRoleBundle) -> Self {
                 Self {
                     entry: Ok(value.entry),
@@ -4681,33 +5158,42 @@ pub mod types {
             {
                 self.full_url = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for full_url: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for full_url: {e}")
+                    });
                 self
             }
             pub fn resource<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                        ::std::option::Option<super::PractitionerRoleEntryResource>,
-                    >,
+                    ::std::option::Option<super::PractitionerRoleEntryResource>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.resource = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource: {e}")
+                    });
                 self
             }
             pub fn search<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::BundleEntrySearch>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::BundleEntrySearch>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.search = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for search: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for search: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<PractitionerRoleBundleEntry> for super::PractitionerRoleBundleEntry {
+        impl ::std::convert::TryFrom<PractitionerRoleBundleEntry>
+        for super::PractitionerRoleBundleEntry {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: PractitionerRoleBundleEntry,
@@ -4719,7 +5205,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PractitionerRoleBundleEntry> for PractitionerRoleBundleEntry {
+        impl ::std::convert::From<super::PractitionerRoleBundleEntry>
+        for PractitionerRoleBundleEntry {
             fn from(value: super::PractitionerRoleBundleEntry) -> Self {
                 Self {
                     full_url: Ok(value.full_url),
@@ -4739,16 +5226,23 @@ pub mod types {
                 ::std::vec::Vec<super::UserPractitioner>,
                 ::std::string::String,
             >,
-            extension:
-                ::std::result::Result<::std::vec::Vec<super::Extension>, ::std::string::String>,
-            meta: ::std::result::Result<super::PractitionerRoleCreateMeta, ::std::string::String>,
+            extension: ::std::result::Result<
+                ::std::vec::Vec<super::Extension>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                super::PractitionerRoleCreateMeta,
+                ::std::string::String,
+            >,
             organization: ::std::result::Result<
                 ::std::option::Option<super::Reference>,
                 ::std::string::String,
             >,
             practitioner: ::std::result::Result<super::Reference, ::std::string::String>,
-            resource_type:
-                ::std::result::Result<super::PractitionerRoleResourceType, ::std::string::String>,
+            resource_type: ::std::result::Result<
+                super::PractitionerRoleResourceType,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for PractitionerRoleCreate {
             fn default() -> Self {
@@ -4772,7 +5266,9 @@ pub mod types {
             {
                 self.active = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for active: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -4782,7 +5278,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn contained<T>(mut self, value: T) -> Self
@@ -4792,7 +5290,9 @@ pub mod types {
             {
                 self.contained = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for contained: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for contained: {e}")
+                    });
                 self
             }
             pub fn extension<T>(mut self, value: T) -> Self
@@ -4802,7 +5302,9 @@ pub mod types {
             {
                 self.extension = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for extension: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -4812,7 +5314,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn organization<T>(mut self, value: T) -> Self
@@ -4822,7 +5326,9 @@ pub mod types {
             {
                 self.organization = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for organization: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for organization: {e}")
+                    });
                 self
             }
             pub fn practitioner<T>(mut self, value: T) -> Self
@@ -4832,7 +5338,9 @@ pub mod types {
             {
                 self.practitioner = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for practitioner: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for practitioner: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -4842,11 +5350,14 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<PractitionerRoleCreate> for super::PractitionerRoleCreate {
+        impl ::std::convert::TryFrom<PractitionerRoleCreate>
+        for super::PractitionerRoleCreate {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: PractitionerRoleCreate,
@@ -4863,7 +5374,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PractitionerRoleCreate> for PractitionerRoleCreate {
+        impl ::std::convert::From<super::PractitionerRoleCreate>
+        for PractitionerRoleCreate {
             fn from(value: super::PractitionerRoleCreate) -> Self {
                 Self {
                     active: Ok(value.active),
@@ -4883,7 +5395,10 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            tag: ::std::result::Result<::std::vec::Vec<super::UserTag>, ::std::string::String>,
+            tag: ::std::result::Result<
+                ::std::vec::Vec<super::UserTag>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for PractitionerRoleCreateMeta {
             fn default() -> Self {
@@ -4901,7 +5416,9 @@ pub mod types {
             {
                 self.profile = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for profile: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
                 self
             }
             pub fn tag<T>(mut self, value: T) -> Self
@@ -4911,11 +5428,14 @@ pub mod types {
             {
                 self.tag = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for tag: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for tag: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<PractitionerRoleCreateMeta> for super::PractitionerRoleCreateMeta {
+        impl ::std::convert::TryFrom<PractitionerRoleCreateMeta>
+        for super::PractitionerRoleCreateMeta {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: PractitionerRoleCreateMeta,
@@ -4926,7 +5446,8 @@ pub mod types {
                 })
             }
         }
-        impl ::std::convert::From<super::PractitionerRoleCreateMeta> for PractitionerRoleCreateMeta {
+        impl ::std::convert::From<super::PractitionerRoleCreateMeta>
+        for PractitionerRoleCreateMeta {
             fn from(value: super::PractitionerRoleCreateMeta) -> Self {
                 Self {
                     profile: Ok(value.profile),
@@ -4966,7 +5487,9 @@ pub mod types {
             {
                 self.display = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for display: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for display: {e}")
+                    });
                 self
             }
             pub fn reference<T>(mut self, value: T) -> Self
@@ -4976,7 +5499,9 @@ pub mod types {
             {
                 self.reference = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for reference: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference: {e}")
+                    });
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -4986,7 +5511,9 @@ pub mod types {
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for type_: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
                 self
             }
         }
@@ -5013,12 +5540,18 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TokenRequest {
-            assertion: ::std::result::Result<::std::string::String, ::std::string::String>,
+            assertion: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
             client_id: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            grant_type: ::std::result::Result<super::TokenGrantType, ::std::string::String>,
+            grant_type: ::std::result::Result<
+                super::TokenGrantType,
+                ::std::string::String,
+            >,
             scope: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for TokenRequest {
@@ -5039,7 +5572,9 @@ pub mod types {
             {
                 self.assertion = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for assertion: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for assertion: {e}")
+                    });
                 self
             }
             pub fn client_id<T>(mut self, value: T) -> Self
@@ -5049,7 +5584,9 @@ pub mod types {
             {
                 self.client_id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for client_id: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for client_id: {e}")
+                    });
                 self
             }
             pub fn grant_type<T>(mut self, value: T) -> Self
@@ -5059,7 +5596,9 @@ pub mod types {
             {
                 self.grant_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for grant_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for grant_type: {e}")
+                    });
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
@@ -5069,7 +5608,9 @@ pub mod types {
             {
                 self.scope = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for scope: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
                 self
             }
         }
@@ -5098,8 +5639,14 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct TokenResponse {
-            access_token: ::std::result::Result<::std::string::String, ::std::string::String>,
-            expires_in: ::std::result::Result<::std::option::Option<i64>, ::std::string::String>,
+            access_token: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            expires_in: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             refresh_token: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -5108,7 +5655,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            token_type: ::std::result::Result<::std::string::String, ::std::string::String>,
+            token_type: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TokenResponse {
             fn default() -> Self {
@@ -5129,7 +5679,9 @@ pub mod types {
             {
                 self.access_token = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for access_token: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for access_token: {e}")
+                    });
                 self
             }
             pub fn expires_in<T>(mut self, value: T) -> Self
@@ -5139,7 +5691,9 @@ pub mod types {
             {
                 self.expires_in = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for expires_in: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for expires_in: {e}")
+                    });
                 self
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
@@ -5149,7 +5703,9 @@ pub mod types {
             {
                 self.refresh_token = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for refresh_token: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for refresh_token: {e}")
+                    });
                 self
             }
             pub fn scope<T>(mut self, value: T) -> Self
@@ -5159,7 +5715,9 @@ pub mod types {
             {
                 self.scope = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for scope: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for scope: {e}")
+                    });
                 self
             }
             pub fn token_type<T>(mut self, value: T) -> Self
@@ -5169,7 +5727,9 @@ pub mod types {
             {
                 self.token_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for token_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for token_type: {e}")
+                    });
                 self
             }
         }
@@ -5200,18 +5760,35 @@ pub mod types {
         }
         #[derive(Clone, Debug)]
         pub struct UserPractitioner {
-            active: ::std::result::Result<::std::option::Option<bool>, ::std::string::String>,
-            extension:
-                ::std::result::Result<::std::vec::Vec<super::Extension>, ::std::string::String>,
+            active: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            extension: ::std::result::Result<
+                ::std::vec::Vec<super::Extension>,
+                ::std::string::String,
+            >,
             id: ::std::result::Result<::std::string::String, ::std::string::String>,
-            identifier:
-                ::std::result::Result<::std::vec::Vec<super::Identifier>, ::std::string::String>,
-            meta: ::std::result::Result<super::UserPractitionerMeta, ::std::string::String>,
-            name: ::std::result::Result<::std::vec::Vec<super::HumanName>, ::std::string::String>,
-            resource_type:
-                ::std::result::Result<super::PractitionerResourceType, ::std::string::String>,
-            telecom:
-                ::std::result::Result<::std::vec::Vec<super::ContactPoint>, ::std::string::String>,
+            identifier: ::std::result::Result<
+                ::std::vec::Vec<super::Identifier>,
+                ::std::string::String,
+            >,
+            meta: ::std::result::Result<
+                super::UserPractitionerMeta,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::vec::Vec<super::HumanName>,
+                ::std::string::String,
+            >,
+            resource_type: ::std::result::Result<
+                super::PractitionerResourceType,
+                ::std::string::String,
+            >,
+            telecom: ::std::result::Result<
+                ::std::vec::Vec<super::ContactPoint>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserPractitioner {
             fn default() -> Self {
@@ -5222,7 +5799,9 @@ pub mod types {
                     identifier: Err("no value supplied for identifier".to_string()),
                     meta: Err("no value supplied for meta".to_string()),
                     name: Err("no value supplied for name".to_string()),
-                    resource_type: Err("no value supplied for resource_type".to_string()),
+                    resource_type: Err(
+                        "no value supplied for resource_type".to_string(),
+                    ),
                     telecom: Ok(Default::default()),
                 }
             }
@@ -5235,7 +5814,9 @@ pub mod types {
             {
                 self.active = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for active: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for active: {e}")
+                    });
                 self
             }
             pub fn extension<T>(mut self, value: T) -> Self
@@ -5245,7 +5826,9 @@ pub mod types {
             {
                 self.extension = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for extension: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for extension: {e}")
+                    });
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -5265,7 +5848,9 @@ pub mod types {
             {
                 self.identifier = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for identifier: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for identifier: {e}")
+                    });
                 self
             }
             pub fn meta<T>(mut self, value: T) -> Self
@@ -5275,7 +5860,9 @@ pub mod types {
             {
                 self.meta = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for meta: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for meta: {e}")
+                    });
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -5285,7 +5872,9 @@ pub mod types {
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for name: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
                 self
             }
             pub fn resource_type<T>(mut self, value: T) -> Self
@@ -5295,7 +5884,9 @@ pub mod types {
             {
                 self.resource_type = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for resource_type: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_type: {e}")
+                    });
                 self
             }
             pub fn telecom<T>(mut self, value: T) -> Self
@@ -5305,7 +5896,9 @@ pub mod types {
             {
                 self.telecom = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for telecom: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for telecom: {e}")
+                    });
                 self
             }
         }
@@ -5362,25 +5955,24 @@ pub mod types {
             {
                 self.profile = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for profile: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for profile: {e}")
+                    });
                 self
             }
         }
-        impl ::std::convert::TryFrom<UserPractitionerMeta> for super::UserPractitionerMeta {
+        impl ::std::convert::TryFrom<UserPractitionerMeta>
+        for super::UserPractitionerMeta {
             type Error = super::error::ConversionError;
             fn try_from(
                 value: UserPractitionerMeta,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    profile: value.profile?,
-                })
+                Ok(Self { profile: value.profile? })
             }
         }
         impl ::std::convert::From<super::UserPractitionerMeta> for UserPractitionerMeta {
             fn from(value: super::UserPractitionerMeta) -> Self {
-                Self {
-                    profile: Ok(value.profile),
-                }
+                Self { profile: Ok(value.profile) }
             }
         }
         #[derive(Clone, Debug)]
@@ -5404,7 +5996,9 @@ pub mod types {
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for code: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for code: {e}")
+                    });
                 self
             }
             pub fn system<T>(mut self, value: T) -> Self
@@ -5414,7 +6008,9 @@ pub mod types {
             {
                 self.system = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for system: {e}"));
+                    .map_err(|e| {
+                        format!("error converting supplied value for system: {e}")
+                    });
                 self
             }
         }
@@ -5444,12 +6040,18 @@ pub mod types {
         pub struct ConversionError(::std::borrow::Cow<'static, str>);
         impl ::std::error::Error for ConversionError {}
         impl ::std::fmt::Display for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Display::fmt(&self.0, f)
             }
         }
         impl ::std::fmt::Debug for ConversionError {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> Result<(), ::std::fmt::Error> {
+            fn fmt(
+                &self,
+                f: &mut ::std::fmt::Formatter<'_>,
+            ) -> Result<(), ::std::fmt::Error> {
                 ::std::fmt::Debug::fmt(&self.0, f)
             }
         }
@@ -5510,9 +6112,7 @@ impl Client {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new()
-                .connect_timeout(dur)
-                .timeout(dur)
+            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
@@ -5555,8 +6155,7 @@ const _: () = {
     fn assert_client_hooks()
     where
         Client: ClientHooks<::ehr_runtime::Runtime>,
-    {
-    }
+    {}
 };
 impl Client {
     /// Exchange a signed JWT assertion for an access token (JWT-bearer grant)
@@ -5750,8 +6349,8 @@ pub mod builder {
     use super::types;
     #[allow(unused_imports)]
     use super::{
-        ByteStream, ClientHooks, ClientInfo, Error, OperationInfo, RequestBuilderExt,
-        ResponseValue, encode_path,
+        encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
+        RequestBuilderExt, ResponseValue,
     };
     /// Builder for [`Client::oauth_token_create`]
     ///
@@ -5776,12 +6375,16 @@ pub mod builder {
             self.body = value
                 .try_into()
                 .map(From::from)
-                .map_err(|s| format!("conversion to `TokenRequest` for body failed: {}", s));
+                .map_err(|s| {
+                    format!("conversion to `TokenRequest` for body failed: {}", s)
+                });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
-            F: std::ops::FnOnce(types::builder::TokenRequest) -> types::builder::TokenRequest,
+            F: std::ops::FnOnce(
+                types::builder::TokenRequest,
+            ) -> types::builder::TokenRequest,
         {
             self.body = self.body.map(f);
             self
@@ -5792,14 +6395,12 @@ pub mod builder {
         ) -> Result<ResponseValue<types::TokenResponse>, Error<types::OAuthError>> {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::TokenRequest::try_from(v).map_err(|e| e.to_string()))
+                .and_then(|v| {
+                    types::TokenRequest::try_from(v).map_err(|e| e.to_string())
+                })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/oauth/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5820,12 +6421,20 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -5838,7 +6447,15 @@ pub mod builder {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("oauth_token_create", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "oauth_token_create",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -5878,27 +6495,39 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.count = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for count failed".to_string()
-            });
+            self.count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for count failed"
+                        .to_string()
+                });
             self
         }
         pub fn cursor<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.cursor = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for cursor failed".to_string()
-            });
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
             self
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.id = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for id failed".to_string()
-            });
+            self.id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
@@ -5915,52 +6544,74 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.family = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for family failed".to_string()
-            });
+            self.family = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for family failed"
+                        .to_string()
+                });
             self
         }
         pub fn given<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.given = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for given failed".to_string()
-            });
+            self.given = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for given failed"
+                        .to_string()
+                });
             self
         }
         pub fn identifier<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.identifier = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for identifier failed".to_string()
-            });
+            self.identifier = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for identifier failed"
+                        .to_string()
+                });
             self
         }
         pub fn name<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.name = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for name failed".to_string()
-            });
+            self.name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for name failed"
+                        .to_string()
+                });
             self
         }
         pub fn telecom<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.telecom = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for telecom failed".to_string()
-            });
+            self.telecom = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for telecom failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
-        ) -> Result<ResponseValue<types::PractitionerBundle>, Error<types::OperationOutcome>>
-        {
+        ) -> Result<
+            ResponseValue<types::PractitionerBundle>,
+            Error<types::OperationOutcome>,
+        > {
             let Self {
                 client,
                 count,
@@ -5983,11 +6634,7 @@ pub mod builder {
             let name = name.map_err(Error::InvalidRequest)?;
             let telecom = telecom.map_err(Error::InvalidRequest)?;
             let url = format!("{}/fhir/R4/Practitioner", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6002,10 +6649,7 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("_offset", &offset))
                 .query(&progenitor_client::QueryParam::new("family", &family))
                 .query(&progenitor_client::QueryParam::new("given", &given))
-                .query(&progenitor_client::QueryParam::new(
-                    "identifier",
-                    &identifier,
-                ))
+                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .query(&progenitor_client::QueryParam::new("telecom", &telecom))
                 .headers(header_map)
@@ -6019,24 +6663,48 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6049,7 +6717,15 @@ pub mod builder {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("practitioner_search", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "practitioner_search",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -6073,9 +6749,12 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for id failed".to_string()
-            });
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
@@ -6085,15 +6764,10 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/fhir/R4/Practitioner/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
+                "{}/fhir/R4/Practitioner/{}", client.baseurl, encode_path(& id
+                .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6113,24 +6787,48 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6143,7 +6841,15 @@ pub mod builder {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("practitioner_read", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "practitioner_read",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -6181,27 +6887,39 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::num::NonZeroU32>,
         {
-            self.count = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: num :: NonZeroU32` for count failed".to_string()
-            });
+            self.count = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for count failed"
+                        .to_string()
+                });
             self
         }
         pub fn cursor<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.cursor = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for cursor failed".to_string()
-            });
+            self.cursor = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cursor failed"
+                        .to_string()
+                });
             self
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.id = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for id failed".to_string()
-            });
+            self.id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         pub fn offset<V>(mut self, value: V) -> Self
@@ -6228,34 +6946,48 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.identifier = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for identifier failed".to_string()
-            });
+            self.identifier = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for identifier failed"
+                        .to_string()
+                });
             self
         }
         pub fn organization<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.organization = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for organization failed".to_string()
-            });
+            self.organization = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for organization failed"
+                        .to_string()
+                });
             self
         }
         pub fn practitioner<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.practitioner = value.try_into().map(Some).map_err(|_| {
-                "conversion to `:: std :: string :: String` for practitioner failed".to_string()
-            });
+            self.practitioner = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for practitioner failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
-        ) -> Result<ResponseValue<types::PractitionerRoleBundle>, Error<types::OperationOutcome>>
-        {
+        ) -> Result<
+            ResponseValue<types::PractitionerRoleBundle>,
+            Error<types::OperationOutcome>,
+        > {
             let Self {
                 client,
                 count,
@@ -6276,11 +7008,7 @@ pub mod builder {
             let organization = organization.map_err(Error::InvalidRequest)?;
             let practitioner = practitioner.map_err(Error::InvalidRequest)?;
             let url = format!("{}/fhir/R4/PractitionerRole", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6294,18 +7022,13 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("_id", &id))
                 .query(&progenitor_client::QueryParam::new("_offset", &offset))
                 .query(&progenitor_client::QueryParam::new("active", &active))
-                .query(&progenitor_client::QueryParam::new(
-                    "identifier",
-                    &identifier,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "organization",
-                    &organization,
-                ))
-                .query(&progenitor_client::QueryParam::new(
-                    "practitioner",
-                    &practitioner,
-                ))
+                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
+                .query(
+                    &progenitor_client::QueryParam::new("organization", &organization),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new("practitioner", &practitioner),
+                )
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -6317,21 +7040,41 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6343,11 +7086,17 @@ pub mod builder {
         ) -> Result<ResponseValue<types::PractitionerRoleBundle>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
-                Err(error) => Err(::ehr_runtime::Error::from_generated(
-                    "practitioner_role_search",
-                    error,
-                )
-                .await),
+                Err(error) => {
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "practitioner_role_search",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
+                }
             }
         }
     }
@@ -6369,21 +7118,25 @@ pub mod builder {
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::PractitionerRoleCreate>,
-            <V as std::convert::TryInto<types::PractitionerRoleCreate>>::Error: std::fmt::Display,
+            <V as std::convert::TryInto<
+                types::PractitionerRoleCreate,
+            >>::Error: std::fmt::Display,
         {
-            self.body = value.try_into().map(From::from).map_err(|s| {
-                format!(
-                    "conversion to `PractitionerRoleCreate` for body failed: {}",
-                    s
-                )
-            });
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PractitionerRoleCreate` for body failed: {}", s
+                    )
+                });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                    types::builder::PractitionerRoleCreate,
-                ) -> types::builder::PractitionerRoleCreate,
+                types::builder::PractitionerRoleCreate,
+            ) -> types::builder::PractitionerRoleCreate,
         {
             self.body = self.body.map(f);
             self
@@ -6391,18 +7144,18 @@ pub mod builder {
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
-        ) -> Result<ResponseValue<types::PractitionerRole>, Error<types::OperationOutcome>>
-        {
+        ) -> Result<
+            ResponseValue<types::PractitionerRole>,
+            Error<types::OperationOutcome>,
+        > {
             let Self { client, body } = self;
             let body = body
-                .and_then(|v| types::PractitionerRoleCreate::try_from(v).map_err(|e| e.to_string()))
+                .and_then(|v| {
+                    types::PractitionerRoleCreate::try_from(v).map_err(|e| e.to_string())
+                })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/fhir/R4/PractitionerRole", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6424,27 +7177,55 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 201u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                409u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                422u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                409u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6456,11 +7237,17 @@ pub mod builder {
         ) -> Result<ResponseValue<types::PractitionerRole>, ::ehr_runtime::Error> {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
-                Err(error) => Err(::ehr_runtime::Error::from_generated(
-                    "practitioner_role_create",
-                    error,
-                )
-                .await),
+                Err(error) => {
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "practitioner_role_create",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
+                }
             }
         }
     }
@@ -6483,28 +7270,28 @@ pub mod builder {
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.id = value.try_into().map_err(|_| {
-                "conversion to `:: std :: string :: String` for id failed".to_string()
-            });
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
             self
         }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
-        ) -> Result<ResponseValue<types::PractitionerRole>, Error<types::OperationOutcome>>
-        {
+        ) -> Result<
+            ResponseValue<types::PractitionerRole>,
+            Error<types::OperationOutcome>,
+        > {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/fhir/R4/PractitionerRole/{}",
-                client.baseurl,
-                encode_path(&id.to_string()),
+                "{}/fhir/R4/PractitionerRole/{}", client.baseurl, encode_path(& id
+                .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append(
-                ::reqwest::header::HeaderName::from_static("api-version"),
-                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
-            );
+            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6524,24 +7311,48 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
-                400u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                401u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                403u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                404u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                429u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
-                500u16 => Err(Error::ErrorResponse(
-                    ResponseValue::from_response(response).await?,
-                )),
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -6554,7 +7365,15 @@ pub mod builder {
             match self.progenitor_send().await {
                 Ok(value) => Ok(value),
                 Err(error) => {
-                    Err(::ehr_runtime::Error::from_generated("practitioner_role_read", error).await)
+                    Err(
+                        Box::pin(
+                                ::ehr_runtime::Error::from_generated(
+                                    "practitioner_role_read",
+                                    error,
+                                ),
+                            )
+                            .await,
+                    )
                 }
             }
         }
@@ -6577,8 +7396,11 @@ pub mod builder {
                 .headers(headers)
                 .build()
                 .map_err(|e| ::ehr_runtime::Error::http(operation_id, e, Vec::new()))?;
-            let info = ::progenitor_client::OperationInfo { operation_id };
-            let sent = ::progenitor_client::ClientHooks::exec(client, request, &info).await;
+            let info = ::progenitor_client::OperationInfo {
+                operation_id,
+            };
+            let sent = ::progenitor_client::ClientHooks::exec(client, request, &info)
+                .await;
             ::ehr_runtime::pagination::decode_page(operation_id, sent).await
         })
     }
@@ -6591,10 +7413,15 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "practitioner_search",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| {
-                    ehr_next_page(client, url, "practitioner_search", headers.clone())
+                first: Box::pin(async move {
+                    self.send().await.map(ResponseValue::into_inner)
                 }),
+                next: Box::new(move |url| ehr_next_page(
+                    client,
+                    url,
+                    "practitioner_search",
+                    headers.clone(),
+                )),
             }
         }
     }
@@ -6604,7 +7431,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.link
                 .iter()
-                .find(|link| link.relation.as_ref().is_some_and(|r| r.as_str() == "next"))
+                .find(|link| {
+                    link.relation.as_ref().is_some_and(|r| r.as_str() == "next")
+                })
                 .and_then(|link| link.url.as_deref())
         }
         fn item_count(&self) -> usize {
@@ -6623,11 +7452,9 @@ pub mod builder {
             self.entry
                 .into_iter()
                 .filter_map(|entry| match entry.resource {
-                    Some(super::types::PractitionerEntryResource::Practitioner(resource))
-                        if resource.resource_type == "Practitioner" =>
-                    {
-                        Some(resource)
-                    }
+                    Some(
+                        super::types::PractitionerEntryResource::Practitioner(resource),
+                    ) if resource.resource_type == "Practitioner" => Some(resource),
                     _ => None,
                 })
                 .collect()
@@ -6642,10 +7469,15 @@ pub mod builder {
             ::ehr_runtime::pagination::Split {
                 operation_id: "practitioner_role_search",
                 base_url: client.baseurl.as_str(),
-                first: Box::pin(async move { self.send().await.map(ResponseValue::into_inner) }),
-                next: Box::new(move |url| {
-                    ehr_next_page(client, url, "practitioner_role_search", headers.clone())
+                first: Box::pin(async move {
+                    self.send().await.map(ResponseValue::into_inner)
                 }),
+                next: Box::new(move |url| ehr_next_page(
+                    client,
+                    url,
+                    "practitioner_role_search",
+                    headers.clone(),
+                )),
             }
         }
     }
@@ -6655,7 +7487,9 @@ pub mod builder {
         fn next_url(&self) -> Option<&str> {
             self.link
                 .iter()
-                .find(|link| link.relation.as_ref().is_some_and(|r| r.as_str() == "next"))
+                .find(|link| {
+                    link.relation.as_ref().is_some_and(|r| r.as_str() == "next")
+                })
                 .and_then(|link| link.url.as_deref())
         }
         fn item_count(&self) -> usize {
@@ -6674,9 +7508,11 @@ pub mod builder {
             self.entry
                 .into_iter()
                 .filter_map(|entry| match entry.resource {
-                    Some(super::types::PractitionerRoleEntryResource::PractitionerRole(
-                        resource,
-                    )) if resource.resource_type == "PractitionerRole" => Some(resource),
+                    Some(
+                        super::types::PractitionerRoleEntryResource::PractitionerRole(
+                            resource,
+                        ),
+                    ) if resource.resource_type == "PractitionerRole" => Some(resource),
                     _ => None,
                 })
                 .collect()
@@ -6741,7 +7577,8 @@ pub mod mock {
             }
             pub fn ok(self, value: &types::TokenResponse) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6749,7 +7586,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::OAuthError) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6757,7 +7595,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::OAuthError) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6770,7 +7609,9 @@ pub mod mock {
                 Self(
                     inner
                         .method(::httpmock::Method::GET)
-                        .path_matches(regex::Regex::new("^/fhir/R4/Practitioner$").unwrap()),
+                        .path_matches(
+                            regex::Regex::new("^/fhir/R4/Practitioner$").unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -6877,7 +7718,8 @@ pub mod mock {
             }
             pub fn ok(self, value: &types::PractitionerBundle) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6885,7 +7727,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6893,7 +7736,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6901,7 +7745,8 @@ pub mod mock {
             }
             pub fn forbidden(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(403u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6909,7 +7754,8 @@ pub mod mock {
             }
             pub fn not_found(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(404u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6917,7 +7763,8 @@ pub mod mock {
             }
             pub fn too_many_requests(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(429u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6925,7 +7772,8 @@ pub mod mock {
             }
             pub fn internal_server_error(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(500u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6938,16 +7786,19 @@ pub mod mock {
                 Self(
                     inner
                         .method(::httpmock::Method::GET)
-                        .path_matches(regex::Regex::new("^/fhir/R4/Practitioner/[^/]*$").unwrap()),
+                        .path_matches(
+                            regex::Regex::new("^/fhir/R4/Practitioner/[^/]*$").unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
             }
             pub fn id(self, value: &str) -> Self {
-                let re =
-                    regex::Regex::new(&format!("^/fhir/R4/Practitioner/{}$", value.to_string()))
-                        .unwrap();
+                let re = regex::Regex::new(
+                        &format!("^/fhir/R4/Practitioner/{}$", value.to_string()),
+                    )
+                    .unwrap();
                 Self(self.0.path_matches(re))
             }
         }
@@ -6961,7 +7812,8 @@ pub mod mock {
             }
             pub fn ok(self, value: &types::Practitioner) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6969,7 +7821,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6977,7 +7830,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6985,7 +7839,8 @@ pub mod mock {
             }
             pub fn forbidden(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(403u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -6993,7 +7848,8 @@ pub mod mock {
             }
             pub fn not_found(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(404u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7001,7 +7857,8 @@ pub mod mock {
             }
             pub fn too_many_requests(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(429u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7009,7 +7866,8 @@ pub mod mock {
             }
             pub fn internal_server_error(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(500u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7022,7 +7880,9 @@ pub mod mock {
                 Self(
                     inner
                         .method(::httpmock::Method::GET)
-                        .path_matches(regex::Regex::new("^/fhir/R4/PractitionerRole$").unwrap()),
+                        .path_matches(
+                            regex::Regex::new("^/fhir/R4/PractitionerRole$").unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -7119,7 +7979,8 @@ pub mod mock {
             }
             pub fn ok(self, value: &types::PractitionerRoleBundle) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7127,7 +7988,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7135,7 +7997,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7143,7 +8006,8 @@ pub mod mock {
             }
             pub fn forbidden(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(403u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7151,7 +8015,8 @@ pub mod mock {
             }
             pub fn too_many_requests(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(429u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7159,7 +8024,8 @@ pub mod mock {
             }
             pub fn internal_server_error(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(500u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7172,7 +8038,9 @@ pub mod mock {
                 Self(
                     inner
                         .method(::httpmock::Method::POST)
-                        .path_matches(regex::Regex::new("^/fhir/R4/PractitionerRole$").unwrap()),
+                        .path_matches(
+                            regex::Regex::new("^/fhir/R4/PractitionerRole$").unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
@@ -7192,7 +8060,8 @@ pub mod mock {
             }
             pub fn ok(self, value: &types::PractitionerRole) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7200,7 +8069,8 @@ pub mod mock {
             }
             pub fn created(self, value: &types::PractitionerRole) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(201u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7208,7 +8078,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7216,7 +8087,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7224,7 +8096,8 @@ pub mod mock {
             }
             pub fn forbidden(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(403u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7232,7 +8105,8 @@ pub mod mock {
             }
             pub fn conflict(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(409u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7240,7 +8114,8 @@ pub mod mock {
             }
             pub fn unprocessable_entity(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(422u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7248,7 +8123,8 @@ pub mod mock {
             }
             pub fn too_many_requests(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(429u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7256,7 +8132,8 @@ pub mod mock {
             }
             pub fn internal_server_error(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(500u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7267,20 +8144,22 @@ pub mod mock {
         impl PractitionerRoleReadWhen {
             pub fn new(inner: ::httpmock::When) -> Self {
                 Self(
-                    inner.method(::httpmock::Method::GET).path_matches(
-                        regex::Regex::new("^/fhir/R4/PractitionerRole/[^/]*$").unwrap(),
-                    ),
+                    inner
+                        .method(::httpmock::Method::GET)
+                        .path_matches(
+                            regex::Regex::new("^/fhir/R4/PractitionerRole/[^/]*$")
+                                .unwrap(),
+                        ),
                 )
             }
             pub fn into_inner(self) -> ::httpmock::When {
                 self.0
             }
             pub fn id(self, value: &str) -> Self {
-                let re = regex::Regex::new(&format!(
-                    "^/fhir/R4/PractitionerRole/{}$",
-                    value.to_string()
-                ))
-                .unwrap();
+                let re = regex::Regex::new(
+                        &format!("^/fhir/R4/PractitionerRole/{}$", value.to_string()),
+                    )
+                    .unwrap();
                 Self(self.0.path_matches(re))
             }
         }
@@ -7294,7 +8173,8 @@ pub mod mock {
             }
             pub fn ok(self, value: &types::PractitionerRole) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(200u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7302,7 +8182,8 @@ pub mod mock {
             }
             pub fn bad_request(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(400u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7310,7 +8191,8 @@ pub mod mock {
             }
             pub fn unauthorized(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(401u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7318,7 +8200,8 @@ pub mod mock {
             }
             pub fn forbidden(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(403u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7326,7 +8209,8 @@ pub mod mock {
             }
             pub fn not_found(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(404u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7334,7 +8218,8 @@ pub mod mock {
             }
             pub fn too_many_requests(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(429u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7342,7 +8227,8 @@ pub mod mock {
             }
             pub fn internal_server_error(self, value: &types::OperationOutcome) -> Self {
                 Self(
-                    self.0
+                    self
+                        .0
                         .status(500u16)
                         .header("content-type", "application/json")
                         .json_body_obj(value),
@@ -7356,13 +8242,22 @@ pub mod mock {
     pub trait MockServerExt {
         fn oauth_token_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::OauthTokenCreateWhen, operations::OauthTokenCreateThen);
+            F: FnOnce(
+                operations::OauthTokenCreateWhen,
+                operations::OauthTokenCreateThen,
+            );
         fn practitioner_search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::PractitionerSearchWhen, operations::PractitionerSearchThen);
+            F: FnOnce(
+                operations::PractitionerSearchWhen,
+                operations::PractitionerSearchThen,
+            );
         fn practitioner_read<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::PractitionerReadWhen, operations::PractitionerReadThen);
+            F: FnOnce(
+                operations::PractitionerReadWhen,
+                operations::PractitionerReadThen,
+            );
         fn practitioner_role_search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
             F: FnOnce(
@@ -7377,12 +8272,18 @@ pub mod mock {
             );
         fn practitioner_role_read<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::PractitionerRoleReadWhen, operations::PractitionerRoleReadThen);
+            F: FnOnce(
+                operations::PractitionerRoleReadWhen,
+                operations::PractitionerRoleReadThen,
+            );
     }
     impl MockServerExt for ::httpmock::MockServer {
         fn oauth_token_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::OauthTokenCreateWhen, operations::OauthTokenCreateThen),
+            F: FnOnce(
+                operations::OauthTokenCreateWhen,
+                operations::OauthTokenCreateThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -7393,7 +8294,10 @@ pub mod mock {
         }
         fn practitioner_search<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::PractitionerSearchWhen, operations::PractitionerSearchThen),
+            F: FnOnce(
+                operations::PractitionerSearchWhen,
+                operations::PractitionerSearchThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -7404,7 +8308,10 @@ pub mod mock {
         }
         fn practitioner_read<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::PractitionerReadWhen, operations::PractitionerReadThen),
+            F: FnOnce(
+                operations::PractitionerReadWhen,
+                operations::PractitionerReadThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(
@@ -7443,7 +8350,10 @@ pub mod mock {
         }
         fn practitioner_role_read<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
         where
-            F: FnOnce(operations::PractitionerRoleReadWhen, operations::PractitionerRoleReadThen),
+            F: FnOnce(
+                operations::PractitionerRoleReadWhen,
+                operations::PractitionerRoleReadThen,
+            ),
         {
             self.mock(|when, then| {
                 config_fn(

@@ -1,158 +1,197 @@
-//! "" means absent: rewriting empty-string JSON values to `null` before decoding.
+//! "" means absent, decoded field by field.
 //!
 //! DrChrono's reference says an optional value with no default "will default to "" or null
 //! depending on its type. These cases should be interpreted as an absent value." A `""` where the
-//! spec says integer, date or object would fail the decode of a whole page, so vendor crates whose
-//! documentation gives that rule decode every JSON response through [`blank_strings_to_null`]:
-//! then every optional field decodes as `None` whether the server sent `null` or `""`.
+//! spec says integer, date or object would fail the decode of a whole page, so `cargo xtask
+//! codegen` marks every optional field of such a vendor's generated types with
+//! `#[serde(default, deserialize_with = "::ehr_runtime::absent_if_blank")]`: the field then
+//! decodes as `None` whether the server sent `null`, `""` or nothing, and the response body is
+//! decoded as it arrived (no rewrite, no copy).
+//!
+//! Only optional fields follow the rule: a required string keeps its `""`, an array element
+//! `""` stays an element (`"modifiers": ["25", ""]`), and so does a map value.
 
-use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
-/// Returns `json` with every empty-string **member value** of an object replaced by `null`.
+use serde::de::value::{
+    BorrowedBytesDeserializer, BorrowedStrDeserializer, EnumAccessDeserializer,
+    MapAccessDeserializer, SeqAccessDeserializer,
+};
+use serde::de::{self, Deserialize, Deserializer, IntoDeserializer, Visitor};
+
+/// Deserializes an optional value with `""` read as absent: `null`, `""` → `None`; anything
+/// else is decoded as `T` (and fails as `T` would).
 ///
-/// Keys and array elements are left alone: `""` inside an array is an element, not an absent
-/// value (`"modifiers": ["25", ""]`).
-///
-/// Works on the bytes, in one pass, without parsing into a tree; returns the input unchanged
-/// (borrowed, no copy) when it holds no `""` at all. Invalid JSON comes back unchanged in
-/// substance: the decoder then reports the error it would have reported anyway.
+/// Meant for `#[serde(default, deserialize_with = "::ehr_runtime::absent_if_blank")]` on an
+/// `Option<T>` field; the value is read in one pass, without buffering.
 ///
 /// ```
-/// use ehr_runtime::blank_strings_to_null;
+/// #[derive(serde::Deserialize)]
+/// struct Patient {
+///     #[serde(default, deserialize_with = "ehr_runtime::absent_if_blank")]
+///     doctor: Option<i64>,
+///     #[serde(default, deserialize_with = "ehr_runtime::absent_if_blank")]
+///     first_name: Option<String>,
+///     last_name: String,
+/// }
 ///
-/// let out = blank_strings_to_null(br#"{"dob": "", "": "", "name": "a\"\"b", "tags": ["", "x"]}"#);
-/// assert_eq!(&*out, br#"{"dob": null, "": null, "name": "a\"\"b", "tags": ["", "x"]}"#);
+/// let p: Patient = serde_json::from_str(r#"{"doctor": "", "first_name": "", "last_name": ""}"#)?;
+/// assert_eq!((p.doctor, p.first_name, p.last_name.as_str()), (None, None, ""));
+/// let p: Patient = serde_json::from_str(r#"{"doctor": 5, "last_name": "Roe"}"#)?;
+/// assert_eq!((p.doctor, p.first_name), (Some(5), None));
+/// assert!(serde_json::from_str::<Patient>(r#"{"doctor": "x", "last_name": ""}"#).is_err());
+/// # Ok::<(), serde_json::Error>(())
 /// ```
-pub fn blank_strings_to_null(json: &[u8]) -> Cow<'_, [u8]> {
-    // In valid JSON an unescaped `""` is always an empty string token (a quote inside a string
-    // is escaped, and two strings are never adjacent). It is a member value exactly when the
-    // token before it is `:`; after `[` or `,` it is an array element or, when `:` follows, a
-    // key. So only the neighbours of each `""` need looking at, and the bytes between
-    // occurrences are copied in bulk.
-    let mut out: Option<Vec<u8>> = None;
-    let mut copied = 0;
-    for at in memchr::memmem::find_iter(json, b"\"\"") {
-        let escapes = json[..at].iter().rev().take_while(|&&b| b == b'\\').count();
-        if escapes % 2 == 1 {
-            continue; // `\""`: an escaped quote, then a closing one.
-        }
-        let before = json[..at].iter().rev().find(|b| !b.is_ascii_whitespace());
-        if before != Some(&b':') {
-            continue;
-        }
-        let out = out.get_or_insert_with(|| Vec::with_capacity(json.len() + json.len() / 32));
-        out.extend_from_slice(&json[copied..at]);
-        out.extend_from_slice(b"null");
-        copied = at + 2;
-    }
-    match out {
-        None => Cow::Borrowed(json),
-        Some(mut out) => {
-            out.extend_from_slice(&json[copied..]);
-            Cow::Owned(out)
-        }
-    }
+pub fn absent_if_blank<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    deserializer.deserialize_any(BlankIsAbsent(PhantomData))
 }
 
-/// Applies [`blank_strings_to_null`] to the body of a successful JSON response: one whose
-/// `Content-Type` is JSON, or that has no `Content-Type` and a body starting with `{` or `[`.
-/// Responses of any other type or status pass through untouched and unbuffered.
-pub async fn blank_strings_to_null_in(
-    response: reqwest::Response,
-) -> reqwest::Result<reqwest::Response> {
-    if !response.status().is_success() {
-        return Ok(response);
-    }
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap_or("").to_ascii_lowercase());
-    let maybe_json = match content_type.as_deref() {
-        None => true,
-        Some(v) => {
-            let essence = v.split(';').next().unwrap_or("").trim();
-            essence == "application/json" || essence.ends_with("+json")
+/// Sees the value first: `null` and `""` are absent; every other value is handed, unchanged,
+/// to `T`'s own `Deserialize`.
+struct BlankIsAbsent<T>(PhantomData<T>);
+
+macro_rules! forward {
+    ($($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method<E: de::Error>(self, v: $ty) -> Result<Self::Value, E> {
+            T::deserialize(v.into_deserializer()).map(Some)
         }
-    };
-    if !maybe_json {
-        return Ok(response);
+    )*};
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for BlankIsAbsent<T> {
+    type Value = Option<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value, null or \"\"")
     }
-    // Take the response apart instead of copying its headers and extensions.
-    let (mut parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
-    let body = http_body_util::BodyExt::collect(body).await?.to_bytes();
-    let looks_like_json = content_type.is_some()
-        || matches!(
-            body.iter().find(|b| !b.is_ascii_whitespace()),
-            Some(b'{' | b'[')
-        );
-    let rewritten = if looks_like_json {
-        blank_strings_to_null(&body)
-    } else {
-        Cow::Borrowed(&body[..])
-    };
-    let body = match rewritten {
-        Cow::Borrowed(_) => body,
-        Cow::Owned(rewritten) => {
-            parts
-                .headers
-                .insert(reqwest::header::CONTENT_LENGTH, rewritten.len().into());
-            bytes::Bytes::from(rewritten)
+
+    forward! {
+        visit_bool(bool), visit_i8(i8), visit_i16(i16), visit_i32(i32), visit_i64(i64),
+        visit_i128(i128), visit_u8(u8), visit_u16(u16), visit_u32(u32), visit_u64(u64),
+        visit_u128(u128), visit_f32(f32), visit_f64(f64), visit_char(char),
+        visit_byte_buf(Vec<u8>),
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.is_empty() {
+            return Ok(None);
         }
-    };
-    Ok(reqwest::Response::from(http::Response::from_parts(
-        parts, body,
-    )))
+        T::deserialize(v.into_deserializer()).map(Some)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        T::deserialize(BorrowedStrDeserializer::new(v)).map(Some)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        if v.is_empty() {
+            return Ok(None);
+        }
+        T::deserialize(v.into_deserializer()).map(Some)
+    }
+
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+        T::deserialize(v.into_deserializer()).map(Some)
+    }
+
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<Self::Value, E> {
+        T::deserialize(BorrowedBytesDeserializer::new(v)).map(Some)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        absent_if_blank(d)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        T::deserialize(d).map(Some)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(SeqAccessDeserializer::new(seq)).map(Some)
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Some)
+    }
+
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+        T::deserialize(EnumAccessDeserializer::new(data)).map(Some)
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::blank_strings_to_null;
+    use super::absent_if_blank;
 
-    fn run(input: &str) -> String {
-        String::from_utf8(blank_strings_to_null(input.as_bytes()).into_owned()).unwrap()
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct Row {
+        #[serde(default, deserialize_with = "absent_if_blank")]
+        n: Option<i64>,
+        #[serde(default, deserialize_with = "absent_if_blank")]
+        tags: Option<Vec<String>>,
+        #[serde(default, deserialize_with = "absent_if_blank")]
+        inner: Option<Box<Row>>,
+        #[serde(default, deserialize_with = "absent_if_blank")]
+        s: Option<String>,
+    }
+
+    fn row(json: &str) -> Result<Row, serde_json::Error> {
+        serde_json::from_str(json)
     }
 
     #[test]
-    fn empty_values_become_null_and_keys_stay() {
+    fn blank_null_and_missing_are_absent() {
+        let absent = Row {
+            n: None,
+            tags: None,
+            inner: None,
+            s: None,
+        };
         assert_eq!(
-            run(r#"{"a":"","b" : "" ,"":1}"#),
-            r#"{"a":null,"b" : null ,"":1}"#
+            row(r#"{"n":"","tags":"","inner":"","s":""}"#).unwrap(),
+            absent
         );
         assert_eq!(
-            run(r#"[{"a":{"b":""},"c":[{"d":""}]},{"e":""}]"#),
-            r#"[{"a":{"b":null},"c":[{"d":null}]},{"e":null}]"#
+            row(r#"{"n":null,"tags":null,"inner":null,"s":null}"#).unwrap(),
+            absent
         );
+        assert_eq!(row("{}").unwrap(), absent);
     }
 
     #[test]
-    fn array_elements_and_top_level_strings_stay_strings() {
-        assert_eq!(run(r#"["", "x", ""]"#), r#"["", "x", ""]"#);
+    fn values_decode_as_their_type_and_array_elements_stay() {
+        let r = row(r#"{"n":-3,"tags":["","x"],"inner":{"n":""}}"#).unwrap();
+        assert_eq!(r.n, Some(-3));
         assert_eq!(
-            run(r#"{"m":["25","",""],"n":""}"#),
-            r#"{"m":["25","",""],"n":null}"#
+            r.tags.as_deref(),
+            Some(&["".to_string(), "x".to_string()][..])
         );
-        assert_eq!(run(r#""""#), r#""""#);
+        assert_eq!(r.inner.unwrap().n, None);
     }
 
     #[test]
-    fn strings_holding_quotes_or_escapes_are_untouched() {
-        let input = r#"{"a":"say \"\" twice","b":"\\","c":""}"#;
-        assert_eq!(run(input), r#"{"a":"say \"\" twice","b":"\\","c":null}"#);
-    }
-
-    #[test]
-    fn input_without_empty_strings_is_borrowed() {
-        let input = br#"{"a":"b","n":null}"#;
-        assert!(matches!(
-            blank_strings_to_null(input),
-            std::borrow::Cow::Borrowed(_)
-        ));
-    }
-
-    #[test]
-    fn truncated_input_does_not_panic() {
-        for input in [r#"{"a":"#, r#"{"a":"\"#, r#"""#, r#"["", "#, r#""\"#] {
-            let _ = run(input);
-        }
+    fn a_value_of_the_wrong_type_still_fails_and_escaped_text_is_not_blank() {
+        assert!(row(r#"{"n":"x"}"#).is_err());
+        assert!(row(r#"{"n":1.5}"#).is_err());
+        assert!(row(r#"{"tags":"x"}"#).is_err());
+        let quoted = row(r#"{"s":"\"\""}"#).unwrap();
+        assert_eq!(quoted.s.as_deref(), Some("\"\""));
+        assert_eq!(row(r#"{"s":" "}"#).unwrap().s.as_deref(), Some(" "));
     }
 }

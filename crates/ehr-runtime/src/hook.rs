@@ -13,24 +13,12 @@
 /// ehr_runtime::hook_generated_client!("elation");
 /// ```
 ///
-/// A vendor whose documentation says that `""` in a response means an absent value adds
-/// `blank_strings_are_absent`: every JSON response then goes through
-/// [`blank_strings_to_null_in`](crate::blank_strings_to_null_in) before it is decoded.
-///
-/// ```ignore
-/// ehr_runtime::hook_generated_client!("drchrono", blank_strings_are_absent);
-/// ```
+/// A vendor whose documentation says that `""` in a response means an absent value needs nothing
+/// here: the codegen marks each optional field of its types with
+/// [`absent_if_blank`](crate::absent_if_blank), so responses are decoded as they arrive.
 #[macro_export]
 macro_rules! hook_generated_client {
     ($vendor:literal) => {
-        $crate::hook_generated_client!(@impl $vendor, |response| Ok(response));
-    };
-    ($vendor:literal, blank_strings_are_absent) => {
-        $crate::hook_generated_client!(@impl $vendor, |response| {
-            $crate::blank_strings_to_null_in(response).await
-        });
-    };
-    (@impl $vendor:literal, |$response:ident| $after:expr) => {
         impl $crate::__private::progenitor_client::ClientHooks<$crate::Runtime> for Client {
             async fn exec(
                 &self,
@@ -41,10 +29,9 @@ macro_rules! hook_generated_client {
                     vendor: $vendor,
                     operation_id: info.operation_id,
                 };
-                let $response = $crate::__private::progenitor_client::ClientInfo::inner(self)
+                $crate::__private::progenitor_client::ClientInfo::inner(self)
                     .execute(request, call)
-                    .await?;
-                $after
+                    .await
             }
         }
 

@@ -28,7 +28,7 @@ pub mod pagination;
 mod runtime;
 mod transport;
 
-pub use blank::{blank_strings_to_null, blank_strings_to_null_in};
+pub use blank::absent_if_blank;
 pub use call::CallInfo;
 pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,

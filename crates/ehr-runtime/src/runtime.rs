@@ -6,10 +6,6 @@ use std::time::Duration;
 
 use crate::{CallInfo, Direct, Transport};
 
-/// Header progenitor 0.15 adds to every request, set to the spec's `info.version`. None of our
-/// vendors documents it, so the runtime removes it before anything is sent.
-const PROGENITOR_VERSION_HEADER: &str = "api-version";
-
 /// The HTTP client and the [`Transport`] behind a generated vendor client.
 ///
 /// Cheap to clone (two reference-counted handles). Build one with [`Runtime::direct`] or
@@ -18,14 +14,18 @@ const PROGENITOR_VERSION_HEADER: &str = "api-version";
 pub struct Runtime {
     http: reqwest::Client,
     transport: Arc<dyn Transport>,
+    /// The transport is [`Direct`]: requests are sent here, without a boxed future.
+    direct: bool,
 }
 
 impl Runtime {
     /// A runtime sending requests with `http` through `transport`.
-    pub fn new(http: reqwest::Client, transport: impl Transport) -> Self {
+    pub fn new<T: Transport>(http: reqwest::Client, transport: T) -> Self {
+        let direct = std::any::TypeId::of::<T>() == std::any::TypeId::of::<Direct>();
         Self {
             http,
             transport: Arc::new(transport),
+            direct,
         }
     }
 
@@ -39,8 +39,8 @@ impl Runtime {
         &self.http
     }
 
-    /// Sends one request built by generated code: removes progenitor's undocumented
-    /// `api-version` header, then hands the request to the transport.
+    /// Sends one request built by generated code (which `cargo xtask codegen` writes without
+    /// progenitor's undocumented `api-version` header) through the transport.
     ///
     /// A successful (2xx) response comes back as it is. Any other answer is read here (its
     /// body bounded to [`MAX_ERROR_BODY`](crate::MAX_ERROR_BODY)), classified as an
@@ -49,15 +49,20 @@ impl Runtime {
     /// vendor's body.
     pub async fn execute(
         &self,
-        mut request: reqwest::Request,
+        request: reqwest::Request,
         call: CallInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        request.headers_mut().remove(PROGENITOR_VERSION_HEADER);
-        let response = self.transport.send(&self.http, request, call).await?;
+        let response = if self.direct {
+            self.http.execute(request).await?
+        } else {
+            self.transport.send(&self.http, request, call).await?
+        };
         if response.status().is_success() || crate::error::is_carrier(&response) {
             return Ok(response);
         }
-        let error = crate::Error::from_response(call.operation_id, response).await;
+        // In a future of its own: reading an error body is the rare path, and inline it would
+        // make every call's future (moved at each await) several times larger.
+        let error = Box::pin(crate::Error::from_response(call.operation_id, response)).await;
         Ok(crate::carry(error))
     }
 }

@@ -34,7 +34,8 @@
 
 use std::collections::HashSet;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
 
 use ehr_runtime::pagination::{ListRequest, NextPage, Page, PageFuture};
 use futures::{FutureExt, Stream};
@@ -75,6 +76,8 @@ pub struct Pages<'a, P> {
     origin: Option<Origin>,
     next: NextPage<'a, P>,
     in_flight: Option<PageFuture<'a, P>>,
+    /// Whether the prefetch in flight asked to be polled again (see [`Prefetch`]).
+    prefetch_wake: std::sync::Arc<Prefetch>,
     ready: Option<Result<P, Error>>,
     pending_url: Option<String>,
     /// Every `next` followed in this stream (cycle detection).
@@ -95,6 +98,7 @@ impl<'a, P: Page> Pages<'a, P> {
             operation_id,
             origin,
             in_flight: Some(split.first),
+            prefetch_wake: std::sync::Arc::new(Prefetch::default()),
             next: split.next,
             ready: None,
             pending_url: None,
@@ -146,6 +150,8 @@ impl<'a, P: Page> Pages<'a, P> {
                     self.followed.insert(url.clone());
                     if self.prefetch {
                         self.in_flight = Some((self.next)(url));
+                        // A new future has never been polled: the first poll starts it.
+                        self.prefetch_wake.woken.store(true, Ordering::Release);
                     } else {
                         self.pending_url = Some(url);
                     }
@@ -206,13 +212,57 @@ impl<'a, P: Page> Pages<'a, P> {
     }
 
     /// Drives a prefetch in flight without yielding (used by [`Items`] between items).
+    ///
+    /// The future is polled only when it is new or has woken since its last poll, not once per
+    /// item: polling a pending HTTP call walks the whole client stack, which cost more than a
+    /// record's decoding when done for each of a page's items.
     fn poll_prefetch(&mut self, cx: &mut Context<'_>) {
-        if self.ready.is_none()
-            && let Some(fut) = self.in_flight.as_mut()
-            && let Poll::Ready(result) = fut.poll_unpin(cx)
+        if self.ready.is_some() || self.in_flight.is_none() {
+            return;
+        }
+        if !self.prefetch_wake.woken.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let waker = self.prefetch_wake.waker_for(cx.waker());
+        let mut prefetch_cx = Context::from_waker(&waker);
+        if let Some(fut) = self.in_flight.as_mut()
+            && let Poll::Ready(result) = fut.poll_unpin(&mut prefetch_cx)
         {
             self.in_flight = None;
             self.ready = Some(result);
+        }
+    }
+}
+
+/// The waker a prefetch is polled with between items: it notes that the prefetch woke, then
+/// wakes the stream's consumer, so the stream knows when another poll can make progress.
+#[derive(Default)]
+struct Prefetch {
+    woken: AtomicBool,
+    consumer: std::sync::Mutex<Option<Waker>>,
+}
+
+impl Prefetch {
+    /// A waker for the prefetch that also wakes `consumer`.
+    fn waker_for(self: &std::sync::Arc<Self>, consumer: &Waker) -> Waker {
+        let mut current = self.consumer.lock().unwrap_or_else(|e| e.into_inner());
+        if !current.as_ref().is_some_and(|w| w.will_wake(consumer)) {
+            *current = Some(consumer.clone());
+        }
+        Waker::from(self.clone())
+    }
+}
+
+impl Wake for Prefetch {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        let consumer = self.consumer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(waker) = consumer.as_ref() {
+            waker.wake_by_ref();
         }
     }
 }

@@ -77,8 +77,12 @@ impl RateLimit {
         Self::new(Quota::per_hour(per_hour).allow_burst(burst))
     }
 
+    /// Waits for a permit: none when one is free now (the usual case, decided without a
+    /// future), otherwise until the quota allows.
     async fn wait(&self) {
-        self.0.until_ready().await;
+        if self.0.check().is_err() {
+            Box::pin(self.0.until_ready()).await;
+        }
     }
 }
 
@@ -195,8 +199,13 @@ impl FacadeTransport {
         self
     }
 
-    async fn run(&self, http: &reqwest::Client, request: Request, call: CallInfo) -> Response {
-        let started = Instant::now();
+    async fn run(
+        &self,
+        http: &reqwest::Client,
+        request: Request,
+        call: CallInfo,
+        started: Instant,
+    ) -> Response {
         let method = request.method().clone();
         let idempotent = is_idempotent(&method);
         let mut next = Some(request);
@@ -209,7 +218,7 @@ impl FacadeTransport {
                 return failure::response(call, Failure::CannotResend, history);
             };
             // Keep a copy to re-send, if the body allows it.
-            let template = request.try_clone();
+            let template = resendable_copy(&request);
             let token = match self.authorize(&mut request).await {
                 Ok(token) => token,
                 Err(failure) => return failure::response(call, failure, history),
@@ -239,7 +248,7 @@ impl FacadeTransport {
                         };
                         retrying(call, attempt_no, &attempt);
                         history.push(attempt);
-                        tokio::time::sleep(wait).await;
+                        Box::pin(tokio::time::sleep(wait)).await;
                         next = template;
                         continue;
                     }
@@ -301,7 +310,7 @@ impl FacadeTransport {
 
             let response = match &self.guard {
                 Some(guard) if status == StatusCode::UNAUTHORIZED => {
-                    let (response, body) = match buffered(response).await {
+                    let (response, body) = match Box::pin(buffered(response)).await {
                         Ok(buffered) => buffered,
                         Err(error) => {
                             return failure::response(call, Failure::Http(error), history);
@@ -321,7 +330,7 @@ impl FacadeTransport {
                 && cache.can_refresh()
             {
                 refreshed = true;
-                if let Err(e) = cache.replace_rejected(&token.token).await {
+                if let Err(e) = Box::pin(cache.replace_rejected(&token.token)).await {
                     return failure::response(call, Failure::Auth(e), history);
                 }
                 let attempt = Attempt {
@@ -356,7 +365,7 @@ impl FacadeTransport {
                     retrying(call, attempt_no, &attempt);
                     history.push(attempt);
                     drop(response);
-                    tokio::time::sleep(wait).await;
+                    Box::pin(tokio::time::sleep(wait)).await;
                     next = template;
                     continue;
                 }
@@ -419,11 +428,12 @@ impl Transport for FacadeTransport {
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        let recorder = span.clone();
         Box::pin(
             async move {
                 let started = Instant::now();
                 let method = request.method().clone();
-                let response = self.run(http, request, call).await;
+                let response = self.run(http, request, call, started).await;
                 // A refusal the pipeline classified is carried with status 599: record the
                 // vendor's status instead.
                 let status = ehr_runtime::error::carried_status(&response)
@@ -434,10 +444,9 @@ impl Transport for FacadeTransport {
                     .get::<RetryHistory>()
                     .map_or(1, |h| h.0.len() + 1);
                 let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                let span = tracing::Span::current();
-                span.record("status", status);
-                span.record("attempts", attempts);
-                span.record("latency_ms", latency_ms);
+                recorder.record("status", status);
+                recorder.record("attempts", attempts);
+                recorder.record("latency_ms", latency_ms);
                 // Never the URL, headers or body: they can carry credentials and PHI.
                 tracing::info!(
                     vendor = call.vendor,
@@ -484,6 +493,9 @@ impl FacadeTransport {
     /// The final response: as it is when it is a success; otherwise, when the vendor has a
     /// [`CallGuard`], read here and classified with the guard's
     /// [`refine`](CallGuard::refine), and carried as the call's error.
+    ///
+    /// Only a failure with a guard awaits anything (the body), in a future of its own, so the
+    /// pipeline's future stays small for every successful call.
     async fn conclude(
         &self,
         call: CallInfo,
@@ -494,7 +506,8 @@ impl FacadeTransport {
         let response = self.finish(response, history, token);
         match &self.guard {
             Some(guard) if !response.status().is_success() => {
-                let error = crate::Error::from_response(call.operation_id, response).await;
+                let error =
+                    Box::pin(crate::Error::from_response(call.operation_id, response)).await;
                 ehr_runtime::carry(guard.refine(error))
             }
             _ => response,
@@ -533,6 +546,22 @@ impl FacadeTransport {
         }
         response
     }
+}
+
+/// A copy of `request` to send again (after a 401 refresh, a redirect or a retry), or `None`
+/// when its body is a stream, which cannot be replayed.
+///
+/// A request without a body or timeout of its own (every generated `GET` and `DELETE`) is
+/// copied field by field: `Request::try_clone` would also write an empty per-request timeout
+/// into the copy's extensions, a map allocated for nothing on every call.
+fn resendable_copy(request: &Request) -> Option<Request> {
+    if request.body().is_some() || request.timeout().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    Some(copy)
 }
 
 /// Reads the body of `response` and gives back an equivalent response with the body in memory.

@@ -282,9 +282,7 @@ impl WebhookVerifier {
                 limit: self.max_body,
             });
         }
-        // The API's `""`-means-absent rule, as for every response.
-        let json = ehr_runtime::blank_strings_to_null(body);
-        let (receiver, object) = typed(&event, &json)?;
+        let (receiver, object) = typed(&event, body)?;
         Ok(Delivery {
             event,
             id,
@@ -319,9 +317,12 @@ impl fmt::Debug for WebhookVerifier {
 /// The body `{receiver, object}`, with `object` decoded as the generated type `event` names.
 fn typed(event: &Event, json: &[u8]) -> Result<(serde_json::Value, EventObject), WebhookError> {
     #[derive(serde::Deserialize)]
+    #[serde(bound(deserialize = "T: serde::de::DeserializeOwned"))]
     struct Body<T> {
         #[serde(default)]
         receiver: serde_json::Value,
+        // The API's `""`-means-absent rule, as for every optional field of a response.
+        #[serde(default, deserialize_with = "ehr_runtime::absent_if_blank")]
         object: Option<T>,
     }
     fn decode<T: serde::de::DeserializeOwned>(

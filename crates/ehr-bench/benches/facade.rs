@@ -1,18 +1,29 @@
-//! Façade overhead, measured on loopback: run with `cargo xtask bench`
-//! (or `cargo bench -p ehr-sdk --bench facade`).
+//! Façade overhead, measured on loopback: run with `cargo xtask bench` (wall clock) or
+//! `cargo xtask bench --instructions` (instruction counts under valgrind's callgrind).
 //!
-//! Prints:
-//! 1. one call through the façade (generated client + pipeline: token cache, retry policy,
-//!    tracing, DrChrono's blank-string rule) vs the same request made with raw reqwest and
-//!    decoded into the same type: median per-call latency over N calls each, and their ratio
-//!    (target ≤ 1.03); then, to attribute the difference, the generated DrChrono client on a
-//!    plain runtime, a generated client without the blank-string rule (Elation's) and raw
-//!    reqwest plus the blank-string rewrite alone. Kinds of call run in blocks whose order
-//!    rotates every round. `BENCH_CALLS=N` sets N; `BENCH_ONLY=facade|raw|direct|plain` makes
-//!    only that kind of call (for profilers) and prints nothing;
-//! 2. paging 100,000 records in pages of 250 with `items()` vs a raw reqwest loop following
-//!    `next`: records per second, their ratio (target ≥ 0.95) and the peak heap of each;
+//! Kinds of call compared, each the same `GET /api/doctors/1` decoded into DrChrono's `Doctor`:
+//! - `raw`: raw reqwest, then `serde_json` into the type;
+//! - `elation`: a generated client on a plain runtime, Elation's (`users_retrieve`);
+//! - `drchrono`: the generated DrChrono client on a plain runtime (no token cache, retries,
+//!   redirects or tracing);
+//! - `facade`: the DrChrono façade, full pipeline (token cache, retry policy, redirect
+//!   handling, tracing);
+//!
+//! and for paging, records of `GET /api/patients` in pages of 250:
+//! - `raw-paging`: a raw reqwest loop following `next`;
+//! - `facade-paging`: `patients_list().items()` with prefetch.
+//!
+//! Wall-clock mode (no `BENCH_ONLY`) prints:
+//! 1. one call of each kind, run in blocks whose order rotates every round: the median of each
+//!    kind over `BENCH_CALLS` calls (default 10,000) and its ratio to raw;
+//! 2. paging 100,000 records: records per second of each side, their ratio (target ≥ 0.95) and
+//!    the peak heap of each;
 //! 3. token requests made for 1,000 concurrent calls needing a token (target 1).
+//!
+//! `BENCH_ONLY=<kind>` makes `BENCH_CALLS` calls of that kind only (for paging kinds,
+//! `BENCH_CALLS` pages) and prints nothing: `cargo xtask bench --instructions` runs it under
+//! callgrind twice per kind and divides the difference in instructions by the difference in
+//! calls (or records), so start-up costs cancel out.
 //!
 //! The server is a minimal keep-alive HTTP/1.1 server in this process, on 127.0.0.1, running on
 //! its own thread and runtime; the client side runs on a single-threaded runtime.
@@ -235,171 +246,87 @@ async fn main() {
         .build()
         .unwrap();
     let raw_url = format!("{base}/api/doctors/1");
-
-    // 1. one call, interleaved in blocks so drift hits both sides alike.
-    // Attribution: the generated client alone (direct runtime: no token cache, retries,
-    // redirects or tracing; still DrChrono's blank-string rule).
+    // The generated clients alone, on a runtime that sends each request as it is.
     let direct = ehr_sdk::drchrono::api::Client::with_runtime(
         &base,
         ehr_runtime::Runtime::new(http.clone(), ehr_runtime::Direct),
     );
-    let (mut facade_t, mut raw_t) = (Vec::with_capacity(calls), Vec::with_capacity(calls));
-    let mut direct_t = Vec::with_capacity(calls);
-    // And a generated client without DrChrono's blank-string rule (Elation's, same server).
     let elation = ehr_sdk::elation::api::Client::with_runtime(
         &base,
         ehr_runtime::Runtime::new(http.clone(), ehr_runtime::Direct),
     );
-    let mut plain_t = Vec::with_capacity(calls);
-    let mut rule_t = Vec::with_capacity(calls);
-    // For profilers: only one kind of call, then exit.
+    let kinds = Kinds {
+        client: &client,
+        direct: &direct,
+        elation: &elation,
+        http: &http,
+        raw_url: &raw_url,
+        base: &base,
+    };
+
+    // For callgrind and other profilers: only one kind of call, then exit.
     if let Ok(only) = std::env::var("BENCH_ONLY") {
-        for _ in 0..calls {
-            match only.as_str() {
-                "facade" => drop(client.doctors_retrieve().id(1).send().await.unwrap()),
-                "direct" => drop(direct.doctors_retrieve().id(1).send().await.unwrap()),
-                "plain" => drop(elation.users_retrieve().id(1).send().await.unwrap()),
-                _ => {
-                    let bytes = http.get(&raw_url).bearer_auth("at1").send().await.unwrap();
-                    let bytes = bytes.bytes().await.unwrap();
-                    drop(serde_json::from_slice::<Doctor>(&bytes).unwrap());
+        match only.as_str() {
+            "raw-paging" => drop(kinds.raw_pages(calls).await),
+            "facade-paging" => drop(kinds.facade_records(calls * PAGE).await),
+            kind => {
+                let kind = Kind::from_name(kind).unwrap_or_else(|| {
+                    eprintln!("unknown BENCH_ONLY={kind}");
+                    std::process::exit(2)
+                });
+                for _ in 0..calls {
+                    kinds.one(kind).await;
                 }
             }
         }
         return;
     }
-    for _ in 0..200 {
-        client.doctors_retrieve().id(1).send().await.unwrap();
-    }
-    // Blocks of each kind of call, in an order that rotates every round, so that drift and
+
+    // 1. one call of each kind, in blocks whose order rotates every round, so that drift and
     // whatever a block leaves behind (idle connections, caches) fall on every kind alike.
+    for kind in Kind::ALL {
+        for _ in 0..200 {
+            kinds.one(kind).await;
+        }
+    }
     let block = 500;
+    let mut times: Vec<Vec<Duration>> = Kind::ALL
+        .iter()
+        .map(|_| Vec::with_capacity(calls))
+        .collect();
     for round in 0..calls.div_ceil(block) {
-        for kind in 0..5 {
+        for k in 0..Kind::ALL.len() {
+            let slot = (round + k) % Kind::ALL.len();
             for _ in 0..block {
                 let t = Instant::now();
-                match (round + kind) % 5 {
-                    0 => {
-                        let doctor: Doctor = client
-                            .doctors_retrieve()
-                            .id(1)
-                            .send()
-                            .await
-                            .unwrap()
-                            .into_inner();
-                        facade_t.push(t.elapsed());
-                        std::hint::black_box(doctor);
-                    }
-                    1 => {
-                        let bytes = http
-                            .get(&raw_url)
-                            .bearer_auth("at1")
-                            .send()
-                            .await
-                            .unwrap()
-                            .bytes()
-                            .await
-                            .unwrap();
-                        let doctor: Doctor = serde_json::from_slice(&bytes).unwrap();
-                        raw_t.push(t.elapsed());
-                        std::hint::black_box(doctor);
-                    }
-                    2 => {
-                        let doctor: Doctor = direct
-                            .doctors_retrieve()
-                            .id(1)
-                            .send()
-                            .await
-                            .unwrap()
-                            .into_inner();
-                        direct_t.push(t.elapsed());
-                        std::hint::black_box(doctor);
-                    }
-                    3 => {
-                        // Raw reqwest plus DrChrono's blank-string rule on the bytes: what the
-                        // rule itself costs, without rebuilding a response around the result.
-                        let response = http.get(&raw_url).bearer_auth("at1").send().await.unwrap();
-                        let bytes = response.bytes().await.unwrap();
-                        let bytes = ehr_runtime::blank_strings_to_null(&bytes);
-                        let doctor: Doctor = serde_json::from_slice(&bytes).unwrap();
-                        rule_t.push(t.elapsed());
-                        std::hint::black_box(doctor);
-                    }
-                    _ => {
-                        let user = elation
-                            .users_retrieve()
-                            .id(1)
-                            .send()
-                            .await
-                            .unwrap()
-                            .into_inner();
-                        plain_t.push(t.elapsed());
-                        std::hint::black_box(user);
-                    }
-                }
+                kinds.one(Kind::ALL[slot]).await;
+                times[slot].push(t.elapsed());
             }
         }
     }
-    let (f, r, d) = (median(facade_t), median(raw_t), median(direct_t));
-    let (p, b) = (median(plain_t), median(rule_t));
-    let ratio = |x: Duration| x.as_secs_f64() / r.as_secs_f64();
-    println!(
-        "1. single call, median of {calls} each: façade {f:?}, raw reqwest {r:?}, ratio {:.3} (target ≤ 1.03)\n   \
-         attribution: generated DrChrono client without the façade pipeline {d:?} ({:.3}× raw); \
-         generated Elation client (no blank-string rule, no pipeline) {p:?} ({:.3}× raw); \
-         raw reqwest + the blank-string rewrite of the bytes {b:?} ({:.3}× raw)",
-        ratio(f),
-        ratio(d),
-        ratio(p),
-        ratio(b)
-    );
+    let medians: Vec<Duration> = times.into_iter().map(median).collect();
+    let raw = medians[0];
+    println!("1. single call, median of {calls} each (interleaved rounds of {block}):");
+    for (kind, m) in Kind::ALL.iter().zip(&medians) {
+        let ratio = m.as_secs_f64() / raw.as_secs_f64();
+        println!("   {:<9} {m:>10.2?}  {ratio:.3}× raw", kind.name());
+    }
+    println!("   (targets are set in instructions: `cargo xtask bench --instructions`)");
 
     // 2. paging 100,000 records.
-    let (count, facade_peak) = peak_during(async {
+    let (facade, facade_peak) = peak_during(async {
         let t = Instant::now();
-        let n = client
-            .patients_list()
-            .page_size(std::num::NonZeroU64::new(PAGE as u64).unwrap())
-            .items()
-            .prefetch(true)
-            .try_fold(0usize, |n, p| async move {
-                std::hint::black_box(p);
-                Ok(n + 1)
-            })
-            .await
-            .unwrap();
-        (n, t.elapsed())
+        (kinds.facade_records(RECORDS).await, t.elapsed())
     })
     .await;
-    let (facade_n, facade_time) = count;
-    let (count, raw_peak) = peak_during(async {
+    let (raw, raw_peak) = peak_during(async {
         let t = Instant::now();
-        let mut url = Some(format!("{base}/api/patients?page_size={PAGE}"));
-        let mut n = 0;
-        while let Some(next) = url.take() {
-            let bytes = http
-                .get(&next)
-                .bearer_auth("at1")
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
-            let page: PaginatedPatientList = serde_json::from_slice(&bytes).unwrap();
-            for p in page.results {
-                std::hint::black_box(p);
-                n += 1;
-            }
-            url = page.next;
-        }
-        (n, t.elapsed())
+        (kinds.raw_pages(RECORDS / PAGE).await, t.elapsed())
     })
     .await;
-    let (raw_n, raw_time) = count;
-    assert_eq!((facade_n, raw_n), (RECORDS, RECORDS));
-    let facade_rate = facade_n as f64 / facade_time.as_secs_f64();
-    let raw_rate = raw_n as f64 / raw_time.as_secs_f64();
+    assert_eq!((facade.0, raw.0), (RECORDS, RECORDS));
+    let facade_rate = facade.0 as f64 / facade.1.as_secs_f64();
+    let raw_rate = raw.0 as f64 / raw.1.as_secs_f64();
     println!(
         "2. paging {RECORDS} records in pages of {PAGE}: façade {facade_rate:.0}/s (peak heap {:.1} MiB), raw loop {raw_rate:.0}/s (peak heap {:.1} MiB), throughput ratio {:.3} (target ≥ 0.95)",
         facade_peak as f64 / 1048576.0,
@@ -433,4 +360,115 @@ async fn main() {
         "3. token requests for 1000 concurrent calls: {} (target 1)",
         tokens.load(Ordering::Relaxed)
     );
+}
+
+/// The kinds of single call compared, in the order the report lists them.
+#[derive(Clone, Copy)]
+enum Kind {
+    Raw,
+    Elation,
+    DrChrono,
+    Facade,
+}
+
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Raw, Kind::Elation, Kind::DrChrono, Kind::Facade];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Raw => "raw",
+            Kind::Elation => "elation",
+            Kind::DrChrono => "drchrono",
+            Kind::Facade => "facade",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// Everything the kinds of call need.
+struct Kinds<'a> {
+    client: &'a ehr_sdk::drchrono::Client,
+    direct: &'a ehr_sdk::drchrono::api::Client,
+    elation: &'a ehr_sdk::elation::api::Client,
+    http: &'a reqwest::Client,
+    raw_url: &'a str,
+    base: &'a str,
+}
+
+impl Kinds<'_> {
+    /// One call of `kind`, its decoded result handed to `black_box`.
+    async fn one(&self, kind: Kind) {
+        match kind {
+            Kind::Raw => {
+                let response = self
+                    .http
+                    .get(self.raw_url)
+                    .bearer_auth("at1")
+                    .send()
+                    .await
+                    .unwrap();
+                let bytes = response.bytes().await.unwrap();
+                let doctor: Doctor = serde_json::from_slice(&bytes).unwrap();
+                std::hint::black_box(doctor);
+            }
+            Kind::Elation => {
+                let user = self.elation.users_retrieve().id(1).send().await.unwrap();
+                std::hint::black_box(user.into_inner());
+            }
+            Kind::DrChrono => {
+                let doctor = self.direct.doctors_retrieve().id(1).send().await.unwrap();
+                std::hint::black_box(doctor.into_inner());
+            }
+            Kind::Facade => {
+                let doctor = self.client.doctors_retrieve().id(1).send().await.unwrap();
+                std::hint::black_box(doctor.into_inner());
+            }
+        }
+    }
+
+    /// Pages `records` patients with the façade's `items()` stream; returns how many came.
+    async fn facade_records(&self, records: usize) -> usize {
+        self.client
+            .patients_list()
+            .page_size(std::num::NonZeroU64::new(PAGE as u64).unwrap())
+            .items()
+            .prefetch(true)
+            .max_items(records)
+            .try_fold(0usize, |n, p| async move {
+                std::hint::black_box(p);
+                Ok(n + 1)
+            })
+            .await
+            .unwrap()
+    }
+
+    /// Reads `pages` pages of patients with a raw reqwest loop following `next`; returns the
+    /// records read.
+    async fn raw_pages(&self, pages: usize) -> usize {
+        let mut url = Some(format!("{}/api/patients?page_size={PAGE}", self.base));
+        let mut n = 0;
+        for _ in 0..pages {
+            let Some(next) = url.take() else { break };
+            let bytes = self
+                .http
+                .get(&next)
+                .bearer_auth("at1")
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let page: PaginatedPatientList = serde_json::from_slice(&bytes).unwrap();
+            for p in page.results {
+                std::hint::black_box(p);
+                n += 1;
+            }
+            url = page.next;
+        }
+        n
+    }
 }

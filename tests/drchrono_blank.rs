@@ -1,0 +1,123 @@
+//! DrChrono's rule that `""` in an optional field means absent, one test per kind of field,
+//! decoded from the response bytes as they arrive (the generated types read `""` themselves).
+
+use ehr_sdk::drchrono::api::types::{Appointment, BillingProfile, Gender, LabTest, Patient};
+use serde_json::json;
+
+fn patient(fields: serde_json::Value) -> Patient {
+    let mut body = json!({ "id": 7 });
+    body.as_object_mut()
+        .unwrap()
+        .extend(fields.as_object().unwrap().clone());
+    ehr_drchrono::from_json(body.to_string().as_bytes()).expect("the patient decodes")
+}
+
+#[test]
+fn blank_integer_is_absent_and_a_number_is_kept() {
+    assert_eq!(patient(json!({ "doctor": "" })).doctor, None);
+    assert_eq!(patient(json!({ "doctor": 5 })).doctor, Some(5));
+}
+
+#[test]
+fn blank_number_is_absent_and_a_number_is_kept() {
+    let lab = |v: serde_json::Value| -> LabTest {
+        ehr_drchrono::from_json(
+            json!({ "id": 1, "specimen_total_volume": v })
+                .to_string()
+                .as_bytes(),
+        )
+        .expect("the lab test decodes")
+    };
+    assert_eq!(lab(json!("")).specimen_total_volume, None);
+    assert_eq!(lab(json!(2.5)).specimen_total_volume, Some(2.5));
+}
+
+#[test]
+fn blank_boolean_is_absent_and_false_is_kept() {
+    assert_eq!(
+        patient(json!({ "disable_sms_messages": "" })).disable_sms_messages,
+        None
+    );
+    assert_eq!(
+        patient(json!({ "disable_sms_messages": false })).disable_sms_messages,
+        Some(false)
+    );
+}
+
+#[test]
+fn blank_date_is_absent_and_a_date_is_kept() {
+    assert_eq!(patient(json!({ "date_of_birth": "" })).date_of_birth, None);
+    assert_eq!(
+        patient(json!({ "date_of_birth": "1980-04-12" })).date_of_birth,
+        chrono::NaiveDate::from_ymd_opt(1980, 4, 12)
+    );
+}
+
+#[test]
+fn blank_timestamp_is_absent_and_a_timestamp_is_kept() {
+    // DrChrono's timestamps carry no zone: the spec keeps them as strings.
+    assert_eq!(patient(json!({ "created_at": "" })).created_at, None);
+    assert_eq!(
+        patient(json!({ "created_at": "2014-02-24T15:32:19" }))
+            .created_at
+            .as_deref(),
+        Some("2014-02-24T15:32:19")
+    );
+}
+
+#[test]
+fn blank_enum_is_absent_and_a_value_is_kept() {
+    assert!(patient(json!({ "gender": "" })).gender.is_none());
+    let gender = patient(json!({ "gender": "Female" })).gender;
+    assert!(matches!(gender, Some(Gender::GenderKnown(_))), "{gender:?}");
+    assert_eq!(gender.unwrap().to_string(), "Female");
+}
+
+#[test]
+fn blank_object_is_absent_and_an_object_is_kept() {
+    assert!(
+        patient(json!({ "primary_insurance": "" }))
+            .primary_insurance
+            .is_none()
+    );
+    let kept = patient(json!({ "primary_insurance": { "insurance_company": "Acme" } }));
+    assert!(kept.primary_insurance.is_some());
+}
+
+#[test]
+fn blank_optional_string_is_absent_and_text_is_kept() {
+    assert_eq!(patient(json!({ "first_name": "" })).first_name, None);
+    assert_eq!(
+        patient(json!({ "first_name": " " })).first_name.as_deref(),
+        Some(" ")
+    );
+}
+
+#[test]
+fn a_required_string_keeps_its_blank_value() {
+    let appointment: Appointment =
+        ehr_drchrono::from_json(br#"{"id": ""}"#).expect("a required string may be blank");
+    assert_eq!(appointment.id, "");
+}
+
+#[test]
+fn array_elements_stay_blank() {
+    let profile: BillingProfile =
+        ehr_drchrono::from_json(br#"{"id": 1, "icd10_codes": ["", "I10"], "icd9_codes": ""}"#)
+            .expect("the billing profile decodes");
+    assert_eq!(
+        profile.icd10_codes,
+        Some(vec![String::new(), "I10".to_string()])
+    );
+    assert_eq!(profile.icd9_codes, None);
+}
+
+#[test]
+fn a_blank_is_not_a_licence_for_other_wrong_values() {
+    let wrong = br#"{"id": 7, "doctor": "five"}"#;
+    let error = ehr_drchrono::from_json::<Patient>(wrong).expect_err("a word is not an integer");
+    assert!(
+        error.to_string().contains("doctor") || error.is_data(),
+        "{error}"
+    );
+}
