@@ -73,7 +73,13 @@ const PAGING: [Kind; 2] = [
 /// Runs the benchmark; `args` are the command line after `bench`.
 pub fn run(root: &Path, args: &[String]) -> ExitCode {
     if args.iter().any(|a| a == "--builds") {
-        return match crate::builds::run(root) {
+        // `--root DIR` measures another checkout (say, the commit before a change).
+        let other = args
+            .iter()
+            .position(|a| a == "--root")
+            .and_then(|i| args.get(i + 1))
+            .map(std::path::PathBuf::from);
+        return match crate::builds::run(other.as_deref().unwrap_or(root)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 eprintln!("{message}");

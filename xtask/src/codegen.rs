@@ -115,6 +115,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
     if vendor.blank_strings_are_absent() {
         blank_is_absent(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
     }
+    keep_request_body_builders(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
     LineDocs.visit_file_mut(&mut file);
     phases.end("rewrite (errors, paging, blank rule, docs)");
     let code = format!("{}{}{mock}", header(vendor), prettyplease::unparse(&file));
@@ -689,6 +690,70 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
             }
         });
     }
+    Ok(())
+}
+
+/// Keeps typify's struct builders (`types::builder::X`, `X::builder()`) only for the types an
+/// operation takes as its body, which the operation builders' `body(…)` / `body_map(…)` use.
+///
+/// typify writes a builder for every struct (in ehr-elation 78k of the 190k lines without
+/// mocks), but a response type is never built by a caller; its builder was compile time spent
+/// for nothing. Such types are still built with a struct literal (their fields are public).
+fn keep_request_body_builders(file: &mut syn::File) -> Result<(), String> {
+    let operations = builder_module(file)?;
+    let text = operations
+        .iter()
+        .map(|item| item.to_token_stream().to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let keep: std::collections::HashSet<String> = text
+        .match_indices("types :: builder :: ")
+        .map(|(at, marker)| {
+            text[at + marker.len()..]
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect();
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
+            _ => None,
+        })
+        .ok_or("generated code has no `types` module")?;
+    let subject = |ty: &syn::Type| match ty {
+        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+        _ => None,
+    };
+    for item in types.iter_mut() {
+        match item {
+            syn::Item::Mod(m) if m.ident == "builder" => {
+                if let Some((_, items)) = m.content.as_mut() {
+                    items.retain(|item| match item {
+                        syn::Item::Struct(s) => keep.contains(&s.ident.to_string()),
+                        syn::Item::Impl(i) => {
+                            subject(&i.self_ty).is_some_and(|n| keep.contains(&n))
+                        }
+                        _ => true,
+                    });
+                }
+            }
+            syn::Item::Impl(i)
+                if i.trait_.is_none()
+                    && subject(&i.self_ty).is_some_and(|n| !keep.contains(&n)) =>
+            {
+                i.items
+                    .retain(|f| !matches!(f, syn::ImplItem::Fn(f) if f.sig.ident == "builder"));
+            }
+            _ => {}
+        }
+    }
+    // An inherent impl left empty goes too.
+    types.retain(
+        |item| !matches!(item, syn::Item::Impl(i) if i.trait_.is_none() && i.items.is_empty()),
+    );
     Ok(())
 }
 

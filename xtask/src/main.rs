@@ -24,7 +24,7 @@ use vendors::Vendor;
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--root DIR]
-       cargo xtask bench [--instructions | --builds]
+       cargo xtask bench [--instructions | --builds [--root DIR]]
 
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
   --check     regenerate in memory and fail, naming each stale file, if any checked-in
