@@ -700,21 +700,25 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
 /// mocks), but a response type is never built by a caller; its builder was compile time spent
 /// for nothing. Such types are still built with a struct literal (their fields are public).
 fn keep_request_body_builders(file: &mut syn::File) -> Result<(), String> {
-    let operations = builder_module(file)?;
-    let text = operations
-        .iter()
-        .map(|item| item.to_token_stream().to_string())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let keep: std::collections::HashSet<String> = text
-        .match_indices("types :: builder :: ")
-        .map(|(at, marker)| {
-            text[at + marker.len()..]
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect()
-        })
-        .collect();
+    /// Collects `X` of every path `…::types::builder::X`.
+    struct BodyBuilders(std::collections::HashSet<String>);
+    impl<'ast> syn::visit::Visit<'ast> for BodyBuilders {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            let names: Vec<_> = path.segments.iter().map(|s| &s.ident).collect();
+            if let [.., types, builder, name] = names[..]
+                && types == "types"
+                && builder == "builder"
+            {
+                self.0.insert(name.to_string());
+            }
+            syn::visit::visit_path(self, path);
+        }
+    }
+    let mut found = BodyBuilders(Default::default());
+    for item in builder_module(file)?.iter() {
+        syn::visit::Visit::visit_item(&mut found, item);
+    }
+    let keep = found.0;
     let types = file
         .items
         .iter_mut()

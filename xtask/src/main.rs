@@ -12,6 +12,7 @@
 
 mod bench;
 mod builds;
+mod cache;
 mod codegen;
 mod lint;
 mod vendors;
@@ -23,13 +24,15 @@ use std::time::Instant;
 use vendors::Vendor;
 
 const USAGE: &str = "\
-usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--root DIR]
+usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--root DIR]
        cargo xtask bench [--instructions | --builds [--root DIR]]
 
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
   --check     regenerate in memory and fail, naming each stale file, if any checked-in
               generated file differs from what the spec produces
   --timings   print the wall time of each vendor's phases (vendors run in parallel)
+  --no-cache  generate every vendor, even one whose spec, generator and generated file are
+              unchanged since this checkout last generated it (see xtask/src/cache.rs)
   --root DIR  the workspace to work in (default: the one this xtask belongs to)
 
   bench       runs the façade benchmark (crates/ehr-bench/benches/facade.rs) optimised, on loopback:
@@ -63,9 +66,41 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Generates `vendor`, or reuses its checked-in file when its stamp shows that generating
+/// would reproduce it (see [`cache`]).
+fn generate_or_reuse(
+    root: &Path,
+    vendor: Vendor,
+    use_cache: bool,
+) -> Result<codegen::Generated, String> {
+    let started = Instant::now();
+    let inputs = if use_cache {
+        cache::Inputs::of(root, vendor)
+    } else {
+        None
+    };
+    if let Some(inputs) = &inputs
+        && let Some(code) = cache::reuse(root, vendor, inputs)
+    {
+        return Ok(codegen::Generated {
+            code,
+            phases: vec![(
+                "reused: spec, generator and file unchanged",
+                started.elapsed(),
+            )],
+        });
+    }
+    let generated = codegen::generate(root, vendor)?;
+    if let Some(inputs) = &inputs {
+        cache::record(root, vendor, inputs, &generated.code);
+    }
+    Ok(generated)
+}
+
 fn run_codegen(args: &[String]) -> ExitCode {
     let mut check = false;
     let mut timings = false;
+    let mut use_cache = true;
     let mut root = workspace_root();
     let mut selected = Vec::new();
     let mut args = args.iter();
@@ -73,6 +108,7 @@ fn run_codegen(args: &[String]) -> ExitCode {
         match arg.as_str() {
             "--check" => check = true,
             "--timings" => timings = true,
+            "--no-cache" => use_cache = false,
             "--root" => match args.next() {
                 Some(dir) => root = PathBuf::from(dir),
                 None => {
@@ -105,7 +141,10 @@ fn run_codegen(args: &[String]) -> ExitCode {
             .iter()
             .map(|&vendor| {
                 let root = &root;
-                (vendor, scope.spawn(move || codegen::generate(root, vendor)))
+                (
+                    vendor,
+                    scope.spawn(move || generate_or_reuse(root, vendor, use_cache)),
+                )
             })
             .collect();
         handles

@@ -83,8 +83,8 @@ fn codegen_is_deterministic_and_check_names_the_stale_crate() {
         );
     }
 
-    // Same specs, byte-identical output; --check agrees.
-    assert!(scratch.codegen(&[]).status.success());
+    // Same specs, byte-identical output when generated again (not reused); --check agrees.
+    assert!(scratch.codegen(&["--no-cache"]).status.success());
     let after: Vec<_> = VENDORS
         .iter()
         .map(|v| scratch.generated(v).unwrap())
@@ -112,6 +112,31 @@ fn codegen_is_deterministic_and_check_names_the_stale_crate() {
     }
     // --check wrote nothing.
     assert_eq!(scratch.generated("empego").unwrap(), before[2]);
+}
+
+#[test]
+fn a_hand_edited_generated_file_is_stale_even_when_its_spec_is_unchanged() {
+    let scratch = Scratch::new("edited");
+    assert!(scratch.codegen(&["empego"]).status.success());
+    // Unchanged spec, generator and file: reused, and up to date.
+    let check = scratch.codegen(&["empego", "--check", "--timings"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(stderr(&check).contains("reused"), "{}", stderr(&check));
+
+    let path = scratch.root.join("crates/ehr-empego/src/generated.rs");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, original.replace("pub mod types", "pub mod  types")).unwrap();
+    let check = scratch.codegen(&["empego", "--check"]);
+    assert!(!check.status.success());
+    assert!(
+        stderr(&check).contains("stale: crates/ehr-empego/src/generated.rs"),
+        "{}",
+        stderr(&check)
+    );
+
+    // Generating again restores the file.
+    assert!(scratch.codegen(&["empego"]).status.success());
+    assert_eq!(scratch.generated("empego").unwrap(), original);
 }
 
 #[test]
