@@ -37,7 +37,7 @@ pub use error::{
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,
 };
-pub use transport::{Direct, Transport, TransportFuture};
+pub use transport::{Begin, Direct, Finish, Ticket, Transport, TransportFuture};
 
 #[doc(hidden)]
 pub mod __private {

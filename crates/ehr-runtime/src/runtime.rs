@@ -4,6 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tracing::Instrument;
+
+use crate::transport::{Begin, Finish};
 use crate::{CallInfo, Direct, Transport};
 
 /// The HTTP client and the [`Transport`] behind a generated vendor client.
@@ -40,7 +43,8 @@ impl Runtime {
     }
 
     /// Sends one request built by generated code (which `cargo xtask codegen` writes without
-    /// progenitor's undocumented `api-version` header) through the transport.
+    /// progenitor's undocumented `api-version` header) through the transport: on its fast path
+    /// when [`Transport::begin`] allows, otherwise with [`Transport::send`].
     ///
     /// A successful (2xx) response comes back as it is. Any other answer is read here (its
     /// body bounded to [`MAX_ERROR_BODY`](crate::MAX_ERROR_BODY)), classified as an
@@ -55,7 +59,20 @@ impl Runtime {
         let response = if self.direct {
             self.http.execute(request).await?
         } else {
-            self.transport.send(&self.http, request, call).await?
+            match self.transport.begin(request, call) {
+                Begin::Send(request, ticket) => {
+                    let outcome = self
+                        .http
+                        .execute(request)
+                        .instrument(ticket.span.clone())
+                        .await;
+                    match self.transport.finish(&self.http, outcome, ticket, call) {
+                        Finish::Done(outcome) => outcome?,
+                        Finish::More(rest) => rest.await?,
+                    }
+                }
+                Begin::Full(request) => self.transport.send(&self.http, request, call).await?,
+            }
         };
         if response.status().is_success() || crate::error::is_carrier(&response) {
             return Ok(response);

@@ -1,8 +1,11 @@
 //! How a request built by generated code gets onto the wire.
 
+use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
 
 use crate::CallInfo;
 
@@ -16,6 +19,15 @@ pub type TransportFuture<'a> =
 /// more than once (retries, re-sending to a redirect's `Location`) or wait before sending (rate
 /// limits); whatever it returns is what the generated code decodes. The façade's transports live
 /// in `ehr-sdk`; [`Direct`] sends each request once, unchanged.
+///
+/// A call takes one of two paths:
+/// - the **fast path**, for a call that needs nothing to wait for before it is sent (the usual
+///   case: a cached token, a free rate-limit permit): [`begin`](Self::begin) prepares the request
+///   synchronously and returns [`Begin::Send`]; the [`Runtime`](crate::Runtime) sends it, inline
+///   in the caller's future, and hands the outcome to [`finish`](Self::finish), which returns a
+///   success as it is and anything else to the transport's own (boxed) future;
+/// - the **full path**, [`send`](Self::send), for everything else. Transports that implement
+///   only `send` (the defaults of `begin` and `finish`) take it for every call.
 pub trait Transport: fmt::Debug + Send + Sync + 'static {
     /// Sends `request` with `http` and resolves to the response the generated code should decode.
     fn send<'a>(
@@ -24,6 +36,82 @@ pub trait Transport: fmt::Debug + Send + Sync + 'static {
         request: reqwest::Request,
         call: CallInfo,
     ) -> TransportFuture<'a>;
+
+    /// Decides, without waiting for anything, how `request` is to be sent (see the trait's
+    /// documentation). The default takes the full path.
+    fn begin(&self, request: reqwest::Request, call: CallInfo) -> Begin {
+        let _ = call;
+        Begin::Full(request)
+    }
+
+    /// Concludes a request that [`begin`](Self::begin) returned as [`Begin::Send`], from the
+    /// outcome of sending it once. The default returns the outcome as it is.
+    fn finish<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        outcome: reqwest::Result<reqwest::Response>,
+        ticket: Ticket,
+        call: CallInfo,
+    ) -> Finish<'a> {
+        let _ = (http, ticket, call);
+        Finish::Done(outcome)
+    }
+}
+
+/// What [`Transport::begin`] decided.
+#[derive(Debug)]
+// Boxing the ticket would cost an allocation a call; a `Begin` lives only until it is matched.
+#[allow(clippy::large_enum_variant)]
+pub enum Begin {
+    /// Send this request once, now, inside the ticket's span, and give the outcome to
+    /// [`Transport::finish`].
+    Send(reqwest::Request, Ticket),
+    /// Take the full path: [`Transport::send`] with this request.
+    Full(reqwest::Request),
+}
+
+/// What a transport keeps of a call on the fast path, for [`Transport::finish`].
+pub struct Ticket {
+    /// A copy of the request to send again (after a refreshed token, a redirect or a retry), or
+    /// `None` when its body is a stream.
+    pub resend: Option<reqwest::Request>,
+    /// The request's method.
+    pub method: reqwest::Method,
+    /// When the call started.
+    pub started: Instant,
+    /// The call's tracing span, entered while the request is sent.
+    pub span: tracing::Span,
+    /// The credential the request carries, in the transport's own type (downcast it back).
+    pub credential: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the request (its headers carry credentials) nor the credential.
+        f.debug_struct("Ticket")
+            .field("method", &self.method)
+            .field("resendable", &self.resend.is_some())
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Transport::finish`] decided.
+pub enum Finish<'a> {
+    /// The call's final outcome.
+    Done(reqwest::Result<reqwest::Response>),
+    /// The call goes on (a retry, a redirect, a refreshed token, a refusal to classify): await
+    /// this future for its final outcome.
+    More(TransportFuture<'a>),
+}
+
+impl fmt::Debug for Finish<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finish::Done(outcome) => f.debug_tuple("Done").field(&outcome.is_ok()).finish(),
+            Finish::More(_) => f.write_str("More"),
+        }
+    }
 }
 
 /// Sends every request once, as it is.

@@ -101,6 +101,12 @@ impl TokenCache {
         self.fetch(flight, None).await
     }
 
+    /// The cached token, when it is fresh: what [`bearer`](Self::bearer) returns without
+    /// waiting, or `None` when it would have to fetch one.
+    pub(crate) fn fresh_bearer(&self) -> Option<Arc<Bearer>> {
+        self.fresh(None)
+    }
+
     /// The API refused `rejected` (401): fetch a new token, unless another caller already did
     /// (then that one is returned), so a burst of 401s causes one refresh.
     pub async fn refresh_after_rejection(

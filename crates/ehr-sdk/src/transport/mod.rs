@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ehr_runtime::{CallInfo, Transport, TransportFuture};
+use ehr_runtime::{Begin, CallInfo, Finish, Transport, TransportFuture};
 use governor::{DefaultDirectRateLimiter, Quota};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue,
@@ -80,9 +80,14 @@ impl RateLimit {
     /// Waits for a permit: none when one is free now (the usual case, decided without a
     /// future), otherwise until the quota allows.
     async fn wait(&self) {
-        if self.0.check().is_err() {
+        if !self.try_now() {
             Box::pin(self.0.until_ready()).await;
         }
+    }
+
+    /// Takes a permit if one is free now.
+    fn try_now(&self) -> bool {
+        self.0.check().is_ok()
     }
 }
 
@@ -199,40 +204,48 @@ impl FacadeTransport {
         self
     }
 
+    /// The full path of a call (see the type's documentation), from its request or from the
+    /// outcome of a first attempt the fast path sent.
     async fn run(
         &self,
         http: &reqwest::Client,
-        request: Request,
+        start: Start,
+        method: &reqwest::Method,
         call: CallInfo,
         started: Instant,
     ) -> Response {
-        let method = request.method().clone();
-        let idempotent = is_idempotent(&method);
-        let mut next = Some(request);
+        let idempotent = is_idempotent(method);
+        let (mut next, mut first) = match start {
+            Start::Request(request) => (Some(request), None),
+            Start::Sent(sent) => (None, Some(sent)),
+        };
         let mut history: Vec<Attempt> = Vec::new();
         let mut redirects = 0;
         let mut refreshed = false;
         loop {
-            let Some(mut request) = next.take() else {
-                // Unreachable by construction: every `continue` below sets `next`.
-                return failure::response(call, Failure::CannotResend, history);
+            let (result, template, token) = match first.take() {
+                Some(sent) => (sent.outcome, sent.resend, sent.token),
+                None => {
+                    let Some(mut request) = next.take() else {
+                        // Unreachable by construction: every `continue` below sets `next`.
+                        return failure::response(call, Failure::CannotResend, history);
+                    };
+                    // Keep a copy to re-send, if the body allows it.
+                    let template = resendable_copy(&request);
+                    let token = match self.authorize(&mut request).await {
+                        Ok(token) => token,
+                        Err(failure) => return failure::response(call, failure, history),
+                    };
+                    if let Err(refusal) = self.check(&request, token.as_deref()) {
+                        return failure::response(call, Failure::Refused(refusal), history);
+                    }
+                    if let Some(limit) = &self.rate_limit {
+                        limit.wait().await;
+                    }
+                    (http.execute(request).await, template, token)
+                }
             };
-            // Keep a copy to re-send, if the body allows it.
-            let template = resendable_copy(&request);
-            let token = match self.authorize(&mut request).await {
-                Ok(token) => token,
-                Err(failure) => return failure::response(call, failure, history),
-            };
-            if let Some(guard) = &self.guard
-                && let Err(refusal) = guard.before_send(&request, token.as_ref().map(|b| &b.token))
-            {
-                return failure::response(call, Failure::Refused(refusal), history);
-            }
-            if let Some(limit) = &self.rate_limit {
-                limit.wait().await;
-            }
             let attempt_no = history.len() as u32 + 1;
-            let result = http.execute(request).await;
             let response = match result {
                 Ok(response) => response,
                 Err(error) => {
@@ -382,34 +395,137 @@ impl FacadeTransport {
             && started.elapsed().saturating_add(wait) <= self.retry.max_elapsed
     }
 
-    /// Attaches credentials when the request goes to the configured origin.
+    /// Attaches credentials when the request goes to the configured origin, fetching a token
+    /// when the cached one is not fresh.
     async fn authorize(&self, request: &mut Request) -> Result<Option<Arc<Bearer>>, Failure> {
         if !self.origin.matches(request.url()) {
             return Ok(None);
         }
+        let bearer = match &self.credentials {
+            Credentials::Bearer(cache) => Some(cache.bearer().await.map_err(Failure::Auth)?),
+            _ => None,
+        };
+        self.attach(request, bearer.as_deref())?;
+        Ok(bearer)
+    }
+
+    /// Adds the pipeline's headers and credentials (`bearer` for bearer credentials) to a
+    /// request to the origin.
+    fn attach(&self, request: &mut Request, bearer: Option<&Bearer>) -> Result<(), Failure> {
         for (name, value) in self.headers.iter() {
             if !request.headers().contains_key(name) {
                 request.headers_mut().insert(name.clone(), value.clone());
             }
         }
         match &self.credentials {
-            Credentials::None => Ok(None),
-            Credentials::Bearer(cache) => {
-                let bearer = cache.bearer().await.map_err(Failure::Auth)?;
-                request
-                    .headers_mut()
-                    .insert(AUTHORIZATION, bearer.header.clone());
-                Ok(Some(bearer))
+            Credentials::None => {}
+            Credentials::Bearer(_) => {
+                if let Some(bearer) = bearer {
+                    request
+                        .headers_mut()
+                        .insert(AUTHORIZATION, bearer.header.clone());
+                }
             }
             Credentials::Header { name, value } => {
                 let mut value = HeaderValue::from_str(value.expose())
                     .map_err(|_| Failure::InvalidCredential)?;
                 value.set_sensitive(true);
                 request.headers_mut().insert(name.clone(), value);
-                Ok(None)
             }
         }
+        Ok(())
     }
+
+    /// The vendor's [`CallGuard`] verdict on a request about to be sent.
+    fn check(&self, request: &Request, bearer: Option<&Bearer>) -> Result<(), Refusal> {
+        match &self.guard {
+            Some(guard) => guard.before_send(request, bearer.map(|b| &b.token)),
+            None => Ok(()),
+        }
+    }
+
+    /// The full path's future, in the call's span, ending with the call's record.
+    fn traced<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        start: Start,
+        method: reqwest::Method,
+        call: CallInfo,
+        started: Instant,
+        span: tracing::Span,
+    ) -> TransportFuture<'a> {
+        let recorder = span.clone();
+        Box::pin(
+            async move {
+                let response = self.run(http, start, &method, call, started).await;
+                finished(call, &method, &response, started, &recorder);
+                Ok(response)
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// Where the full path starts.
+enum Start {
+    /// Before the first attempt.
+    Request(Request),
+    /// After a first attempt the fast path sent.
+    Sent(Sent),
+}
+
+/// A first attempt the fast path sent, and what the full path needs to go on from it.
+struct Sent {
+    outcome: reqwest::Result<Response>,
+    resend: Option<Request>,
+    token: Option<Arc<Bearer>>,
+}
+
+/// The span of one call: never the URL, headers or body (they can carry credentials and PHI).
+fn call_span(call: CallInfo, method: &reqwest::Method) -> tracing::Span {
+    tracing::info_span!(
+        "ehr.call",
+        vendor = call.vendor,
+        operation_id = call.operation_id,
+        method = %method,
+        status = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    )
+}
+
+/// Records a call's outcome on its span and as one event.
+fn finished(
+    call: CallInfo,
+    method: &reqwest::Method,
+    response: &Response,
+    started: Instant,
+    span: &tracing::Span,
+) {
+    // A refusal the pipeline classified is carried with status 599: record the vendor's status
+    // instead.
+    let status = ehr_runtime::error::carried_status(response)
+        .unwrap_or(response.status())
+        .as_u16();
+    let attempts = response
+        .extensions()
+        .get::<RetryHistory>()
+        .map_or(1, |h| h.0.len() + 1);
+    let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.record("status", status);
+    span.record("attempts", attempts);
+    span.record("latency_ms", latency_ms);
+    // Never the URL, headers or body: they can carry credentials and PHI.
+    tracing::info!(
+        parent: span,
+        vendor = call.vendor,
+        operation_id = call.operation_id,
+        method = %method,
+        status,
+        attempts,
+        latency_ms,
+        "ehr call finished"
+    );
 }
 
 impl Transport for FacadeTransport {
@@ -419,48 +535,82 @@ impl Transport for FacadeTransport {
         request: Request,
         call: CallInfo,
     ) -> TransportFuture<'a> {
-        let span = tracing::info_span!(
-            "ehr.call",
-            vendor = call.vendor,
-            operation_id = call.operation_id,
-            method = %request.method(),
-            status = tracing::field::Empty,
-            attempts = tracing::field::Empty,
-            latency_ms = tracing::field::Empty,
-        );
-        let recorder = span.clone();
-        Box::pin(
-            async move {
-                let started = Instant::now();
-                let method = request.method().clone();
-                let response = self.run(http, request, call, started).await;
-                // A refusal the pipeline classified is carried with status 599: record the
-                // vendor's status instead.
-                let status = ehr_runtime::error::carried_status(&response)
-                    .unwrap_or(response.status())
-                    .as_u16();
-                let attempts = response
-                    .extensions()
-                    .get::<RetryHistory>()
-                    .map_or(1, |h| h.0.len() + 1);
-                let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                recorder.record("status", status);
-                recorder.record("attempts", attempts);
-                recorder.record("latency_ms", latency_ms);
-                // Never the URL, headers or body: they can carry credentials and PHI.
-                tracing::info!(
-                    vendor = call.vendor,
-                    operation_id = call.operation_id,
-                    method = %method,
-                    status,
-                    attempts,
-                    latency_ms,
-                    "ehr call finished"
-                );
-                Ok(response)
+        let method = request.method().clone();
+        let span = call_span(call, &method);
+        let started = Instant::now();
+        self.traced(http, Start::Request(request), method, call, started, span)
+    }
+
+    /// The fast path: a request whose body can be copied, a fresh cached token (if any), a free
+    /// rate-limit permit (if limited) and no refusal from the guard is sent at once; anything
+    /// else takes the full path from the start.
+    fn begin(&self, mut request: Request, call: CallInfo) -> Begin {
+        let home = self.origin.matches(request.url());
+        let bearer = match &self.credentials {
+            Credentials::Bearer(cache) if home => match cache.fresh_bearer() {
+                Some(bearer) => Some(bearer),
+                None => return Begin::Full(request),
+            },
+            _ => None,
+        };
+        // A stream cannot be copied: the full path knows what that means for each answer.
+        let Some(resend) = resendable_copy(&request) else {
+            return Begin::Full(request);
+        };
+        if home && self.attach(&mut request, bearer.as_deref()).is_err() {
+            return Begin::Full(resend);
+        }
+        // Refused or limited: the full path refuses it (with its record) or waits for a permit.
+        if self.check(&request, bearer.as_deref()).is_err()
+            || self.rate_limit.as_ref().is_some_and(|limit| !limit.try_now())
+        {
+            return Begin::Full(resend);
+        }
+        let method = request.method().clone();
+        let span = call_span(call, &method);
+        let ticket = ehr_runtime::Ticket {
+            resend: Some(resend),
+            method,
+            started: Instant::now(),
+            span,
+            credential: bearer.map(|b| b as Arc<dyn std::any::Any + Send + Sync>),
+        };
+        Begin::Send(request, ticket)
+    }
+
+    /// A success is the call's answer; anything else goes on along the full path.
+    fn finish<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        outcome: reqwest::Result<Response>,
+        ticket: ehr_runtime::Ticket,
+        call: CallInfo,
+    ) -> Finish<'a> {
+        match outcome {
+            Ok(response) if response.status().is_success() => {
+                finished(call, &ticket.method, &response, ticket.started, &ticket.span);
+                Finish::Done(Ok(response))
             }
-            .instrument(span),
-        )
+            outcome => {
+                let token = ticket
+                    .credential
+                    .and_then(|credential| credential.downcast::<Bearer>().ok());
+                let sent = Sent {
+                    outcome,
+                    resend: ticket.resend,
+                    token,
+                };
+                let start = Start::Sent(sent);
+                Finish::More(self.traced(
+                    http,
+                    start,
+                    ticket.method,
+                    call,
+                    ticket.started,
+                    ticket.span,
+                ))
+            }
+        }
     }
 }
 

@@ -1,0 +1,219 @@
+//! The two paths a call can take through a `Transport`: `begin` → send → `finish`, and `send`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use ehr_runtime::{Begin, CallInfo, Finish, Runtime, Ticket, Transport, TransportFuture};
+use httpmock::prelude::*;
+
+const CALL: CallInfo = CallInfo {
+    vendor: "test",
+    operation_id: "things_list",
+};
+
+/// Marks each request with the path it took and counts calls of each method.
+#[derive(Debug, Default)]
+struct Marking {
+    fast: bool,
+    begun: AtomicUsize,
+    finished: AtomicUsize,
+    full: AtomicUsize,
+}
+
+impl Transport for Marking {
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        mut request: reqwest::Request,
+        _call: CallInfo,
+    ) -> TransportFuture<'a> {
+        self.full.fetch_add(1, Ordering::SeqCst);
+        request
+            .headers_mut()
+            .insert("x-path", reqwest::header::HeaderValue::from_static("full"));
+        Box::pin(http.execute(request))
+    }
+
+    fn begin(&self, mut request: reqwest::Request, _call: CallInfo) -> Begin {
+        self.begun.fetch_add(1, Ordering::SeqCst);
+        if !self.fast {
+            return Begin::Full(request);
+        }
+        let resend = request.try_clone();
+        request
+            .headers_mut()
+            .insert("x-path", reqwest::header::HeaderValue::from_static("fast"));
+        let ticket = Ticket {
+            resend,
+            method: request.method().clone(),
+            started: Instant::now(),
+            span: tracing::Span::none(),
+            credential: Some(Arc::new(7u32)),
+        };
+        Begin::Send(request, ticket)
+    }
+
+    fn finish<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        outcome: reqwest::Result<reqwest::Response>,
+        ticket: Ticket,
+        call: CallInfo,
+    ) -> Finish<'a> {
+        self.finished.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(
+            ticket.credential.and_then(|c| c.downcast::<u32>().ok()).as_deref(),
+            Some(&7)
+        );
+        match outcome {
+            Ok(response) if response.status().is_success() => Finish::Done(Ok(response)),
+            _ => match ticket.resend {
+                Some(again) => Finish::More(self.send(http, again, call)),
+                None => Finish::Done(Ok(http::Response::new("").into())),
+            },
+        }
+    }
+}
+
+fn get(server: &MockServer, path: &str) -> reqwest::Request {
+    reqwest::Request::new(reqwest::Method::GET, server.url(path).parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_success_on_the_fast_path_is_sent_once_and_returned_as_it_is() {
+    let server = MockServer::start_async().await;
+    let fast = server
+        .mock_async(|when, then| {
+            when.path("/things").header("x-path", "fast");
+            then.status(200).body("[]");
+        })
+        .await;
+    let transport = Arc::new(Marking {
+        fast: true,
+        ..Default::default()
+    });
+    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport.clone()));
+
+    let response = runtime
+        .execute(get(&server, "/things"), CALL)
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.text().await.unwrap(), "[]");
+    fast.assert_calls_async(1).await;
+    let counts = (
+        transport.begun.load(Ordering::SeqCst),
+        transport.finished.load(Ordering::SeqCst),
+        transport.full.load(Ordering::SeqCst),
+    );
+    assert_eq!(counts, (1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_failure_on_the_fast_path_goes_on_along_the_transports_future() {
+    let server = MockServer::start_async().await;
+    let fast = server
+        .mock_async(|when, then| {
+            when.path("/things").header("x-path", "fast");
+            then.status(503);
+        })
+        .await;
+    let full = server
+        .mock_async(|when, then| {
+            when.path("/things").header("x-path", "full");
+            then.status(200).body("[1]");
+        })
+        .await;
+    let transport = Arc::new(Marking {
+        fast: true,
+        ..Default::default()
+    });
+    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport.clone()));
+
+    let response = runtime
+        .execute(get(&server, "/things"), CALL)
+        .await
+        .unwrap();
+
+    assert_eq!(response.text().await.unwrap(), "[1]");
+    fast.assert_calls_async(1).await;
+    full.assert_calls_async(1).await;
+    assert_eq!(transport.full.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_transport_that_declines_the_fast_path_sends_every_call_through_send() {
+    let server = MockServer::start_async().await;
+    let full = server
+        .mock_async(|when, then| {
+            when.path("/things").header("x-path", "full");
+            then.status(200).body("[]");
+        })
+        .await;
+    let transport = Arc::new(Marking::default());
+    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport.clone()));
+
+    let response = runtime
+        .execute(get(&server, "/things"), CALL)
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 200);
+    full.assert_calls_async(1).await;
+    assert_eq!(transport.finished.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn an_error_status_on_the_fast_path_is_classified_with_the_vendors_body() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/things");
+            then.status(404).body(r#"{"detail":"Not found."}"#);
+        })
+        .await;
+    let transport = Arc::new(Marking {
+        fast: true,
+        ..Default::default()
+    });
+    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport));
+
+    let response = runtime
+        .execute(get(&server, "/things"), CALL)
+        .await
+        .unwrap();
+
+    let error = ehr_runtime::carried(&response).expect("a classified error");
+    assert!(error.to_string().contains("Not found."), "{error}");
+}
+
+/// The transport, shared with the test so it can read the counts.
+#[derive(Debug)]
+struct SharedMarking(Arc<Marking>);
+
+impl Transport for SharedMarking {
+    fn send<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        request: reqwest::Request,
+        call: CallInfo,
+    ) -> TransportFuture<'a> {
+        self.0.send(http, request, call)
+    }
+
+    fn begin(&self, request: reqwest::Request, call: CallInfo) -> Begin {
+        self.0.begin(request, call)
+    }
+
+    fn finish<'a>(
+        &'a self,
+        http: &'a reqwest::Client,
+        outcome: reqwest::Result<reqwest::Response>,
+        ticket: Ticket,
+        call: CallInfo,
+    ) -> Finish<'a> {
+        self.0.finish(http, outcome, ticket, call)
+    }
+}
