@@ -491,6 +491,8 @@ impl Client {
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
+    use ::ehr_runtime::QueryParamExt as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -592,8 +594,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -608,14 +610,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -741,8 +743,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -757,14 +759,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -890,8 +892,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -906,14 +908,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1039,8 +1041,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1055,14 +1057,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1187,8 +1189,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1203,14 +1205,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1333,8 +1335,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1349,14 +1351,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1481,8 +1483,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1497,14 +1499,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1629,8 +1631,8 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
-                .query(&progenitor_client::QueryParam::new("patientKey", &patient_key))
+                .query_param("locale", &locale)
+                .query_param("patientKey", &patient_key)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1645,14 +1647,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1759,7 +1761,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
+                .query_param("locale", &locale)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1774,14 +1776,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -1891,7 +1893,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
+                .query_param("locale", &locale)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -1906,14 +1908,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -2023,7 +2025,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
+                .query_param("locale", &locale)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -2038,14 +2040,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -2154,7 +2156,7 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("locale", &locale))
+                .query_param("locale", &locale)
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -2169,14 +2171,14 @@ pub mod builder {
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }

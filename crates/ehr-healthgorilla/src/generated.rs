@@ -2605,6 +2605,8 @@ impl Client {
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    #[allow(unused_imports)]
+    use ::ehr_runtime::QueryParamExt as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -2659,7 +2661,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/oauth/token", client.baseurl,);
-            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2669,7 +2670,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .form_urlencoded(&body)?
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "oauth_token_create",
@@ -2679,18 +2679,18 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::ehr_runtime::response_value(response).await,
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -2893,7 +2893,6 @@ pub mod builder {
             let name = name.map_err(Error::InvalidRequest)?;
             let telecom = telecom.map_err(Error::InvalidRequest)?;
             let url = format!("{}/fhir/R4/Practitioner", client.baseurl,);
-            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2902,16 +2901,15 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("_count", &count))
-                .query(&progenitor_client::QueryParam::new("_cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("_id", &id))
-                .query(&progenitor_client::QueryParam::new("_offset", &offset))
-                .query(&progenitor_client::QueryParam::new("family", &family))
-                .query(&progenitor_client::QueryParam::new("given", &given))
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("telecom", &telecom))
-                .headers(header_map)
+                .query_param("_count", &count)
+                .query_param("_cursor", &cursor)
+                .query_param("_id", &id)
+                .query_param("_offset", &offset)
+                .query_param("family", &family)
+                .query_param("given", &given)
+                .query_param("identifier", &identifier)
+                .query_param("name", &name)
+                .query_param("telecom", &telecom)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "practitioner_search",
@@ -2921,46 +2919,46 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::ehr_runtime::response_value(response).await,
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -3026,7 +3024,6 @@ pub mod builder {
                 "{}/fhir/R4/Practitioner/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3035,7 +3032,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "practitioner_read",
@@ -3045,46 +3041,46 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::ehr_runtime::response_value(response).await,
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -3267,7 +3263,6 @@ pub mod builder {
             let organization = organization.map_err(Error::InvalidRequest)?;
             let practitioner = practitioner.map_err(Error::InvalidRequest)?;
             let url = format!("{}/fhir/R4/PractitionerRole", client.baseurl,);
-            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3276,19 +3271,14 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("_count", &count))
-                .query(&progenitor_client::QueryParam::new("_cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("_id", &id))
-                .query(&progenitor_client::QueryParam::new("_offset", &offset))
-                .query(&progenitor_client::QueryParam::new("active", &active))
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(
-                    &progenitor_client::QueryParam::new("organization", &organization),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("practitioner", &practitioner),
-                )
-                .headers(header_map)
+                .query_param("_count", &count)
+                .query_param("_cursor", &cursor)
+                .query_param("_id", &id)
+                .query_param("_offset", &offset)
+                .query_param("active", &active)
+                .query_param("identifier", &identifier)
+                .query_param("organization", &organization)
+                .query_param("practitioner", &practitioner)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "practitioner_role_search",
@@ -3298,39 +3288,39 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::ehr_runtime::response_value(response).await,
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -3414,7 +3404,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/fhir/R4/PractitionerRole", client.baseurl,);
-            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3424,7 +3413,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "practitioner_role_create",
@@ -3434,54 +3422,54 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
+                200u16 => ::ehr_runtime::response_value(response).await,
+                201u16 => ::ehr_runtime::response_value(response).await,
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 409u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 422u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
@@ -3550,7 +3538,6 @@ pub mod builder {
                 "{}/fhir/R4/PractitionerRole/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -3559,7 +3546,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "practitioner_role_read",
@@ -3569,46 +3555,46 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
+                200u16 => ::ehr_runtime::response_value(response).await,
                 400u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 403u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 404u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 429u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }
                 500u16 => {
                     Err(
                         Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
+                            ::ehr_runtime::response_value(response).await?,
                         ),
                     )
                 }

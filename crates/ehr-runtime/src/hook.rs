@@ -20,18 +20,20 @@
 macro_rules! hook_generated_client {
     ($vendor:literal) => {
         impl $crate::__private::progenitor_client::ClientHooks<$crate::Runtime> for Client {
-            async fn exec(
+            // Not an `async fn`: the runtime's future is returned as it is, not moved into a
+            // wrapper's on every call.
+            fn exec(
                 &self,
                 request: $crate::__private::reqwest::Request,
                 info: &$crate::__private::progenitor_client::OperationInfo,
-            ) -> $crate::__private::reqwest::Result<$crate::__private::reqwest::Response> {
+            ) -> impl ::std::future::Future<
+                Output = $crate::__private::reqwest::Result<$crate::__private::reqwest::Response>,
+            > {
                 let call = $crate::CallInfo {
                     vendor: $vendor,
                     operation_id: info.operation_id,
                 };
-                $crate::__private::progenitor_client::ClientInfo::inner(self)
-                    .execute(request, call)
-                    .await
+                $crate::__private::progenitor_client::ClientInfo::inner(self).execute(request, call)
             }
         }
 

@@ -23,8 +23,10 @@
 mod blank;
 mod call;
 pub mod error;
+mod generated_support;
 mod hook;
 pub mod pagination;
+mod resend;
 mod runtime;
 mod transport;
 
@@ -34,6 +36,8 @@ pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
     StoreError, VendorError, carried, carry, retry_after,
 };
+pub use generated_support::{QueryParamExt, response_value};
+pub use resend::Resend;
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,
 };

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::Instrument;
+use std::future::Future;
 
 use crate::transport::{Begin, Finish};
 use crate::{CallInfo, Direct, Transport};
@@ -61,11 +61,14 @@ impl Runtime {
         } else {
             match self.transport.begin(request, call) {
                 Begin::Send(request, ticket) => {
-                    let outcome = self
-                        .http
-                        .execute(request)
-                        .instrument(ticket.span.clone())
-                        .await;
+                    // Sent in the call's span, borrowed from the ticket (no clone, no wrapper).
+                    let mut sending = std::pin::pin!(self.http.execute(request));
+                    let span = &ticket.span;
+                    let outcome = std::future::poll_fn(|cx| {
+                        let _entered = span.enter();
+                        sending.as_mut().poll(cx)
+                    })
+                    .await;
                     match self.transport.finish(&self.http, outcome, ticket, call) {
                         Finish::Done(outcome) => outcome?,
                         Finish::More(rest) => rest.await?,

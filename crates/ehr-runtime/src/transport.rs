@@ -74,7 +74,7 @@ pub enum Begin {
 pub struct Ticket {
     /// A copy of the request to send again (after a refreshed token, a redirect or a retry), or
     /// `None` when its body is a stream.
-    pub resend: Option<reqwest::Request>,
+    pub resend: Option<crate::Resend>,
     /// The request's method.
     pub method: reqwest::Method,
     /// When the call started.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use ehr_runtime::{Begin, CallInfo, Finish, Runtime, Ticket, Transport, TransportFuture};
+use ehr_runtime::{Begin, CallInfo, Finish, Resend, Runtime, Ticket, Transport, TransportFuture};
 use httpmock::prelude::*;
 
 const CALL: CallInfo = CallInfo {
@@ -40,7 +40,7 @@ impl Transport for Marking {
         if !self.fast {
             return Begin::Full(request);
         }
-        let resend = request.try_clone();
+        let resend = Resend::of(&request);
         request
             .headers_mut()
             .insert("x-path", reqwest::header::HeaderValue::from_static("fast"));
@@ -63,13 +63,16 @@ impl Transport for Marking {
     ) -> Finish<'a> {
         self.finished.fetch_add(1, Ordering::SeqCst);
         assert_eq!(
-            ticket.credential.and_then(|c| c.downcast::<u32>().ok()).as_deref(),
+            ticket
+                .credential
+                .and_then(|c| c.downcast::<u32>().ok())
+                .as_deref(),
             Some(&7)
         );
         match outcome {
             Ok(response) if response.status().is_success() => Finish::Done(Ok(response)),
             _ => match ticket.resend {
-                Some(again) => Finish::More(self.send(http, again, call)),
+                Some(again) => Finish::More(self.send(http, again.into_request(), call)),
                 None => Finish::Done(Ok(http::Response::new("").into())),
             },
         }

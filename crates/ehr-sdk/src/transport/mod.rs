@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ehr_runtime::{Begin, CallInfo, Finish, Transport, TransportFuture};
+use ehr_runtime::{Begin, CallInfo, Finish, Resend, Transport, TransportFuture};
 use governor::{DefaultDirectRateLimiter, Quota};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue,
@@ -231,7 +231,7 @@ impl FacadeTransport {
                         return failure::response(call, Failure::CannotResend, history);
                     };
                     // Keep a copy to re-send, if the body allows it.
-                    let template = resendable_copy(&request);
+                    let template = Resend::of(&request);
                     let token = match self.authorize(&mut request).await {
                         Ok(token) => token,
                         Err(failure) => return failure::response(call, failure, history),
@@ -262,7 +262,7 @@ impl FacadeTransport {
                         retrying(call, attempt_no, &attempt);
                         history.push(attempt);
                         Box::pin(tokio::time::sleep(wait)).await;
-                        next = template;
+                        next = template.map(Resend::into_request);
                         continue;
                     }
                     history.push(Attempt {
@@ -303,7 +303,7 @@ impl FacadeTransport {
                         history,
                     );
                 }
-                let Some(mut again) = template else {
+                let Some(mut again) = template.map(Resend::into_request) else {
                     return failure::response(call, Failure::CannotResend, history);
                 };
                 redirects += 1;
@@ -353,7 +353,7 @@ impl FacadeTransport {
                 };
                 retrying(call, attempt_no, &attempt);
                 history.push(attempt);
-                next = again.try_clone();
+                next = Some(again.request());
                 continue;
             }
 
@@ -379,7 +379,7 @@ impl FacadeTransport {
                     history.push(attempt);
                     drop(response);
                     Box::pin(tokio::time::sleep(wait)).await;
-                    next = template;
+                    next = template.map(Resend::into_request);
                     continue;
                 }
             }
@@ -477,7 +477,7 @@ enum Start {
 /// A first attempt the fast path sent, and what the full path needs to go on from it.
 struct Sent {
     outcome: reqwest::Result<Response>,
-    resend: Option<Request>,
+    resend: Option<Resend>,
     token: Option<Arc<Bearer>>,
 }
 
@@ -502,11 +502,18 @@ fn finished(
     started: Instant,
     span: &tracing::Span,
 ) {
+    // Nobody listens: skip the clock read and the record.
+    if span.is_disabled() && !tracing::enabled!(tracing::Level::INFO) {
+        return;
+    }
     // A refusal the pipeline classified is carried with status 599: record the vendor's status
     // instead.
-    let status = ehr_runtime::error::carried_status(response)
-        .unwrap_or(response.status())
-        .as_u16();
+    let status = match response.status().as_u16() {
+        ehr_runtime::error::CARRIER_STATUS => ehr_runtime::error::carried_status(response)
+            .unwrap_or(response.status())
+            .as_u16(),
+        status => status,
+    };
     let attempts = response
         .extensions()
         .get::<RetryHistory>()
@@ -554,17 +561,20 @@ impl Transport for FacadeTransport {
             _ => None,
         };
         // A stream cannot be copied: the full path knows what that means for each answer.
-        let Some(resend) = resendable_copy(&request) else {
+        let Some(resend) = Resend::of(&request) else {
             return Begin::Full(request);
         };
         if home && self.attach(&mut request, bearer.as_deref()).is_err() {
-            return Begin::Full(resend);
+            return Begin::Full(resend.into_request());
         }
         // Refused or limited: the full path refuses it (with its record) or waits for a permit.
         if self.check(&request, bearer.as_deref()).is_err()
-            || self.rate_limit.as_ref().is_some_and(|limit| !limit.try_now())
+            || self
+                .rate_limit
+                .as_ref()
+                .is_some_and(|limit| !limit.try_now())
         {
-            return Begin::Full(resend);
+            return Begin::Full(resend.into_request());
         }
         let method = request.method().clone();
         let span = call_span(call, &method);
@@ -588,7 +598,13 @@ impl Transport for FacadeTransport {
     ) -> Finish<'a> {
         match outcome {
             Ok(response) if response.status().is_success() => {
-                finished(call, &ticket.method, &response, ticket.started, &ticket.span);
+                finished(
+                    call,
+                    &ticket.method,
+                    &response,
+                    ticket.started,
+                    &ticket.span,
+                );
                 Finish::Done(Ok(response))
             }
             outcome => {
@@ -696,22 +712,6 @@ impl FacadeTransport {
         }
         response
     }
-}
-
-/// A copy of `request` to send again (after a 401 refresh, a redirect or a retry), or `None`
-/// when its body is a stream, which cannot be replayed.
-///
-/// A request without a body or timeout of its own (every generated `GET` and `DELETE`) is
-/// copied field by field: `Request::try_clone` would also write an empty per-request timeout
-/// into the copy's extensions, a map allocated for nothing on every call.
-fn resendable_copy(request: &Request) -> Option<Request> {
-    if request.body().is_some() || request.timeout().is_some() {
-        return request.try_clone();
-    }
-    let mut copy = Request::new(request.method().clone(), request.url().clone());
-    *copy.headers_mut() = request.headers().clone();
-    *copy.version_mut() = request.version();
-    Some(copy)
 }
 
 /// Reads the body of `response` and gives back an equivalent response with the body in memory.
