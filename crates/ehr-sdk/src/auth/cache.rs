@@ -14,14 +14,34 @@ use super::{AccessToken, AuthError, TokenSource};
 pub(crate) struct Bearer {
     pub(crate) token: AccessToken,
     pub(crate) header: HeaderValue,
+    /// Until when, on the monotonic clock, the token counts as fresh for the cache's skew
+    /// (`None`: it does not expire), so a call checks freshness without reading the wall clock.
+    fresh_until: Option<Instant>,
 }
 
 impl Bearer {
-    fn new(token: AccessToken) -> Result<Self, AuthError> {
+    fn new(token: AccessToken, skew: Duration) -> Result<Self, AuthError> {
         let mut header = HeaderValue::try_from(format!("Bearer {}", token.token.expose()))
             .map_err(|_| AuthError::UnsendableToken)?;
         header.set_sensitive(true);
-        Ok(Self { token, header })
+        let fresh_until = token.expires_at.and_then(|at| {
+            let now = Instant::now();
+            match at
+                .duration_since(std::time::SystemTime::now())
+                .ok()
+                .and_then(|left| left.checked_sub(skew))
+            {
+                // Already inside the skew (or expired): fresh until now, that is, not fresh.
+                None => Some(now),
+                // Beyond the monotonic clock's range: as good as never expiring.
+                Some(left) => now.checked_add(left),
+            }
+        });
+        Ok(Self {
+            token,
+            header,
+            fresh_until,
+        })
     }
 }
 
@@ -103,8 +123,13 @@ impl TokenCache {
 
     /// The cached token, when it is fresh: what [`bearer`](Self::bearer) returns without
     /// waiting, or `None` when it would have to fetch one.
-    pub(crate) fn fresh_bearer(&self) -> Option<Arc<Bearer>> {
-        self.fresh(None)
+    ///
+    /// `now` is the caller's reading of the monotonic clock.
+    pub(crate) fn fresh_bearer(&self, now: Instant) -> Option<Arc<Bearer>> {
+        lock(&self.inner.current)
+            .as_ref()
+            .filter(|b| b.fresh_until.is_none_or(|until| now < until))
+            .cloned()
     }
 
     /// The API refused `rejected` (401): fetch a new token, unless another caller already did
@@ -175,7 +200,7 @@ impl TokenCache {
             let _flight = flight;
             inner.fetches.fetch_add(1, Ordering::Relaxed);
             let fetched = inner.source.fetch(refused.as_ref()).await;
-            let bearer = fetched.and_then(|t| Bearer::new(t).map(Arc::new));
+            let bearer = fetched.and_then(|t| Bearer::new(t, inner.skew).map(Arc::new));
             match &bearer {
                 Ok(bearer) => {
                     *lock(&inner.current) = Some(bearer.clone());
@@ -296,6 +321,34 @@ mod tests {
             expires_at: Some(std::time::SystemTime::now() + Duration::from_secs(secs)),
             scope: None,
         }
+    }
+
+    #[test]
+    fn the_calls_freshness_check_agrees_with_the_tokens_expiry() {
+        let skew = TokenCache::DEFAULT_SKEW;
+        let fresh = |token: AccessToken| {
+            let expected = token.is_fresh(skew);
+            let bearer = Bearer::new(token, skew).unwrap();
+            let now = Instant::now();
+            let fast = bearer.fresh_until.is_none_or(|until| now < until);
+            assert_eq!(fast, expected, "{:?}", bearer.token.expires_at);
+            fast
+        };
+        assert!(fresh(expiring_in("an hour", 3600)));
+        assert!(!fresh(expiring_in("inside the skew", 30)));
+        let mut expired = expiring_in("expired", 0);
+        expired.expires_at = Some(std::time::SystemTime::now() - Duration::from_secs(5));
+        assert!(!fresh(expired));
+        let mut forever = expiring_in("no expiry", 0);
+        forever.expires_at = None;
+        assert!(fresh(forever));
+        let mut far = expiring_in("far", 0);
+        far.expires_at =
+            Some(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 4));
+        assert!(
+            fresh(far),
+            "an expiry beyond the monotonic clock's range is fresh"
+        );
     }
 
     #[tokio::test]

@@ -552,9 +552,10 @@ impl Transport for FacadeTransport {
     /// rate-limit permit (if limited) and no refusal from the guard is sent at once; anything
     /// else takes the full path from the start.
     fn begin(&self, mut request: Request, call: CallInfo) -> Begin {
+        let started = Instant::now();
         let home = self.origin.matches(request.url());
         let bearer = match &self.credentials {
-            Credentials::Bearer(cache) if home => match cache.fresh_bearer() {
+            Credentials::Bearer(cache) if home => match cache.fresh_bearer(started) {
                 Some(bearer) => Some(bearer),
                 None => return Begin::Full(request),
             },
@@ -581,7 +582,7 @@ impl Transport for FacadeTransport {
         let ticket = ehr_runtime::Ticket {
             resend: Some(resend),
             method,
-            started: Instant::now(),
+            started,
             span,
             credential: bearer.map(|b| b as Arc<dyn std::any::Any + Send + Sync>),
         };
