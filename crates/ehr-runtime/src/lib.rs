@@ -41,7 +41,7 @@ pub use resend::Resend;
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,
 };
-pub use transport::{Begin, Direct, Finish, Ticket, Transport, TransportFuture};
+pub use transport::{Direct, Finish, Ticket, Transport, TransportFuture};
 
 #[doc(hidden)]
 pub mod __private {

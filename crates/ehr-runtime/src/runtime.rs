@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use std::future::Future;
 
-use crate::transport::{Begin, Finish};
+use crate::transport::Finish;
 use crate::{CallInfo, Direct, Transport};
 
 /// The HTTP client and the [`Transport`] behind a generated vendor client.
@@ -59,8 +59,9 @@ impl Runtime {
         let response = if self.direct {
             self.http.execute(request).await?
         } else {
-            match self.transport.begin(request, call) {
-                Begin::Send(request, ticket) => {
+            let mut request = request;
+            match self.transport.begin(&mut request, call) {
+                Some(ticket) => {
                     // Sent in the call's span, borrowed from the ticket (no clone, no wrapper).
                     let mut sending = std::pin::pin!(self.http.execute(request));
                     let span = &ticket.span;
@@ -74,7 +75,7 @@ impl Runtime {
                         Finish::More(rest) => rest.await?,
                     }
                 }
-                Begin::Full(request) => self.transport.send(&self.http, request, call).await?,
+                None => self.transport.send(&self.http, request, call).await?,
             }
         };
         if response.status().is_success() || crate::error::is_carrier(&response) {

@@ -23,7 +23,7 @@ pub type TransportFuture<'a> =
 /// A call takes one of two paths:
 /// - the **fast path**, for a call that needs nothing to wait for before it is sent (the usual
 ///   case: a cached token, a free rate-limit permit): [`begin`](Self::begin) prepares the request
-///   synchronously and returns [`Begin::Send`]; the [`Runtime`](crate::Runtime) sends it, inline
+///   synchronously and returns a [`Ticket`]; the [`Runtime`](crate::Runtime) sends it, inline
 ///   in the caller's future, and hands the outcome to [`finish`](Self::finish), which returns a
 ///   success as it is and anything else to the transport's own (boxed) future;
 /// - the **full path**, [`send`](Self::send), for everything else. Transports that implement
@@ -38,13 +38,16 @@ pub trait Transport: fmt::Debug + Send + Sync + 'static {
     ) -> TransportFuture<'a>;
 
     /// Decides, without waiting for anything, how `request` is to be sent (see the trait's
-    /// documentation). The default takes the full path.
-    fn begin(&self, request: reqwest::Request, call: CallInfo) -> Begin {
-        let _ = call;
-        Begin::Full(request)
+    /// documentation): `Some(ticket)` sends `request`, as `begin` left it, once, now, inside the
+    /// ticket's span, and gives the outcome to [`finish`](Self::finish); `None` takes the full
+    /// path, [`send`](Self::send), with `request` (which `begin` leaves as it found it). The
+    /// default takes the full path.
+    fn begin(&self, request: &mut reqwest::Request, call: CallInfo) -> Option<Ticket> {
+        let _ = (request, call);
+        None
     }
 
-    /// Concludes a request that [`begin`](Self::begin) returned as [`Begin::Send`], from the
+    /// Concludes a request that [`begin`](Self::begin) returned a ticket for, from the
     /// outcome of sending it once. The default returns the outcome as it is.
     fn finish<'a>(
         &'a self,
@@ -56,18 +59,6 @@ pub trait Transport: fmt::Debug + Send + Sync + 'static {
         let _ = (http, ticket, call);
         Finish::Done(outcome)
     }
-}
-
-/// What [`Transport::begin`] decided.
-#[derive(Debug)]
-// Boxing the ticket would cost an allocation a call; a `Begin` lives only until it is matched.
-#[allow(clippy::large_enum_variant)]
-pub enum Begin {
-    /// Send this request once, now, inside the ticket's span, and give the outcome to
-    /// [`Transport::finish`].
-    Send(reqwest::Request, Ticket),
-    /// Take the full path: [`Transport::send`] with this request.
-    Full(reqwest::Request),
 }
 
 /// What a transport keeps of a call on the fast path, for [`Transport::finish`].

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use ehr_runtime::{Begin, CallInfo, Finish, Resend, Runtime, Ticket, Transport, TransportFuture};
+use ehr_runtime::{CallInfo, Finish, Resend, Runtime, Ticket, Transport, TransportFuture};
 use httpmock::prelude::*;
 
 const CALL: CallInfo = CallInfo {
@@ -35,12 +35,12 @@ impl Transport for Marking {
         Box::pin(http.execute(request))
     }
 
-    fn begin(&self, mut request: reqwest::Request, _call: CallInfo) -> Begin {
+    fn begin(&self, request: &mut reqwest::Request, _call: CallInfo) -> Option<Ticket> {
         self.begun.fetch_add(1, Ordering::SeqCst);
         if !self.fast {
-            return Begin::Full(request);
+            return None;
         }
-        let resend = Resend::of(&request);
+        let resend = Resend::of(request);
         request
             .headers_mut()
             .insert("x-path", reqwest::header::HeaderValue::from_static("fast"));
@@ -51,7 +51,7 @@ impl Transport for Marking {
             span: tracing::Span::none(),
             credential: Some(Arc::new(7u32)),
         };
-        Begin::Send(request, ticket)
+        Some(ticket)
     }
 
     fn finish<'a>(
@@ -206,7 +206,7 @@ impl Transport for SharedMarking {
         self.0.send(http, request, call)
     }
 
-    fn begin(&self, request: reqwest::Request, call: CallInfo) -> Begin {
+    fn begin(&self, request: &mut reqwest::Request, call: CallInfo) -> Option<Ticket> {
         self.0.begin(request, call)
     }
 

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ehr_runtime::{Begin, CallInfo, Finish, Resend, Transport, TransportFuture};
+use ehr_runtime::{CallInfo, Finish, Resend, Transport, TransportFuture};
 use governor::{DefaultDirectRateLimiter, Quota};
 use reqwest::header::{
     AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HeaderName, HeaderValue,
@@ -551,31 +551,31 @@ impl Transport for FacadeTransport {
     /// The fast path: a request whose body can be copied, a fresh cached token (if any), a free
     /// rate-limit permit (if limited) and no refusal from the guard is sent at once; anything
     /// else takes the full path from the start.
-    fn begin(&self, mut request: Request, call: CallInfo) -> Begin {
+    fn begin(&self, request: &mut Request, call: CallInfo) -> Option<ehr_runtime::Ticket> {
         let started = Instant::now();
         let home = self.origin.matches(request.url());
         let bearer = match &self.credentials {
             Credentials::Bearer(cache) if home => match cache.fresh_bearer(started) {
                 Some(bearer) => Some(bearer),
-                None => return Begin::Full(request),
+                None => return None,
             },
             _ => None,
         };
         // A stream cannot be copied: the full path knows what that means for each answer.
-        let Some(resend) = Resend::of(&request) else {
-            return Begin::Full(request);
-        };
-        if home && self.attach(&mut request, bearer.as_deref()).is_err() {
-            return Begin::Full(resend.into_request());
+        let resend = Resend::of(request)?;
+        if home && self.attach(request, bearer.as_deref()).is_err() {
+            *request = resend.into_request();
+            return None;
         }
         // Refused or limited: the full path refuses it (with its record) or waits for a permit.
-        if self.check(&request, bearer.as_deref()).is_err()
+        if self.check(request, bearer.as_deref()).is_err()
             || self
                 .rate_limit
                 .as_ref()
                 .is_some_and(|limit| !limit.try_now())
         {
-            return Begin::Full(resend.into_request());
+            *request = resend.into_request();
+            return None;
         }
         let method = request.method().clone();
         let span = call_span(call, &method);
@@ -586,7 +586,7 @@ impl Transport for FacadeTransport {
             span,
             credential: bearer.map(|b| b as Arc<dyn std::any::Any + Send + Sync>),
         };
-        Begin::Send(request, ticket)
+        Some(ticket)
     }
 
     /// A success is the call's answer; anything else goes on along the full path.
