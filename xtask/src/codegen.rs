@@ -399,10 +399,7 @@ fn drop_api_version_header(block: &mut syn::Block) {
     struct Shrink(usize);
     impl VisitMut for Shrink {
         fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
-            let is_with_capacity = matches!(&*call.func, syn::Expr::Path(p)
-                if p.path.segments.iter().map(|s| s.ident.to_string()).collect::<Vec<_>>()
-                    .ends_with(&["HeaderMap".to_string(), "with_capacity".to_string()]));
-            if is_with_capacity
+            if path_ends_with(&call.func, &["HeaderMap", "with_capacity"])
                 && let Some(syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Int(n),
                     ..

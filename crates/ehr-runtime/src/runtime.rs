@@ -1,10 +1,9 @@
 //! The value every generated client carries and routes its requests through.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-
-use std::future::Future;
 
 use crate::transport::Finish;
 use crate::{CallInfo, Direct, Transport};

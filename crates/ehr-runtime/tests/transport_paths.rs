@@ -13,12 +13,28 @@ const CALL: CallInfo = CallInfo {
 };
 
 /// Marks each request with the path it took and counts calls of each method.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Marking {
     fast: bool,
+    counts: Arc<Counts>,
+}
+
+/// How often each method of [`Marking`] was called.
+#[derive(Debug, Default)]
+struct Counts {
     begun: AtomicUsize,
     finished: AtomicUsize,
     full: AtomicUsize,
+}
+
+/// A runtime over a [`Marking`] transport (taking the fast path when `fast`), and its counts.
+fn marking(fast: bool) -> (Runtime, Arc<Counts>) {
+    let counts = Arc::new(Counts::default());
+    let transport = Marking {
+        fast,
+        counts: counts.clone(),
+    };
+    (Runtime::new(reqwest::Client::new(), transport), counts)
 }
 
 impl Transport for Marking {
@@ -28,7 +44,7 @@ impl Transport for Marking {
         mut request: reqwest::Request,
         _call: CallInfo,
     ) -> TransportFuture<'a> {
-        self.full.fetch_add(1, Ordering::SeqCst);
+        self.counts.full.fetch_add(1, Ordering::SeqCst);
         request
             .headers_mut()
             .insert("x-path", reqwest::header::HeaderValue::from_static("full"));
@@ -36,7 +52,7 @@ impl Transport for Marking {
     }
 
     fn begin(&self, request: &mut reqwest::Request, _call: CallInfo) -> Option<Ticket> {
-        self.begun.fetch_add(1, Ordering::SeqCst);
+        self.counts.begun.fetch_add(1, Ordering::SeqCst);
         if !self.fast {
             return None;
         }
@@ -61,7 +77,7 @@ impl Transport for Marking {
         ticket: Ticket,
         call: CallInfo,
     ) -> Finish<'a> {
-        self.finished.fetch_add(1, Ordering::SeqCst);
+        self.counts.finished.fetch_add(1, Ordering::SeqCst);
         assert_eq!(
             ticket
                 .credential
@@ -92,11 +108,7 @@ async fn a_success_on_the_fast_path_is_sent_once_and_returned_as_it_is() {
             then.status(200).body("[]");
         })
         .await;
-    let transport = Arc::new(Marking {
-        fast: true,
-        ..Default::default()
-    });
-    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport.clone()));
+    let (runtime, counts) = marking(true);
 
     let response = runtime
         .execute(get(&server, "/things"), CALL)
@@ -107,9 +119,9 @@ async fn a_success_on_the_fast_path_is_sent_once_and_returned_as_it_is() {
     assert_eq!(response.text().await.unwrap(), "[]");
     fast.assert_calls_async(1).await;
     let counts = (
-        transport.begun.load(Ordering::SeqCst),
-        transport.finished.load(Ordering::SeqCst),
-        transport.full.load(Ordering::SeqCst),
+        counts.begun.load(Ordering::SeqCst),
+        counts.finished.load(Ordering::SeqCst),
+        counts.full.load(Ordering::SeqCst),
     );
     assert_eq!(counts, (1, 1, 0));
 }
@@ -129,11 +141,7 @@ async fn a_failure_on_the_fast_path_goes_on_along_the_transports_future() {
             then.status(200).body("[1]");
         })
         .await;
-    let transport = Arc::new(Marking {
-        fast: true,
-        ..Default::default()
-    });
-    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport.clone()));
+    let (runtime, counts) = marking(true);
 
     let response = runtime
         .execute(get(&server, "/things"), CALL)
@@ -143,7 +151,7 @@ async fn a_failure_on_the_fast_path_goes_on_along_the_transports_future() {
     assert_eq!(response.text().await.unwrap(), "[1]");
     fast.assert_calls_async(1).await;
     full.assert_calls_async(1).await;
-    assert_eq!(transport.full.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.full.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]
@@ -155,8 +163,7 @@ async fn a_transport_that_declines_the_fast_path_sends_every_call_through_send()
             then.status(200).body("[]");
         })
         .await;
-    let transport = Arc::new(Marking::default());
-    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport.clone()));
+    let (runtime, counts) = marking(false);
 
     let response = runtime
         .execute(get(&server, "/things"), CALL)
@@ -165,7 +172,7 @@ async fn a_transport_that_declines_the_fast_path_sends_every_call_through_send()
 
     assert_eq!(response.status(), 200);
     full.assert_calls_async(1).await;
-    assert_eq!(transport.finished.load(Ordering::SeqCst), 0);
+    assert_eq!(counts.finished.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]
@@ -177,11 +184,7 @@ async fn an_error_status_on_the_fast_path_is_classified_with_the_vendors_body() 
             then.status(404).body(r#"{"detail":"Not found."}"#);
         })
         .await;
-    let transport = Arc::new(Marking {
-        fast: true,
-        ..Default::default()
-    });
-    let runtime = Runtime::new(reqwest::Client::new(), SharedMarking(transport));
+    let (runtime, _) = marking(true);
 
     let response = runtime
         .execute(get(&server, "/things"), CALL)
@@ -190,33 +193,4 @@ async fn an_error_status_on_the_fast_path_is_classified_with_the_vendors_body() 
 
     let error = ehr_runtime::carried(&response).expect("a classified error");
     assert!(error.to_string().contains("Not found."), "{error}");
-}
-
-/// The transport, shared with the test so it can read the counts.
-#[derive(Debug)]
-struct SharedMarking(Arc<Marking>);
-
-impl Transport for SharedMarking {
-    fn send<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        request: reqwest::Request,
-        call: CallInfo,
-    ) -> TransportFuture<'a> {
-        self.0.send(http, request, call)
-    }
-
-    fn begin(&self, request: &mut reqwest::Request, call: CallInfo) -> Option<Ticket> {
-        self.0.begin(request, call)
-    }
-
-    fn finish<'a>(
-        &'a self,
-        http: &'a reqwest::Client,
-        outcome: reqwest::Result<reqwest::Response>,
-        ticket: Ticket,
-        call: CallInfo,
-    ) -> Finish<'a> {
-        self.0.finish(http, outcome, ticket, call)
-    }
 }

@@ -43,6 +43,11 @@ impl Bearer {
             fresh_until,
         })
     }
+
+    /// Whether the token is still fresh (for the cache's skew) at `now`.
+    fn is_fresh_at(&self, now: Instant) -> bool {
+        self.fresh_until.is_none_or(|until| now < until)
+    }
 }
 
 /// A token cache over a [`TokenSource`].
@@ -126,10 +131,7 @@ impl TokenCache {
     ///
     /// `now` is the caller's reading of the monotonic clock.
     pub(crate) fn fresh_bearer(&self, now: Instant) -> Option<Arc<Bearer>> {
-        lock(&self.inner.current)
-            .as_ref()
-            .filter(|b| b.fresh_until.is_none_or(|until| now < until))
-            .cloned()
+        self.current(|b| b.is_fresh_at(now), None)
     }
 
     /// The API refused `rejected` (401): fetch a new token, unless another caller already did
@@ -163,19 +165,25 @@ impl TokenCache {
         self.inner.fetches.load(Ordering::Relaxed)
     }
 
-    /// The current token if it is good for `skew` more and is not `rejected`.
-    fn current(&self, skew: Duration, rejected: Option<&AccessToken>) -> Option<Arc<Bearer>> {
+    /// The current token if `usable` accepts it and it is not `rejected`.
+    fn current(
+        &self,
+        usable: impl Fn(&Bearer) -> bool,
+        rejected: Option<&AccessToken>,
+    ) -> Option<Arc<Bearer>> {
         let current = lock(&self.inner.current);
         current
             .as_ref()
-            .filter(|b| b.token.is_fresh(skew))
+            .filter(|b| usable(b))
             .filter(|b| rejected.is_none_or(|r| r.token != b.token.token))
             .cloned()
     }
 
-    /// The current token if it is fresh and is not `rejected`.
+    /// The current token if it is fresh (the same rule as [`fresh_bearer`](Self::fresh_bearer))
+    /// and is not `rejected`.
     fn fresh(&self, rejected: Option<&AccessToken>) -> Option<Arc<Bearer>> {
-        self.current(self.inner.skew, rejected)
+        let now = Instant::now();
+        self.current(|b| b.is_fresh_at(now), rejected)
     }
 
     /// Fetches a token in a task that holds `flight` until the outcome is stored.
@@ -184,7 +192,7 @@ impl TokenCache {
         flight: tokio::sync::OwnedMutexGuard<()>,
         rejected: Option<AccessToken>,
     ) -> Result<Arc<Bearer>, AuthError> {
-        let still_valid = || self.current(Duration::ZERO, rejected.as_ref());
+        let still_valid = || self.current(|b| b.token.is_fresh(Duration::ZERO), rejected.as_ref());
         if let Some((at, reason)) = lock(&self.inner.failed).clone() {
             let since = at.elapsed();
             if since < FAILURE_BACKOFF {
@@ -329,8 +337,7 @@ mod tests {
         let fresh = |token: AccessToken| {
             let expected = token.is_fresh(skew);
             let bearer = Bearer::new(token, skew).unwrap();
-            let now = Instant::now();
-            let fast = bearer.fresh_until.is_none_or(|until| now < until);
+            let fast = bearer.is_fresh_at(Instant::now());
             assert_eq!(fast, expected, "{:?}", bearer.token.expires_at);
             fast
         };

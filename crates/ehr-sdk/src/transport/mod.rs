@@ -555,20 +555,16 @@ impl Transport for FacadeTransport {
         let started = Instant::now();
         let home = self.origin.matches(request.url());
         let bearer = match &self.credentials {
-            Credentials::Bearer(cache) if home => match cache.fresh_bearer(started) {
-                Some(bearer) => Some(bearer),
-                None => return None,
-            },
+            Credentials::Bearer(cache) if home => Some(cache.fresh_bearer(started)?),
             _ => None,
         };
         // A stream cannot be copied: the full path knows what that means for each answer.
         let resend = Resend::of(request)?;
-        if home && self.attach(request, bearer.as_deref()).is_err() {
-            *request = resend.into_request();
-            return None;
-        }
-        // Refused or limited: the full path refuses it (with its record) or waits for a permit.
-        if self.check(request, bearer.as_deref()).is_err()
+        let attached = !home || self.attach(request, bearer.as_deref()).is_ok();
+        // Unsendable credentials, refused or limited: the full path fails or refuses it (with
+        // its record) or waits for a permit, from the request as it came.
+        if !attached
+            || self.check(request, bearer.as_deref()).is_err()
             || self
                 .rate_limit
                 .as_ref()
