@@ -2,17 +2,18 @@
 //! call, its deliveries verified with the subscription's Ed25519 `signing_pub_key` over the raw
 //! body, decoded, and redeliveries processed once.
 
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ehr_sdk::elation::{Action, Client, WebhookVerifier};
 use ehr_sdk::webhooks::{AcceptError, MemorySeenDeliveries, WebhookError};
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
 
 fn key_pair() -> Ed25519KeyPair {
-    Ed25519KeyPair::generate().expect("a key pair")
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).expect("a key");
+    Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("a key pair")
 }
 
 fn public_key(pair: &Ed25519KeyPair) -> String {

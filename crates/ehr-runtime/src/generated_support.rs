@@ -15,7 +15,7 @@ pub trait QueryParamExt {
     /// ```
     /// use ehr_runtime::QueryParamExt as _;
     ///
-    /// let client = reqwest::Client::new();
+    /// let client = ehr_runtime::default_http_client();
     /// let request = client
     ///     .get("https://api.example/things")
     ///     .query_param("verbose", &None::<bool>)
@@ -177,7 +177,7 @@ mod tests {
     use super::*;
 
     fn url_after(f: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder) -> String {
-        let client = reqwest::Client::new();
+        let client = crate::default_http_client();
         f(client.get("https://api.example/things?fixed=1"))
             .build()
             .unwrap()

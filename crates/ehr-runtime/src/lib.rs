@@ -40,6 +40,7 @@ pub use generated_support::{QueryParamExt, response_value};
 pub use resend::Resend;
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,
+    install_tls_provider,
 };
 pub use transport::{Direct, Finish, Ticket, Transport, TransportFuture};
 

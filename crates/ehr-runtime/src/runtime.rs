@@ -112,11 +112,39 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// followed (a transport decides what to do with them, so credentials never follow a redirect
 /// to another origin), [`DEFAULT_CONNECT_TIMEOUT`] to connect, [`DEFAULT_TIMEOUT`] for a whole
 /// request.
+///
+/// TLS (feature `rustls`, the default) uses rustls with *ring*'s cryptography; this calls
+/// [`install_tls_provider`] first.
 pub fn http_client_builder() -> reqwest::ClientBuilder {
+    install_tls_provider();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
         .timeout(DEFAULT_TIMEOUT)
+}
+
+/// Makes sure the process has a rustls crypto provider, installing *ring*'s as the process
+/// default when it has none (rustls's documented way of choosing one); a provider the
+/// application installed first is kept. Idempotent and cheap.
+///
+/// The SDK builds reqwest without a crypto provider of its own (so a build compiles *ring*
+/// only, not also aws-lc's C library), and reqwest panics when a client is built with no
+/// provider installed. [`http_client_builder`], [`default_http_client`], [`Runtime::direct`]
+/// and the façade's `HttpClient` call this; an application that builds its own
+/// `reqwest::Client` for [`Runtime::new`] calls it (or installs its own provider) first:
+///
+/// ```
+/// ehr_runtime::install_tls_provider();
+/// let http = reqwest::Client::builder().build().expect("TLS provider installed");
+/// let runtime = ehr_runtime::Runtime::new(http, ehr_runtime::Direct);
+/// # drop(runtime);
+/// ```
+pub fn install_tls_provider() {
+    #[cfg(feature = "rustls")]
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Another thread may install one in between; either way a provider is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
 }
 
 /// The HTTP client generated clients use unless given another (see [`http_client_builder`]).
@@ -125,4 +153,22 @@ pub fn default_http_client() -> reqwest::Client {
         .build()
         // Only TLS back-end initialisation can fail here; without it no client can be made.
         .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+#[cfg(all(test, feature = "rustls"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_client_builds_with_tls_when_the_application_chose_no_provider() {
+        // reqwest is built without a crypto provider of its own: without the one installed
+        // here, building a client panics.
+        let client = default_http_client();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+        drop(client);
+        http_client_builder()
+            .https_only(true)
+            .build()
+            .expect("an https-only client builds");
+    }
 }

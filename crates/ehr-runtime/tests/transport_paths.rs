@@ -34,7 +34,10 @@ fn marking(fast: bool) -> (Runtime, Arc<Counts>) {
         fast,
         counts: counts.clone(),
     };
-    (Runtime::new(reqwest::Client::new(), transport), counts)
+    (
+        Runtime::new(ehr_runtime::default_http_client(), transport),
+        counts,
+    )
 }
 
 impl Transport for Marking {

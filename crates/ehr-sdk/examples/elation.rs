@@ -5,7 +5,6 @@
 //!
 //! `cargo run -p ehr-sdk --example elation`
 
-use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ehr_elation::mock::MockServerExt;
@@ -15,6 +14,7 @@ use ehr_sdk::pagination::Paginate;
 use ehr_sdk::webhooks::MemorySeenDeliveries;
 use futures::TryStreamExt;
 use httpmock::MockServer;
+use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::json;
 
 fn users(ids: &[i64], next: Option<String>) -> types::PaginatedUserList {
@@ -31,7 +31,10 @@ fn users(ids: &[i64], next: Option<String>) -> types::PaginatedUserList {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = MockServer::start_async().await;
     // The key pair Elation would hold; the subscription hands out its public half.
-    let signing = Ed25519KeyPair::generate()?;
+    let pkcs8 = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new())
+        .map_err(|_| "cannot generate an Ed25519 key")?;
+    let signing =
+        Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| "cannot read the Ed25519 key")?;
 
     let tokens = server.oauth2_token_create(|_, then| {
         then.into_inner().status(200).json_body(json!({

@@ -40,6 +40,7 @@ pub use ehr_runtime as runtime;
 pub mod auth;
 pub mod builder;
 pub mod impersonation;
+mod jwt;
 #[cfg(feature = "drchrono")]
 mod multipart;
 pub mod pagination;

@@ -135,13 +135,9 @@ impl JwtBearer {
             exp: now.saturating_add(self.lifetime.as_secs()),
             jti: format!("{:032x}", fastrand::u128(..)),
         };
-        let sign = |e: jsonwebtoken::errors::Error| AuthError::Assertion(e.to_string());
-        let key = jsonwebtoken::EncodingKey::from_secret(self.client_secret.expose().as_bytes())
-            .map_err(sign)?;
-        let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
-        jsonwebtoken::encode(&header, &claims, &key)
+        crate::jwt::sign(&claims, self.client_secret.expose().as_bytes())
             .map(Secret::new)
-            .map_err(sign)
+            .map_err(|e| AuthError::Assertion(e.to_string()))
     }
 
     async fn request(&self) -> Result<AccessToken, AuthError> {

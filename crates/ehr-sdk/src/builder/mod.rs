@@ -261,7 +261,11 @@ impl HttpClient {
     }
 
     /// The client `builder` makes, with its redirect policy replaced by "never follow".
+    ///
+    /// Installs the SDK's TLS crypto provider first when the process has none
+    /// ([`ehr_runtime::install_tls_provider`]), so any `reqwest::ClientBuilder` can be given.
     pub fn from_builder(builder: reqwest::ClientBuilder) -> Result<Self, BuildError> {
+        ehr_runtime::install_tls_provider();
         builder
             .redirect(reqwest::redirect::Policy::none())
             .build()

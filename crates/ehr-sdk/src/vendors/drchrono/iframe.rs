@@ -238,18 +238,10 @@ impl IframeVerifier {
         }
     }
 
-    /// The claims of `jwt`, if it is HS256 with the secret.
+    /// The claims of `jwt`, if it is HS256 with the secret. DrChrono signs the parameters only
+    /// (no `exp`, `aud` or `iss`); `iat` is checked by the caller.
     fn signed(&self, jwt: &str) -> Result<serde_json::Map<String, serde_json::Value>, LaunchError> {
-        let key = jsonwebtoken::DecodingKey::from_secret(self.secret.expose().as_bytes())
-            .map_err(|_| LaunchError::BadSignature)?;
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-        // DrChrono signs the parameters only: no exp, aud or iss; `iat` is checked here.
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        validation.validate_aud = false;
-        jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(jwt, &key, &validation)
-            .map(|data| data.claims)
-            .map_err(|_| LaunchError::BadSignature)
+        crate::jwt::verify(jwt, self.secret.expose().as_bytes()).ok_or(LaunchError::BadSignature)
     }
 
     fn check_time(&self, iat: i64) -> Result<SystemTime, LaunchError> {

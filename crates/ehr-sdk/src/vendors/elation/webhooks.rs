@@ -8,8 +8,8 @@
 
 use std::fmt;
 
-use aws_lc_rs::signature::{ED25519, UnparsedPublicKey};
 use base64::Engine;
+use ring::signature::{ED25519, UnparsedPublicKey};
 
 use crate::webhooks::{
     AcceptError, DEFAULT_MAX_BODY, SeenDeliveries, WebhookError, header, malformed,
