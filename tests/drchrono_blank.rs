@@ -1,7 +1,9 @@
 //! DrChrono's rule that `""` in an optional field means absent, one test per kind of field,
 //! decoded from the response bytes as they arrive (the generated types read `""` themselves).
 
-use ehr_sdk::drchrono::api::types::{Appointment, BillingProfile, Gender, LabTest, Patient};
+use ehr_sdk::drchrono::api::types::{
+    Appointment, AppointmentCreate, BillingProfile, Gender, LabTest, PaginatedPatientList, Patient,
+};
 use serde_json::json;
 
 fn patient(fields: serde_json::Value) -> Patient {
@@ -120,4 +122,33 @@ fn a_blank_is_not_a_licence_for_other_wrong_values() {
         error.to_string().contains("doctor") || error.is_data(),
         "{error}"
     );
+}
+
+#[test]
+fn a_required_nullable_field_is_not_blank_absent() {
+    // `patient` must be sent and may be null (breaks have none); the blank rule is for
+    // optional fields only, so `""` is still not an ID.
+    let create = |patient: &str| {
+        let body = format!(
+            r#"{{"doctor": 1, "exam_room": 1, "office": 2, "scheduled_time": "2014-02-24T15:32:19"{patient}}}"#
+        );
+        ehr_drchrono::from_json::<AppointmentCreate>(body.as_bytes())
+    };
+    assert_eq!(create(r#", "patient": null"#).unwrap().patient, None);
+    assert_eq!(create(r#", "patient": 9"#).unwrap().patient, Some(9));
+    assert!(create(r#", "patient": """#).is_err());
+    assert!(create("").is_err(), "a required field stays required");
+}
+
+#[test]
+fn objects_in_an_array_follow_the_rule_and_so_does_the_page() {
+    // A page's own optional `next`, and the optional fields of each patient in `results`.
+    let page: PaginatedPatientList = ehr_drchrono::from_json(
+        br#"{"next": "", "previous": null, "results": [{"id": 1, "doctor": "", "date_of_birth": ""}, {"id": 2, "doctor": 4}]}"#,
+    )
+    .expect("the page decodes");
+    assert_eq!((page.next, page.previous), (None, None));
+    assert_eq!(page.results[0].doctor, None);
+    assert_eq!(page.results[0].date_of_birth, None);
+    assert_eq!(page.results[1].doctor, Some(4));
 }

@@ -832,10 +832,18 @@ fn keep_request_body_builders(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
-/// Marks every optional field of the generated types `#[serde(default, deserialize_with =
-/// "::ehr_runtime::absent_if_blank")]`, so `""` decodes as `None` field by field and no
-/// response body needs rewriting. Required fields, array elements and map values keep their
-/// `""`; a field that already has its own deserializer or is flattened is left alone.
+/// Makes every optional (`Option<T>`) field of the generated types read `""` as absent, so no
+/// response body needs rewriting. Required fields, array elements and map values keep their `""`.
+///
+/// A struct with optional fields loses its derived `Deserialize`: the derive moves to a private
+/// copy, `types::blank_rule::<Name>_` with `#[serde(remote = "<Name>")]`, and the struct gets an
+/// impl that reads it through `ehr_runtime::BlankFields` (see `crates/ehr-runtime/src/blank/`).
+/// That costs the compiler one small impl per struct, where `deserialize_with` on each field
+/// cost two wrapper types per field (40 % of ehr-drchrono's compile time). A field that must be
+/// present but may be `null` (`deserialize_with = "Option::deserialize"`) gets
+/// `ehr_runtime::nullable`, which keeps its `""`. A struct the copy cannot serve (a container
+/// attribute, a flattened field, a field with its own deserializer) keeps its derive and marks
+/// each optional field `deserialize_with = "::ehr_runtime::absent_if_blank"` instead.
 fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
     let types = file
         .items
@@ -845,51 +853,172 @@ fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
             _ => None,
         })
         .ok_or("generated code has no `types` module")?;
-    for item in types {
-        let syn::Item::Struct(s) = item else { continue };
-        let syn::Fields::Named(fields) = &mut s.fields else {
+    let mut items = Vec::with_capacity(types.len());
+    let mut copies: Vec<syn::Item> = Vec::new();
+    for mut item in types.drain(..) {
+        let syn::Item::Struct(s) = &mut item else {
+            items.push(item);
             continue;
         };
-        for field in &mut fields.named {
-            let syn::Type::Path(ty) = &field.ty else {
-                continue;
-            };
-            if ty
-                .path
-                .segments
-                .last()
-                .is_none_or(|seg| seg.ident != "Option")
-            {
-                continue;
+        let syn::Fields::Named(fields) = &mut s.fields else {
+            items.push(item);
+            continue;
+        };
+        let optional: Vec<bool> = fields.named.iter().map(blank_rule_applies).collect();
+        if !optional.contains(&true) || !derives_deserialize(&s.attrs) {
+            items.push(item);
+            continue;
+        }
+        let has_container_serde = s.attrs.iter().any(|a| a.path().is_ident("serde"));
+        let custom_field = fields.named.iter().any(|f| {
+            let words = serde_words(f);
+            words.iter().any(|w| w == "flatten" || w == "with")
+                || (words.iter().any(|w| w == "deserialize_with") && !is_required_nullable(f))
+        });
+        if has_container_serde || custom_field {
+            for (field, optional) in fields.named.iter_mut().zip(optional) {
+                if optional {
+                    field.attrs.push(if serde_words(field).iter().any(|w| w == "default") {
+                        syn::parse_quote!(#[serde(deserialize_with = "::ehr_runtime::absent_if_blank")])
+                    } else {
+                        syn::parse_quote!(
+                            #[serde(default, deserialize_with = "::ehr_runtime::absent_if_blank")]
+                        )
+                    });
+                }
             }
-            // The words of the field's `#[serde(…)]` attributes (string literals included, which
-            // hold paths, never these words).
-            let words: Vec<String> = field
-                .attrs
-                .iter()
-                .filter(|a| a.path().is_ident("serde"))
-                .flat_map(|a| {
-                    let text = a.meta.to_token_stream().to_string();
-                    text.split(|c: char| !c.is_alphanumeric() && c != '_')
-                        .map(str::to_string)
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            let has = |word: &str| words.iter().any(|w| w == word);
-            if has("deserialize_with") || has("with") || has("flatten") {
-                continue;
+            items.push(item);
+            continue;
+        }
+
+        let name = s.ident.clone();
+        let copy_name = quote::format_ident!("{name}_");
+        let remote = name.to_string();
+        let copy_fields = fields.named.iter().map(|f| {
+            let mut f = f.clone();
+            f.attrs.retain(|a| a.path().is_ident("serde"));
+            if is_required_nullable(&f) {
+                f.attrs
+                    .retain(|a| !serde_words_of(a).iter().any(|w| w == "deserialize_with"));
+                f.attrs.push(
+                    syn::parse_quote!(#[serde(deserialize_with = "::ehr_runtime::nullable")]),
+                );
             }
-            let attr: syn::Attribute = if has("default") {
-                syn::parse_quote!(#[serde(deserialize_with = "::ehr_runtime::absent_if_blank")])
-            } else {
-                syn::parse_quote!(
-                    #[serde(default, deserialize_with = "::ehr_runtime::absent_if_blank")]
-                )
-            };
-            field.attrs.push(attr);
+            f
+        });
+        copies.push(syn::parse_quote! {
+            #[derive(::serde::Deserialize)]
+            #[serde(remote = #remote)]
+            pub(super) struct #copy_name { #(#copy_fields),* }
+        });
+        drop_deserialize_derive(&mut s.attrs);
+        items.push(item);
+        items.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+                where
+                    D: ::serde::Deserializer<'de>,
+                {
+                    blank_rule::#copy_name::deserialize(::ehr_runtime::BlankFields::new(deserializer))
+                }
+            }
+        });
+    }
+    if !copies.is_empty() {
+        items.push(syn::parse_quote! {
+            /// The field-by-field code of each struct with optional fields, derived on a copy
+            /// and run through `ehr_runtime::BlankFields` by the struct's `Deserialize` impl.
+            #[allow(non_camel_case_types, dead_code)]
+            mod blank_rule {
+                use super::*;
+                #(#copies)*
+            }
+        });
+    }
+    *types = items;
+    Ok(())
+}
+
+/// Whether the blank rule is for `field`: an `Option<…>` with no deserializer of its own.
+fn blank_rule_applies(field: &syn::Field) -> bool {
+    let syn::Type::Path(ty) = &field.ty else {
+        return false;
+    };
+    if ty
+        .path
+        .segments
+        .last()
+        .is_none_or(|seg| seg.ident != "Option")
+    {
+        return false;
+    }
+    let words = serde_words(field);
+    !["deserialize_with", "with", "flatten"]
+        .iter()
+        .any(|word| words.iter().any(|w| w == word))
+}
+
+/// Whether `field` is typify's required-but-nullable shape:
+/// `#[serde(deserialize_with = "::std::option::Option::deserialize")]`.
+fn is_required_nullable(field: &syn::Field) -> bool {
+    field.attrs.iter().any(|a| {
+        a.path().is_ident("serde")
+            && a.meta
+                .to_token_stream()
+                .to_string()
+                .contains("\"::std::option::Option::deserialize\"")
+    })
+}
+
+/// The words of a field's `#[serde(…)]` attributes (string literals included, which hold
+/// paths, never these words).
+fn serde_words(field: &syn::Field) -> Vec<String> {
+    field.attrs.iter().flat_map(serde_words_of).collect()
+}
+
+fn serde_words_of(attr: &syn::Attribute) -> Vec<String> {
+    if !attr.path().is_ident("serde") {
+        return Vec::new();
+    }
+    let text = attr.meta.to_token_stream().to_string();
+    text.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The paths of every `#[derive(…)]` on an item.
+fn derive_paths(attr: &syn::Attribute) -> Option<Vec<syn::Path>> {
+    if !attr.path().is_ident("derive") {
+        return None;
+    }
+    attr.parse_args_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+        .ok()
+        .map(|paths| paths.into_iter().collect())
+}
+
+fn is_deserialize(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .is_some_and(|seg| seg.ident == "Deserialize")
+}
+
+fn derives_deserialize(attrs: &[syn::Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter_map(derive_paths)
+        .any(|paths| paths.iter().any(is_deserialize))
+}
+
+fn drop_deserialize_derive(attrs: &mut [syn::Attribute]) {
+    for attr in attrs {
+        if let Some(paths) = derive_paths(attr)
+            && paths.iter().any(is_deserialize)
+        {
+            let kept = paths.iter().filter(|p| !is_deserialize(p));
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
         }
     }
-    Ok(())
 }
 
 fn settings() -> GenerationSettings {

@@ -7,10 +7,10 @@
 //!
 //! DrChrono's reference says an optional value "will default to "" or null depending on its
 //! type. These cases should be interpreted as an absent value." So every optional field of the
-//! generated types decodes `""` as `None` (the codegen marks each one with
-//! [`ehr_runtime::absent_if_blank`]): an optional integer, date or object sent as `""` decodes as
-//! absent instead of failing the page. A required string keeps its `""`, and so does an array
-//! element.
+//! generated types decodes `""` as `None` (each such type's `Deserialize` reads its fields
+//! through [`ehr_runtime::BlankFields`]): an optional integer, date or object sent as `""`
+//! decodes as absent instead of failing the page. A required string keeps its `""`, and so does
+//! an array element.
 //!
 //! Operations whose body is `multipart/form-data` (file uploads) are listed in
 //! [`MULTIPART_OPERATIONS`]; progenitor cannot generate them, and `ehr-sdk` sends them.

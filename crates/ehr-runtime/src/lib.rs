@@ -30,7 +30,7 @@ mod resend;
 mod runtime;
 mod transport;
 
-pub use blank::absent_if_blank;
+pub use blank::{BlankFields, absent_if_blank, nullable};
 pub use call::CallInfo;
 pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
