@@ -69,9 +69,16 @@ impl Runtime {
                         sending.as_mut().poll(cx)
                     })
                     .await;
-                    match self.transport.finish(&self.http, outcome, ticket, call) {
-                        Finish::Done(outcome) => outcome?,
-                        Finish::More(rest) => rest.await?,
+                    match outcome {
+                        // The usual path: the ticket is only looked at, then dropped here.
+                        Ok(response) if response.status().is_success() => {
+                            self.transport.succeeded(&response, &ticket, call);
+                            response
+                        }
+                        outcome => match self.transport.finish(&self.http, outcome, ticket, call) {
+                            Finish::Done(outcome) => outcome?,
+                            Finish::More(rest) => rest.await?,
+                        },
                     }
                 }
                 None => self.transport.send(&self.http, request, call).await?,

@@ -24,8 +24,9 @@ pub type TransportFuture<'a> =
 /// - the **fast path**, for a call that needs nothing to wait for before it is sent (the usual
 ///   case: a cached token, a free rate-limit permit): [`begin`](Self::begin) prepares the request
 ///   synchronously and returns a [`Ticket`]; the [`Runtime`](crate::Runtime) sends it, inline
-///   in the caller's future, and hands the outcome to [`finish`](Self::finish), which returns a
-///   success as it is and anything else to the transport's own (boxed) future;
+///   in the caller's future; a success (2xx) is shown to [`succeeded`](Self::succeeded), by
+///   reference, and returned as it is; anything else goes to [`finish`](Self::finish), which
+///   may hand it to the transport's own (boxed) future;
 /// - the **full path**, [`send`](Self::send), for everything else. Transports that implement
 ///   only `send` (the defaults of `begin` and `finish`) take it for every call.
 pub trait Transport: fmt::Debug + Send + Sync + 'static {
@@ -47,8 +48,17 @@ pub trait Transport: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Sees a success (2xx) of a request that [`begin`](Self::begin) returned a ticket for,
+    /// before it is returned as it is (to record it, say). Takes the ticket by reference: on
+    /// the usual path nothing of the call is moved again. The default does nothing.
+    fn succeeded(&self, response: &reqwest::Response, ticket: &Ticket, call: CallInfo) {
+        let _ = (response, ticket, call);
+    }
+
     /// Concludes a request that [`begin`](Self::begin) returned a ticket for, from the
-    /// outcome of sending it once. The default returns the outcome as it is.
+    /// outcome of sending it once when that was not a success (an error, or a status other
+    /// than 2xx; a success goes to [`succeeded`](Self::succeeded)). The default returns the
+    /// outcome as it is.
     fn finish<'a>(
         &'a self,
         http: &'a reqwest::Client,

@@ -23,6 +23,7 @@ struct Marking {
 #[derive(Debug, Default)]
 struct Counts {
     begun: AtomicUsize,
+    succeeded: AtomicUsize,
     finished: AtomicUsize,
     full: AtomicUsize,
 }
@@ -73,6 +74,12 @@ impl Transport for Marking {
         Some(ticket)
     }
 
+    fn succeeded(&self, response: &reqwest::Response, ticket: &Ticket, _call: CallInfo) {
+        self.counts.succeeded.fetch_add(1, Ordering::SeqCst);
+        assert!(response.status().is_success());
+        assert!(ticket.resend.is_some());
+    }
+
     fn finish<'a>(
         &'a self,
         http: &'a reqwest::Client,
@@ -121,12 +128,14 @@ async fn a_success_on_the_fast_path_is_sent_once_and_returned_as_it_is() {
     assert_eq!(response.status(), 200);
     assert_eq!(response.text().await.unwrap(), "[]");
     fast.assert_calls_async(1).await;
+    // Seen by `succeeded`, not handed to `finish`.
     let counts = (
         counts.begun.load(Ordering::SeqCst),
+        counts.succeeded.load(Ordering::SeqCst),
         counts.finished.load(Ordering::SeqCst),
         counts.full.load(Ordering::SeqCst),
     );
-    assert_eq!(counts, (1, 1, 0));
+    assert_eq!(counts, (1, 1, 0, 0));
 }
 
 #[tokio::test]
@@ -155,6 +164,8 @@ async fn a_failure_on_the_fast_path_goes_on_along_the_transports_future() {
     fast.assert_calls_async(1).await;
     full.assert_calls_async(1).await;
     assert_eq!(counts.full.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.finished.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.succeeded.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

@@ -585,7 +585,13 @@ impl Transport for FacadeTransport {
         Some(ticket)
     }
 
-    /// A success is the call's answer; anything else goes on along the full path.
+    /// A success is the call's answer: recorded here, by reference.
+    fn succeeded(&self, response: &Response, ticket: &ehr_runtime::Ticket, call: CallInfo) {
+        finished(call, &ticket.method, response, ticket.started, &ticket.span);
+    }
+
+    /// Anything but a success goes on along the full path (a success handed here is
+    /// recorded and returned, as by [`succeeded`](Transport::succeeded)).
     fn finish<'a>(
         &'a self,
         http: &'a reqwest::Client,
