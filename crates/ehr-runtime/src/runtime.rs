@@ -73,7 +73,7 @@ impl Runtime {
                         // The usual path: the ticket is only looked at, then dropped here.
                         Ok(response) if response.status().is_success() => {
                             self.transport.succeeded(&response, &ticket, call);
-                            response
+                            return Ok(response);
                         }
                         outcome => match self.transport.finish(&self.http, outcome, ticket, call) {
                             Finish::Done(outcome) => outcome?,

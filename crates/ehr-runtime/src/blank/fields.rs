@@ -62,6 +62,38 @@ impl<D> BlankFields<D> {
     }
 }
 
+/// Forwards every `deserialize_*` method but `deserialize_option` and `deserialize_struct` (each
+/// wrapper writes those two itself) to the same method of the inner deserializer, `self.0`.
+macro_rules! forward_the_rest {
+    () => {
+        forward! {
+            deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(),
+            deserialize_i32(), deserialize_i64(), deserialize_i128(), deserialize_u8(),
+            deserialize_u16(), deserialize_u32(), deserialize_u64(), deserialize_u128(),
+            deserialize_f32(), deserialize_f64(), deserialize_char(), deserialize_str(),
+            deserialize_string(), deserialize_bytes(), deserialize_byte_buf(), deserialize_unit(),
+            deserialize_unit_struct(name: &'static str),
+            deserialize_newtype_struct(name: &'static str), deserialize_seq(),
+            deserialize_tuple(len: usize), deserialize_tuple_struct(name: &'static str, len: usize),
+            deserialize_map(),
+            deserialize_enum(name: &'static str, variants: &'static [&'static str]),
+            deserialize_identifier(), deserialize_ignored_any(),
+        }
+
+        fn is_human_readable(&self) -> bool {
+            self.0.is_human_readable()
+        }
+    };
+}
+
+macro_rules! forward {
+    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
+            self.0.$method($($arg,)* visitor)
+        }
+    )*};
+}
+
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for BlankFields<D> {
     type Error = D::Error;
 
@@ -75,23 +107,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for BlankFields<D> {
             .deserialize_struct(name, fields, StructVisitor(visitor))
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_map(StructVisitor(visitor))
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.0.deserialize_option(visitor)
     }
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        self.0.deserialize_any(visitor)
-    }
-
-    fn is_human_readable(&self) -> bool {
-        self.0.is_human_readable()
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
-        ignored_any
-    }
+    forward_the_rest!();
 }
 
 /// The struct's visitor, handed the struct's map with each value read through [`Field`].
@@ -150,14 +170,6 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for FieldSeed<S> {
 /// other request goes to the inner deserializer unchanged.
 struct Field<D>(D);
 
-macro_rules! forward {
-    ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
-        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            self.0.$method($($arg,)* visitor)
-        }
-    )*};
-}
-
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Field<D> {
     type Error = D::Error;
 
@@ -168,24 +180,16 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Field<D> {
         })
     }
 
-    fn is_human_readable(&self) -> bool {
-        self.0.is_human_readable()
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.0.deserialize_struct(name, fields, visitor)
     }
 
-    forward! {
-        deserialize_any(), deserialize_bool(), deserialize_i8(), deserialize_i16(),
-        deserialize_i32(), deserialize_i64(), deserialize_i128(), deserialize_u8(),
-        deserialize_u16(), deserialize_u32(), deserialize_u64(), deserialize_u128(),
-        deserialize_f32(), deserialize_f64(), deserialize_char(), deserialize_str(),
-        deserialize_string(), deserialize_bytes(), deserialize_byte_buf(), deserialize_unit(),
-        deserialize_unit_struct(name: &'static str),
-        deserialize_newtype_struct(name: &'static str), deserialize_seq(),
-        deserialize_tuple(len: usize), deserialize_tuple_struct(name: &'static str, len: usize),
-        deserialize_map(),
-        deserialize_struct(name: &'static str, fields: &'static [&'static str]),
-        deserialize_enum(name: &'static str, variants: &'static [&'static str]),
-        deserialize_identifier(), deserialize_ignored_any(),
-    }
+    forward_the_rest!();
 }
 
 /// Deserializes a field that must be present but may be `null` (an `Option<T>` with no

@@ -601,13 +601,7 @@ impl Transport for FacadeTransport {
     ) -> Finish<'a> {
         match outcome {
             Ok(response) if response.status().is_success() => {
-                finished(
-                    call,
-                    &ticket.method,
-                    &response,
-                    ticket.started,
-                    &ticket.span,
-                );
+                self.succeeded(&response, &ticket, call);
                 Finish::Done(Ok(response))
             }
             outcome => {
