@@ -278,3 +278,27 @@ fn list_operations_must_page_and_return_the_envelope() {
     );
     assert_eq!(scratch.generated("drchrono"), None);
 }
+
+#[test]
+fn generated_calls_keep_no_code_the_runtime_makes_unreachable() {
+    // `Runtime::execute` hands generated code a 2xx or its 599 carrier, and the vendor crates
+    // implement only `ClientHooks::exec`: arms for documented error statuses and calls of the
+    // empty `pre`/`post` hooks could never do anything (and cost ~15 % of ehr-elation's build).
+    let scratch = Scratch::new("unreachable");
+    let output = scratch.codegen(&["healthgorilla", "--no-cache"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let code = scratch.generated("healthgorilla").unwrap();
+    assert!(code.contains("client.exec(request, &info).await"));
+    assert!(!code.contains("client.pre("), "a pre hook call is left");
+    assert!(
+        !code.contains("client.post(&result"),
+        "a post hook call is left"
+    );
+    assert!(
+        !code.contains("Error::ErrorResponse("),
+        "an error-status arm is left"
+    );
+    // The documented successes and the carrier's arm are kept.
+    assert!(code.contains("200u16 =>") && code.contains("201u16 =>"));
+    assert!(code.contains("_ => Err(Error::UnexpectedResponse(response))"));
+}

@@ -13,9 +13,13 @@
 /// ehr_runtime::hook_generated_client!("elation");
 /// ```
 ///
+/// Only `exec` is implemented: `cargo xtask codegen` takes progenitor's calls of the `pre` and
+/// `post` hooks (empty by default) out of generated code, so implementing them here would have
+/// no effect.
+///
 /// A vendor whose documentation says that `""` in a response means an absent value needs nothing
-/// here: the codegen marks each optional field of its types with
-/// [`absent_if_blank`](crate::absent_if_blank), so responses are decoded as they arrive.
+/// here: the codegen decodes each of its structs with optional fields through
+/// [`BlankFields`](crate::BlankFields), so responses are decoded as they arrive.
 #[macro_export]
 macro_rules! hook_generated_client {
     ($vendor:literal) => {
