@@ -5,8 +5,9 @@
 //! afterwards) with `CARGO_INCREMENTAL=0`, as CI builds, and `--timings`; the table gives the
 //! build's wall time and the time of the crate's own compilation (from cargo's timing report).
 //! The downstream application is a one-line crate, outside this workspace (so none of the
-//! workspace's profile settings apply), depending on `ehr-sdk` with one vendor feature or all
-//! four. Run on an otherwise idle machine: every figure is wall time.
+//! workspace's profile settings apply), depending on `ehr-sdk` with no vendor feature (the
+//! floor: what every downstream build compiles), one, or all four. Run on an otherwise idle
+//! machine: every figure is wall time.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -59,6 +60,14 @@ const BUILDS: &[Build] = &[
         package: Some(("ehr-healthgorilla", &[])),
         downstream: &[],
         unit: "ehr-healthgorilla",
+    },
+    // The floor of every downstream build: the shared machinery (reqwest, hyper, tokio,
+    // rustls, ring, serde, the runtime and the façade) with no vendor client at all.
+    Build {
+        name: "app, ehr-sdk no vendor",
+        package: None,
+        downstream: &[],
+        unit: "ehr-sdk",
     },
     Build {
         name: "app, ehr-sdk drchrono",
@@ -122,10 +131,14 @@ pub fn run(root: &Path) -> Result<(), String> {
             own.map_or("?".to_string(), |s| format!("{s:.1}s ({})", build.unit))
         );
     }
-    if let [one, all] = downstream_walls[..] {
+    if let [floor, one, all] = downstream_walls[..] {
         println!(
             "one-vendor app / all-vendor app: {:.2} (target ≤ 0.50)",
             one / all
+        );
+        println!(
+            "no-vendor app / all-vendor app:  {:.2} (the floor: no one-vendor app builds faster)",
+            floor / all
         );
     }
     Ok(())

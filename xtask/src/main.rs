@@ -47,7 +47,7 @@ usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--roo
               default 10000); with --instructions, instructions a call and a record under
               valgrind's callgrind (needs valgrind), with the targets beside them; with
               --builds, clean dev build times of each generated crate (with and without
-              `mock`) and of an app depending on ehr-sdk with one vendor or all four";
+              `mock`) and of an app depending on ehr-sdk with no vendor, one or all four";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
