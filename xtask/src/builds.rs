@@ -140,6 +140,10 @@ pub fn run(root: &Path) -> Result<(), String> {
             "no-vendor app / all-vendor app:  {:.2} (the floor: no one-vendor app builds faster)",
             floor / all
         );
+        println!(
+            "one vendor's share of the vendors' time, (one - floor) / (all - floor): {:.2}",
+            (one - floor) / (all - floor)
+        );
     }
     Ok(())
 }
