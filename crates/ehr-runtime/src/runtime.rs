@@ -152,8 +152,8 @@ pub fn install_tls_provider() {
         // Another thread may install one in between; either way a provider is installed.
         // rustls 0.23.48 deprecates *ring*'s provider because it has no post-quantum key
         // exchange; it stays the SDK's default because aws-lc-rs's C library added ~30 CPU-s
-        // to a clean downstream build (of ~170). An application that wants post-quantum key exchange
-        // installs aws-lc-rs's provider first, and it is kept (see above).
+        // to a clean downstream build (of ~170). An application that wants post-quantum key
+        // exchange installs aws-lc-rs's provider first, and it is kept (see above).
         #[allow(deprecated)]
         let provider = rustls::crypto::ring::default_provider();
         let _ = provider.install_default();

@@ -293,8 +293,9 @@ impl Error {
             Generated::CommunicationError(source)
             | Generated::InvalidUpgrade(source)
             | Generated::ResponseBodyError(source) => Error::http(operation_id, source, Vec::new()),
-            // The runtime turns every refusal into a carried error before generated code sees
-            // it; this is only reached for a response the runtime did not see.
+            // Generated code never builds this variant: `cargo xtask codegen` removes the arms
+            // for documented error statuses, since the runtime turns every refusal into a
+            // carried error first. Kept for a progenitor error of any other origin.
             Generated::ErrorResponse(value) => {
                 let status = value.status();
                 let headers = value.headers().clone();
