@@ -184,7 +184,8 @@ async fn healthgorilla_operation_outcome_prints_the_vendor_message_through_a_box
     let boxed = healthgorilla_practitioner(&client).await.expect_err("404");
     assert_eq!(
         boxed.to_string(),
-        "practitioner_read: 404 Not Found: Practitioner p-1 not found"
+        // The vendor's words, without the id the request sent (it repeats the path's `p-1`).
+        "practitioner_read: 404 Not Found: Practitioner [redacted] not found"
     );
     let error = boxed.downcast_ref::<Error>().expect("our type");
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");

@@ -72,6 +72,38 @@ impl Resend {
         }
     }
 
+    /// The request's URL.
+    pub fn url(&self) -> &Url {
+        match &self.0 {
+            Copy::Bare { url, .. } => url,
+            Copy::Request(request) => request.url(),
+        }
+    }
+
+    /// The request's headers, in order.
+    pub fn headers(&self) -> Box<dyn Iterator<Item = (&HeaderName, &HeaderValue)> + '_> {
+        match &self.0 {
+            Copy::Bare { headers, .. } => Box::new(headers.iter().map(|(n, v)| (n, v))),
+            Copy::Request(request) => Box::new(request.headers().iter()),
+        }
+    }
+
+    /// Every value the request carries (see [`SentValues`](crate::error::SentValues)): its
+    /// URL's, its headers' and its body's.
+    pub fn sent_values(&self) -> crate::error::SentValues {
+        match &self.0 {
+            Copy::Bare { url, headers, .. } => {
+                let map: HeaderMap = headers.iter().cloned().collect();
+                crate::error::SentValues::of_parts(url, &map, None)
+            }
+            Copy::Request(request) => crate::error::SentValues::of_parts(
+                request.url(),
+                request.headers(),
+                request.body().and_then(reqwest::Body::as_bytes),
+            ),
+        }
+    }
+
     /// A request to send, equal to the one copied; the copy stays for later attempts.
     pub fn request(&self) -> Request {
         match &self.0 {

@@ -25,10 +25,11 @@
 //! | may contain | never contains |
 //! |---|---|
 //! | the operation id, the vendor, the HTTP method and status, attempt counts and waits | a credential: bearer or refresh token, client secret, API key, JWT assertion, authorization code (each is a [`Secret`] that prints `[redacted]`) |
-//! | the vendor's own message and field names, [scrubbed](runtime::error::scrub) of every credential the client sent and anything shaped like one | a URL with its query (transport errors are stored without their URL) |
+//! | the vendor's own message and field names, [scrubbed](runtime::error::scrub) of every credential the client sent and anything shaped like one, and of every value the request carried ([`SentValues`](runtime::error::SentValues): query values, ids in the path, header values, form and JSON body values) | a URL with its query (transport errors are stored without their URL) |
 //! | a decode failure's JSON path and the expected type | a request or response value (decode errors name the path, not the value found), or a body |
 //!
-//! A refusal's body is kept, bounded to [`MAX_ERROR_BODY`], and reachable only on purpose:
+//! A refusal's body is kept as it arrived (unscrubbed: it may hold PHI and the request's own
+//! values echoed back), bounded to [`MAX_ERROR_BODY`], and reachable only on purpose:
 //! [`VendorError::body`], [`Error::vendor_body`]; a token endpoint's through
 //! [`AuthError::Refused`](auth::AuthError::Refused)'s `body`. Tracing spans and events (`ehr.call`,
 //! `ehr call finished`, `ehr call retrying`) carry only the left column.

@@ -9,12 +9,16 @@
 //! The operation id, the status, the vendor's own message (DRF `detail`, Spring `message`,
 //! FHIR `OperationOutcome` diagnostics, OAuth `error_description`) and field names. Never a
 //! credential, never a request URL (transport errors are stored without it), never a request or
-//! response body: the body of a refusal is kept (bounded to [`MAX_ERROR_BODY`]) and reachable
-//! only through [`VendorError::body`] and [`Error::vendor_body`].
+//! response body, never a value the request carried: a vendor's message that repeats the
+//! request (`No Practitioner matches name=Doe`) is scrubbed of every query, path, header and
+//! body value sent (see [`SentValues`]). The body of a refusal is kept as it arrived (bounded
+//! to [`MAX_ERROR_BODY`]) and reachable only through [`VendorError::body`] and
+//! [`Error::vendor_body`], whose docs say it may hold PHI.
 
 mod auth;
 mod carry;
 mod redact;
+mod sent;
 mod vendor;
 
 use std::fmt;
@@ -24,6 +28,7 @@ pub use auth::{AuthError, OAuthErrorCode, StoreError};
 pub(crate) use carry::is_carrier;
 pub use carry::{CARRIER_STATUS, carried, carried_status, carry};
 pub use redact::{Body, DecodeFailure, REDACTED, scrub};
+pub use sent::{MAX_SENT_VALUES, SentValues, scrub_sent};
 pub use vendor::{FieldError, MAX_ERROR_BODY, SentCredentials, VendorError, read_limited};
 
 /// What went wrong with a call.
@@ -254,7 +259,9 @@ impl Error {
     }
 
     /// The vendor's error body decoded as `T` (e.g. Empego's `ErrorBody`, Health Gorilla's
-    /// `OperationOutcome`), when there is one and it decodes.
+    /// `OperationOutcome`), when there is one and it decodes. **Unscrubbed**, unlike
+    /// [`vendor_message`](Self::vendor_message) and `Display`: it may hold PHI and the request's
+    /// own values echoed back. Do not log it.
     pub fn vendor_body<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         self.vendor().and_then(VendorError::vendor_body)
     }

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 
-use super::Attempt;
+use super::{Attempt, SentValues};
 
 /// The most of an error body that is kept (64 KiB); the rest is not read.
 pub const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -86,15 +86,38 @@ impl VendorError {
         truncated: bool,
         known: &[&str],
     ) -> Self {
+        Self::scrubbed_of_sent(
+            operation_id,
+            status,
+            headers,
+            body,
+            truncated,
+            known,
+            &SentValues::default(),
+        )
+    }
+
+    /// Like [`scrubbed`](Self::scrubbed), also scrubbing every value the request carried
+    /// (`sent`: its query, path, header and body values) from the vendor's text, so that a
+    /// vendor repeating the request (`No Practitioner matches name=Doe`) prints none of it.
+    pub fn scrubbed_of_sent(
+        operation_id: &'static str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: Bytes,
+        truncated: bool,
+        known: &[&str],
+        sent: &SentValues,
+    ) -> Self {
         let content_type = headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let (message, mut fields) = reason(content_type.as_deref(), &body);
-        let message = message.map(|m| super::scrub(&m, known));
+        let message = message.map(|m| super::scrub_sent(&m, known, sent));
         for field in &mut fields {
             for m in &mut field.messages {
-                *m = super::scrub(m, known);
+                *m = super::scrub_sent(m, known, sent);
             }
         }
         let retry_after = headers
@@ -119,18 +142,30 @@ impl VendorError {
         }))
     }
 
-    /// Reads at most [`MAX_ERROR_BODY`] bytes of `response` and keeps them, scrubbing the
-    /// credentials a transport recorded as [`SentCredentials`] from the vendor's text.
+    /// Reads at most [`MAX_ERROR_BODY`] bytes of `response` and keeps them. The vendor's text
+    /// is scrubbed of the credentials a transport recorded as [`SentCredentials`], of the
+    /// values it recorded as [`SentValues`] (headers, body), and of the values of the request's
+    /// URL (query values and identifiers in the path), which every response knows.
     pub async fn read(operation_id: &'static str, response: reqwest::Response) -> Self {
         let status = response.status();
         let headers = response.headers().clone();
-        let sent = response.extensions().get::<SentCredentials>().cloned();
+        let credentials = response.extensions().get::<SentCredentials>().cloned();
+        let recorded = response.extensions().get::<SentValues>().cloned();
+        let sent = SentValues::of_url(response.url()).and(&recorded.unwrap_or_default());
         let (body, truncated) = read_bounded(response, MAX_ERROR_BODY).await;
-        let known: Vec<&str> = sent
+        let known: Vec<&str> = credentials
             .as_ref()
             .map(|s| s.0.iter().map(String::as_str).collect())
             .unwrap_or_default();
-        Self::scrubbed(operation_id, status, &headers, body, truncated, &known)
+        Self::scrubbed_of_sent(
+            operation_id,
+            status,
+            &headers,
+            body,
+            truncated,
+            &known,
+            &sent,
+        )
     }
 
     /// Records the attempts made before this answer.
@@ -149,7 +184,8 @@ impl VendorError {
         self.0.status
     }
 
-    /// The vendor's reason in its own words, when its body says one.
+    /// The vendor's reason in its own words, when its body says one, [scrubbed](super::scrub)
+    /// of every credential and every value the request carried (see [`SentValues`]).
     pub fn message(&self) -> Option<&str> {
         self.0.message.as_deref()
     }
@@ -180,7 +216,10 @@ impl VendorError {
         self.0.content_type.as_deref()
     }
 
-    /// The body as sent, up to [`MAX_ERROR_BODY`] bytes. May hold PHI: do not log it.
+    /// The body as the vendor sent it, up to [`MAX_ERROR_BODY`] bytes, **unscrubbed**: it may
+    /// hold PHI, the request's own values echoed back (a searched name and birth date) and
+    /// echoed credentials. [`message`](Self::message) and `Display` are scrubbed of them; this
+    /// is not. Do not log it.
     pub fn body(&self) -> &Bytes {
         &self.0.body
     }
@@ -191,6 +230,8 @@ impl VendorError {
     }
 
     /// The body decoded as `T` (e.g. Health Gorilla's `OperationOutcome`), when it decodes.
+    /// Like [`body`](Self::body), **unscrubbed**: it may hold PHI and the request's own
+    /// values. Do not log it.
     pub fn vendor_body<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_slice(&self.0.body).ok()
     }

@@ -26,15 +26,11 @@ impl Bearer {
         header.set_sensitive(true);
         let fresh_until = token.expires_at.and_then(|at| {
             let now = Instant::now();
-            match at
-                .duration_since(std::time::SystemTime::now())
-                .ok()
-                .and_then(|left| left.checked_sub(skew))
-            {
-                // Already inside the skew (or expired): fresh until now, that is, not fresh.
-                None => Some(now),
+            match at.duration_since(std::time::SystemTime::now()) {
+                // Expired already: fresh until now, that is, not fresh.
+                Err(_) => Some(now),
                 // Beyond the monotonic clock's range: as good as never expiring.
-                Some(left) => now.checked_add(left),
+                Ok(left) => now.checked_add(left - effective_skew(skew, left)),
             }
         });
         Ok(Self {
@@ -50,12 +46,22 @@ impl Bearer {
     }
 }
 
+/// The skew applied to a token with `left` to live: `skew`, but never more than half of
+/// `left`, so that a token granted for less than twice the skew (30 s tokens, 60 s skew) is
+/// used for the first half of its life instead of being stale from birth.
+fn effective_skew(skew: Duration, left: Duration) -> Duration {
+    skew.min(left / 2)
+}
+
 /// A token cache over a [`TokenSource`].
 ///
 /// [`get`](Self::get) returns the cached token while it has more than `skew` left, and otherwise
-/// fetches a new one. Fetching is **single-flight**: callers queue on one lock, the first fetches,
-/// the others find the fresh token when their turn comes, so a thousand concurrent calls needing
-/// a token make one token request. While the token is fresh, callers do not queue at all: they
+/// fetches a new one. The skew is bounded by half of what the token had to live when it was
+/// fetched: a token is never stale from birth, so tokens that live shorter than the skew (30 s
+/// tokens, the default 60 s skew) are fetched once per half-life, not once per call.
+/// Fetching is **single-flight**: callers queue on one lock, the first fetches, the others
+/// use the token it produced when their turn comes (while it has not expired), so a thousand
+/// concurrent calls needing a token make one token request. While the token is fresh, callers do not queue at all: they
 /// read it under a short synchronous lock.
 ///
 /// A fetch runs in a task of its own that holds the lock until its outcome is stored: a caller
@@ -80,6 +86,9 @@ struct Inner {
     /// When the last fetch failed, and what it said.
     failed: Mutex<Option<(Instant, String)>>,
     fetches: AtomicU64,
+    /// How many tokens fetches have stored: a caller that queued behind a fetch sees it change
+    /// and uses the token that fetch produced.
+    stored: AtomicU64,
 }
 
 /// How long after a failed fetch the token endpoint is not asked again.
@@ -104,24 +113,35 @@ impl TokenCache {
                 fetching: Arc::new(tokio::sync::Mutex::new(())),
                 failed: Mutex::new(None),
                 fetches: AtomicU64::new(0),
+                stored: AtomicU64::new(0),
             }),
         }
     }
 
-    /// A token good for at least `skew`.
+    /// A token good for at least `skew` (or for half of what it had to live when it was
+    /// fetched, when that is less).
     pub async fn get(&self) -> Result<AccessToken, AuthError> {
         Ok(self.bearer().await?.token.clone())
     }
 
     /// Like [`get`](Self::get), with the token's header value.
     pub(crate) async fn bearer(&self) -> Result<Arc<Bearer>, AuthError> {
+        let seen = self.inner.stored.load(Ordering::Acquire);
         if let Some(fresh) = self.fresh(None) {
             return Ok(fresh);
         }
         let flight = self.inner.fetching.clone().lock_owned().await;
-        // Whoever held the lock before may have fetched one already.
+        // Whoever held the lock before may have fetched one already: a fresh one is used, and
+        // so is the one a fetch produced while this caller queued, fresh or not (a token
+        // endpoint answering `expires_in: 0` is asked once for the whole queue, not once per
+        // caller; should the API refuse the token, the 401 path fetches the next one).
         if let Some(fresh) = self.fresh(None) {
             return Ok(fresh);
+        }
+        if self.inner.stored.load(Ordering::Acquire) != seen
+            && let Some(produced) = self.current(|_| true, None)
+        {
+            return Ok(produced);
         }
         self.fetch(flight, None).await
     }
@@ -213,6 +233,7 @@ impl TokenCache {
                 Ok(bearer) => {
                     *lock(&inner.current) = Some(bearer.clone());
                     *lock(&inner.failed) = None;
+                    inner.stored.fetch_add(1, Ordering::Release);
                 }
                 // Only a failure of the token endpoint itself is shared and backed off from;
                 // a store that failed is retried at once (it holds the new tokens to save).
@@ -334,28 +355,80 @@ mod tests {
     #[test]
     fn the_calls_freshness_check_agrees_with_the_tokens_expiry() {
         let skew = TokenCache::DEFAULT_SKEW;
-        let fresh = |token: AccessToken| {
-            let expected = token.is_fresh(skew);
+        let fresh = |token: AccessToken, skew_then: Duration| {
+            let expected = token.is_fresh(skew_then);
             let bearer = Bearer::new(token, skew).unwrap();
             let fast = bearer.is_fresh_at(Instant::now());
             assert_eq!(fast, expected, "{:?}", bearer.token.expires_at);
             fast
         };
-        assert!(fresh(expiring_in("an hour", 3600)));
-        assert!(!fresh(expiring_in("inside the skew", 30)));
+        assert!(fresh(expiring_in("an hour", 3600), skew));
+        // 30 s to live, less than twice the skew: fresh for its first 15 s, not stale at birth.
+        assert!(fresh(expiring_in("short", 30), Duration::from_secs(14)));
+        assert!(!expiring_in("short", 30).is_fresh(skew));
         let mut expired = expiring_in("expired", 0);
         expired.expires_at = Some(std::time::SystemTime::now() - Duration::from_secs(5));
-        assert!(!fresh(expired));
+        assert!(!fresh(expired, Duration::ZERO));
         let mut forever = expiring_in("no expiry", 0);
         forever.expires_at = None;
-        assert!(fresh(forever));
+        assert!(fresh(forever, skew));
         let mut far = expiring_in("far", 0);
         far.expires_at =
             Some(std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(u64::MAX / 4));
         assert!(
-            fresh(far),
+            fresh(far, skew),
             "an expiry beyond the monotonic clock's range is fresh"
         );
+    }
+
+    #[test]
+    fn the_skew_is_at_most_half_of_what_the_token_has_to_live() {
+        let skew = TokenCache::DEFAULT_SKEW;
+        let s = Duration::from_secs;
+        assert_eq!(effective_skew(skew, s(3600)), skew);
+        assert_eq!(effective_skew(skew, s(120)), skew);
+        assert_eq!(effective_skew(skew, s(30)), s(15));
+        assert_eq!(effective_skew(skew, Duration::ZERO), Duration::ZERO);
+        let bearer = Bearer::new(expiring_in("short", 30), skew).unwrap();
+        let left = bearer.fresh_until.unwrap() - Instant::now();
+        assert!(left > s(13) && left <= s(15), "{left:?}");
+    }
+
+    #[tokio::test]
+    async fn callers_queued_behind_a_fetch_use_the_token_it_produced() {
+        // Each fetch answers a token that is expired on arrival (`expires_in: 0`, or a clock
+        // ahead of the server's): never fresh, yet the callers that queued behind the fetch
+        // use it rather than fetching once each.
+        #[derive(Debug)]
+        struct ExpiredOnArrival(AtomicU64);
+        impl TokenSource for ExpiredOnArrival {
+            fn fetch<'a>(&'a self, _: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
+                Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let n = self.0.fetch_add(1, Ordering::Relaxed);
+                    let mut token = expiring_in(&format!("tok-{n}"), 0);
+                    token.expires_at = Some(std::time::SystemTime::now() - Duration::from_secs(1));
+                    Ok(token)
+                })
+            }
+        }
+        let cache = Arc::new(TokenCache::new(
+            ExpiredOnArrival(AtomicU64::new(0)),
+            TokenCache::DEFAULT_SKEW,
+        ));
+        let calls: Vec<_> = (0..200)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.get().await })
+            })
+            .collect();
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().token.expose(), "tok-0");
+        }
+        assert_eq!(cache.fetch_count(), 1, "one token request for 200 callers");
+        // A caller that arrives after it finds it stale and fetches the next.
+        assert_eq!(cache.get().await.unwrap().token.expose(), "tok-1");
+        assert_eq!(cache.fetch_count(), 2);
     }
 
     #[tokio::test]
@@ -384,12 +457,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_still_valid_token_stays_in_use_when_its_replacement_fails() {
-        // Valid for 30 s: inside the 60 s skew, so a refresh is due, but it fails.
+        // 6 s to live: fresh for its first 3 s, then a refresh is due, but it fails.
         let cache = TokenCache::new(
-            Scripted::new(vec![Ok(expiring_in("old", 30))], Duration::ZERO),
+            Scripted::new(vec![Ok(expiring_in("old", 6))], Duration::ZERO),
             TokenCache::DEFAULT_SKEW,
         );
         assert_eq!(cache.get().await.unwrap().token.expose(), "old");
+        tokio::time::sleep(Duration::from_millis(3200)).await;
         assert_eq!(cache.get().await.unwrap().token.expose(), "old");
         assert_eq!(cache.fetch_count(), 2, "the refresh was tried");
     }

@@ -194,7 +194,9 @@ impl<V: BearerVendor> ClientBuilder<V> {
         self.token_source(StaticToken::new(token))
     }
 
-    /// Fetch a new token this long before the current one expires (60 s unless set).
+    /// Fetch a new token this long before the current one expires (60 s unless set), but never
+    /// more than half of what the token had to live when it was fetched: a token granted for
+    /// 30 s is used for 15 s, not refetched on every call.
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
         self.core.skew = Some(skew);
         self

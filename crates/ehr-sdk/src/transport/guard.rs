@@ -4,6 +4,7 @@
 use std::fmt;
 
 use reqwest::Request;
+use reqwest::header::HeaderName;
 
 use crate::auth::AccessToken;
 
@@ -26,6 +27,15 @@ pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
     fn unauthorized(&self, body: &[u8]) -> Option<Refusal> {
         let _ = body;
         None
+    }
+
+    /// The headers that carry who a call is made for (Empego's `x-integration-user`, Elation's
+    /// `X-On-Behalf-Of`). However a header of these names got onto a request (an acting
+    /// client, or the generated per-call setter), its value is marked
+    /// [sensitive](reqwest::header::HeaderValue::set_sensitive) and counts as a credential:
+    /// the vendor's text is scrubbed of it, and of what it decodes to. None by default.
+    fn identity_headers(&self) -> &[HeaderName] {
+        &[]
     }
 
     /// The error a vendor's refusal stands for, once the pipeline has read and classified it

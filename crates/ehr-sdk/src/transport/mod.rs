@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use ehr_runtime::error::SentValues;
 use ehr_runtime::{CallInfo, Finish, Resend, Transport, TransportFuture};
 use governor::{DefaultDirectRateLimiter, Quota};
 use reqwest::header::{
@@ -283,7 +284,7 @@ impl FacadeTransport {
                     .and_then(|v| response.url().join(v).ok())
                 else {
                     return self
-                        .conclude(call, response, history, token.as_deref())
+                        .conclude(call, response, history, token.as_deref(), template.as_ref())
                         .await;
                 };
                 if !self.origin.matches(&location) {
@@ -384,7 +385,7 @@ impl FacadeTransport {
                 }
             }
             return self
-                .conclude(call, response, history, token.as_deref())
+                .conclude(call, response, history, token.as_deref(), template.as_ref())
                 .await;
         }
     }
@@ -415,6 +416,15 @@ impl FacadeTransport {
         for (name, value) in self.headers.iter() {
             if !request.headers().contains_key(name) {
                 request.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        // An identity header set per call (the generated setter) is as sensitive as one the
+        // pipeline adds.
+        if let Some(guard) = &self.guard {
+            for name in guard.identity_headers() {
+                if let Some(value) = request.headers_mut().get_mut(name) {
+                    value.set_sensitive(true);
+                }
             }
         }
         match &self.credentials {
@@ -665,8 +675,9 @@ impl FacadeTransport {
         response: Response,
         history: Vec<Attempt>,
         token: Option<&Bearer>,
+        sent: Option<&Resend>,
     ) -> Response {
-        let response = self.finish(response, history, token);
+        let response = self.finish(response, history, token, sent);
         match &self.guard {
             Some(guard) if !response.status().is_success() => {
                 let error =
@@ -677,35 +688,64 @@ impl FacadeTransport {
         }
     }
 
-    /// The final response, with the attempts made before it and, when it is a refusal, the
-    /// credentials the request carried (so the vendor's text is scrubbed of them).
+    /// The final response, with the attempts made before it and, when it is a refusal, what
+    /// the request carried, so that the vendor's text is scrubbed of it: the credentials
+    /// ([`SentCredentials`](ehr_runtime::error::SentCredentials)) and every value of `sent`
+    /// (the request as the caller built it: query, path, headers, body) and of the headers the
+    /// pipeline added ([`SentValues`](ehr_runtime::error::SentValues)).
     fn finish(
         &self,
         mut response: Response,
         history: Vec<Attempt>,
         token: Option<&Bearer>,
+        sent: Option<&Resend>,
     ) -> Response {
         if !history.is_empty() {
             response.extensions_mut().insert(RetryHistory(history));
         }
-        if !response.status().is_success() {
-            let mut sent: Vec<String> = self
-                .headers
+        if response.status().is_success() {
+            return response;
+        }
+        let identity = self
+            .guard
+            .as_ref()
+            .map_or(&[][..], |g| g.identity_headers());
+        let mut credentials: Vec<String> = self
+            .headers
+            .iter()
+            .filter(|(n, v)| v.is_sensitive() || identity.contains(n))
+            .filter_map(|(_, v)| v.to_str().ok().map(str::to_string))
+            .collect();
+        if let Some(sent) = sent {
+            credentials.extend(
+                sent.headers()
+                    .filter(|(n, v)| v.is_sensitive() || identity.contains(n))
+                    .filter_map(|(_, v)| v.to_str().ok().map(str::to_string)),
+            );
+        }
+        if let Some(token) = token {
+            credentials.push(token.token.token.expose().to_string());
+        }
+        if let Credentials::Header { value, .. } = &self.credentials {
+            credentials.push(value.expose().to_string());
+        }
+        if !credentials.is_empty() {
+            response
+                .extensions_mut()
+                .insert(ehr_runtime::error::SentCredentials(credentials.into()));
+        }
+        let added = SentValues::of_header_values(
+            self.headers
                 .iter()
-                .filter(|(_, v)| v.is_sensitive())
-                .filter_map(|(_, v)| v.to_str().ok().map(str::to_string))
-                .collect();
-            if let Some(token) = token {
-                sent.push(token.token.token.expose().to_string());
-            }
-            if let Credentials::Header { value, .. } = &self.credentials {
-                sent.push(value.expose().to_string());
-            }
-            if !sent.is_empty() {
-                response
-                    .extensions_mut()
-                    .insert(ehr_runtime::error::SentCredentials(sent.into()));
-            }
+                .filter(|(n, _)| !sent.is_some_and(|s| s.headers().any(|(m, _)| m == n)))
+                .filter_map(|(_, v)| v.to_str().ok()),
+        );
+        let values = match sent {
+            Some(sent) => sent.sent_values().and(&added),
+            None => added,
+        };
+        if !values.is_empty() {
+            response.extensions_mut().insert(values);
         }
         response
     }

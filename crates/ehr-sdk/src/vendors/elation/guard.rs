@@ -11,6 +11,9 @@ use crate::transport::{CallGuard, Refusal};
 /// The impersonation header.
 pub(super) const ON_BEHALF_OF: HeaderName = HeaderName::from_static("x-on-behalf-of");
 
+/// The headers naming who a call is made for.
+static IDENTITY: [HeaderName; 1] = [ON_BEHALF_OF];
+
 /// Where resource paths start.
 const API_PREFIX: &str = "/api/2.0/";
 
@@ -35,6 +38,10 @@ impl ElationGuard {
 }
 
 impl CallGuard for ElationGuard {
+    fn identity_headers(&self) -> &[HeaderName] {
+        &IDENTITY
+    }
+
     fn before_send(&self, request: &Request, token: Option<&AccessToken>) -> Result<(), Refusal> {
         let Some(granted) = token.and_then(|t| t.scope.as_deref()) else {
             return Ok(());

@@ -1,6 +1,8 @@
 //! Empego's documented refusals, as cases of their own.
 
 use crate::Error;
+use reqwest::header::HeaderName;
+
 use crate::transport::CallGuard;
 
 /// Turns Empego's documented error messages into the [`Error`] cases they stand for:
@@ -11,7 +13,17 @@ use crate::transport::CallGuard;
 #[derive(Debug, Default)]
 pub(super) struct EmpegoGuard;
 
+/// The headers naming who a session is for and which tenant.
+static IDENTITY: [HeaderName; 2] = [
+    HeaderName::from_static("x-integration-user"),
+    HeaderName::from_static("x-tenant-key"),
+];
+
 impl CallGuard for EmpegoGuard {
+    fn identity_headers(&self) -> &[HeaderName] {
+        &IDENTITY
+    }
+
     fn refine(&self, error: Error) -> Error {
         match error {
             Error::Validation(answer) if answer.status().as_u16() == 400 => {
