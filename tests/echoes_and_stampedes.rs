@@ -228,3 +228,46 @@ async fn short_lived_jwt_bearer_tokens_do_not_stampede_either() {
     }
     assert!(tokens.calls() <= 2, "{} token requests", tokens.calls());
 }
+
+#[tokio::test]
+async fn short_lived_rotating_drchrono_tokens_are_refreshed_once_for_a_burst() {
+    let server = MockServer::start();
+    let refreshes = server.mock(|when, then| {
+        when.method(POST)
+            .path("/o/token/")
+            .form_urlencoded_tuple("grant_type", "refresh_token");
+        then.status(200).json_body(
+            json!({"access_token": "short-lived", "refresh_token": "rt-2", "expires_in": 30}),
+        );
+    });
+    server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/doctors")
+            .header("authorization", "Bearer short-lived");
+        then.status(200)
+            .json_body(json!({"count": 0, "next": null, "previous": null, "results": []}));
+    });
+    // The stored access token has expired: the first calls need a refresh.
+    let store = ehr_sdk::auth::MemoryTokenStore::with(ehr_sdk::auth::TokenSet::from_response(
+        "expired".into(),
+        Some(-10),
+        Some("rt-1".into()),
+    ));
+    let client = ehr_sdk::drchrono::Client::builder()
+        .base_url(server.base_url())
+        .oauth("cid", "drc-secret", "https://app.example/cb")
+        .token_store(store)
+        .build()
+        .expect("builds");
+
+    let burst = futures::future::join_all((0..200).map(|_| client.doctors_list().send())).await;
+    assert!(burst.iter().all(Result::is_ok));
+    for _ in 0..20 {
+        client.doctors_list().send().await.expect("succeeds");
+    }
+    assert!(
+        refreshes.calls() <= 2,
+        "{} refreshes for 220 calls on 30 s tokens",
+        refreshes.calls()
+    );
+}
