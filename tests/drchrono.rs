@@ -342,7 +342,7 @@ async fn document_upload_is_multipart_with_typed_fields_and_the_file() {
             .body_includes("%PDF-1.4 fake");
         then.status(201).json_body(serde_json::json!({
             "id": 3001, "doctor": 5, "patient": 101, "date": "2024-05-01",
-            "description": "Referral letter", "metatags": ["referral"],
+            "description": "Referral letter", "metatags": "[\"referral\"]",
             "document": "https://drchrono-uploaded.s3.amazonaws.com/referral.pdf",
             "updated_at": ""
         }));
@@ -352,7 +352,8 @@ async fn document_upload_is_multipart_with_typed_fields_and_the_file() {
         date: chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
         description: "Referral letter".into(),
         doctor: 5,
-        metatags: vec!["referral".into()],
+        // One string holding a JSON array, as the official schema types it.
+        metatags: Some(r#"["referral"]"#.into()),
         patient: 101,
     };
 

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo xtask codegen [VENDOR…] [--check]
 //! cargo xtask bench [--instructions | --builds]
+//! cargo xtask conformance drchrono [--all]
 //! ```
 //!
 //! `codegen` loads `specs/<vendor>.yaml`, lints it (see [`lint`]), generates the client with
@@ -14,6 +15,7 @@ mod bench;
 mod builds;
 mod cache;
 mod codegen;
+mod conformance;
 mod lint;
 mod vendors;
 
@@ -33,6 +35,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const USAGE: &str = "\
 usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--root DIR]
        cargo xtask bench [--instructions | --builds [--root DIR]]
+       cargo xtask conformance drchrono [--all] [--root DIR]
 
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
   --check     regenerate in memory and fail, naming each stale file, if any checked-in
@@ -47,13 +50,18 @@ usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--roo
               default 10000); with --instructions, instructions a call and a record under
               valgrind's callgrind (needs valgrind), with the targets beside them; with
               --builds, clean dev build times of each generated crate (with and without
-              `mock`) and of an app depending on ehr-sdk with no vendor, one or all four";
+              `mock`) and of an app depending on ehr-sdk with no vendor, one or all four
+
+  conformance compares specs/drchrono.yaml with the extract of DrChrono's official schema
+              (specs/conformance/) and fails on any difference the allowlist does not explain;
+              --all prints every allowed difference with its reason";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("codegen") => run_codegen(&args[1..]),
         Some("bench") => bench::run(&workspace_root(), &args[1..]),
+        Some("conformance") => conformance::run(&workspace_root(), &args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -39,7 +39,7 @@ macro_rules! uploads {
         ///     date: chrono::NaiveDate::from_ymd_opt(2024, 5, 1).unwrap(),
         ///     description: "Referral letter".into(),
         ///     doctor: 5,
-        ///     metatags: vec!["referral".into()],
+        ///     metatags: Some(r#"["referral"]"#.into()), // a JSON array, as one string
         ///     patient: 101,
         /// };
         /// let pdf = FilePart::new("referral.pdf", std::fs::read("referral.pdf").unwrap())
