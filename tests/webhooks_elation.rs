@@ -58,7 +58,7 @@ async fn a_subscription_is_created_and_its_deliveries_verify_with_its_key() {
     let key = public_key(&pair);
     let create = server.mock(|when, then| {
         when.method(POST)
-            .path("/api/2.0/subscriptions/")
+            .path("/api/2.0/app/subscriptions/")
             .header("authorization", "Bearer t")
             .json_body(
                 json!({"resource": "patients", "target": "https://clinic.example/hooks/elation"}),
@@ -69,7 +69,7 @@ async fn a_subscription_is_created_and_its_deliveries_verify_with_its_key() {
         }));
     });
     server.mock(|when, then| {
-        when.method(GET).path("/api/2.0/subscriptions/");
+        when.method(GET).path("/api/2.0/app/subscriptions/");
         then.status(200).json_body(
             json!({"count": 1, "next": null, "previous": null, "results": [
                 {"id": 31, "resource": "patients", "target": "https://clinic.example/hooks/elation"}

@@ -62,6 +62,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             resource: Some("patients".into()),
             target: Some("https://clinic.example/hooks/elation".into()),
             signing_pub_key: Some(key),
+            created_date: Some("2026-12-07T09:00:00Z".into()),
+            deleted_date: None,
+            properties: None,
         });
     });
 

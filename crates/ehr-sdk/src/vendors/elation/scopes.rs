@@ -467,6 +467,29 @@ impl GrantedScopes {
         GrantedScopes(scope.split_whitespace().map(str::to_string).collect())
     }
 
+    /// Whether every granted scope is in a form this SDK reads: a scope it knows (`apiv2`,
+    /// `act_as_user`, `system/<resource>.<read|write>`) or a `system/<name>.<read|write>` of a
+    /// resource it does not know. A grant in another naming (`vitals_read appointments/rooms_read`,
+    /// seen in a real token: Cityblock Health's captured token response,
+    /// tan-vo-cityblock/linting-test ffb4061e, scio-jobs/src/test/resources/elationEvents/
+    /// mockAuthResponse.json) cannot be judged, and a guard must not refuse calls over it.
+    pub fn is_readable(&self) -> bool {
+        !self.0.is_empty()
+            && self.0.iter().all(|granted| {
+                granted.parse::<Scope>().is_ok()
+                    || granted
+                        .strip_prefix("system/")
+                        .and_then(|rest| rest.rsplit_once('.'))
+                        .is_some_and(|(name, permission)| {
+                            !name.is_empty()
+                                && name
+                                    .bytes()
+                                    .all(|b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
+                                && matches!(permission, "read" | "write")
+                        })
+            })
+    }
+
     /// Whether `scope` was granted.
     pub fn contains(&self, scope: Scope) -> bool {
         let wanted = scope.to_string();
@@ -506,6 +529,28 @@ mod tests {
             .map(per_group),
             [10, 21, 21, 3, 3, 2, 2, 11, 5]
         );
+    }
+
+    #[test]
+    fn a_grant_is_readable_only_in_the_naming_the_sdk_knows() {
+        for readable in [
+            "apiv2",
+            "act_as_user system/patients.read",
+            "system/patients.read system/some-new-resource.write",
+        ] {
+            assert!(GrantedScopes::parse(readable).is_readable(), "{readable}");
+        }
+        for unreadable in [
+            "",
+            "vitals_read immunizations_read appointments/rooms_read",
+            "system/patients.read vitals_read",
+            "system/patients.delete",
+        ] {
+            assert!(
+                !GrantedScopes::parse(unreadable).is_readable(),
+                "{unreadable}"
+            );
+        }
     }
 
     #[test]
