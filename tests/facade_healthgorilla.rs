@@ -524,7 +524,8 @@ async fn an_operation_outcome_is_typed_and_display_shows_the_first_issue() {
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
     assert_eq!(
         error.to_string(),
-        "practitioner_read: 404 Not Found: Practitioner/missing is not known (+1 more issue(s))"
+        // R4's human-readable `details.text`, not the troubleshooting `diagnostics`.
+        "practitioner_read: 404 Not Found: Resource not found (+1 more issue(s))"
     );
     let outcome = error.operation_outcome().expect("typed OperationOutcome");
     let issue = &outcome.issue[0];

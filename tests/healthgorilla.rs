@@ -43,7 +43,7 @@ async fn practitioner_search_by_npi_decodes_the_bundle() {
         .and_then(|i| i.value.as_deref());
     assert_eq!(npi, Some("123456789"));
     assert_eq!(practitioner.name[0].family.as_deref(), Some("Gorilla"));
-    assert_eq!(practitioner.name[0].given, ["Joe"]);
+    assert_eq!(practitioner.name[0].given, [Some("Joe".to_string())]);
 }
 
 #[tokio::test]

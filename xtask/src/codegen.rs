@@ -111,6 +111,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
         .collect();
     if !paged.is_empty() {
         add_paging(&mut file, &paged).map_err(|e| format!("{spec_path}: {e}"))?;
+        entries_by_resource_type(&mut file, &paged).map_err(|e| format!("{spec_path}: {e}"))?;
     }
     if vendor.blank_strings_are_absent() {
         blank_is_absent(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
@@ -752,7 +753,9 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                 let doc = format!(
                     " Pages by the Bundle's `next` link; the items are the entries whose resource \
                      is a `{resource_type}` (other entries, such as an `OperationOutcome` with \
-                     search mode `outcome`, are left out)."
+                     search mode `outcome` or an included resource, are left out; they stay in \
+                     the page's `entry`, as JSON). An entry of type `{resource_type}` that does \
+                     not decode fails the page with a decode error: it is never left out."
                 );
                 syn::parse_quote! {
                     #[doc = #doc]
@@ -790,6 +793,70 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                                 .collect()
                         }
                     }
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Decodes each FHIR Bundle entry's resource by its `resourceType`, not by which shape fits
+/// first: progenitor derives an untagged `Deserialize` for the `oneOf` wrapper (the searched
+/// type, then `OtherResource`), which reads an `OperationOutcome` or an included `Location` as
+/// the searched type (all its fields are optional) and loses their data, and reads an entry of
+/// the searched type that fails to decode as `OtherResource`, which the items then leave out:
+/// data lost without an error. Each wrapper loses its derived `Deserialize` and gets one that
+/// calls `ehr_runtime::fhir::entry_resource`: the searched type is decoded strictly (a failure
+/// fails the page with a typed decode error), any other type is kept as JSON. A wrapper that is
+/// not of that shape fails the generation, naming it.
+fn entries_by_resource_type(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
+    let types = file
+        .items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
+            _ => None,
+        })
+        .ok_or("generated code has no `types` module")?;
+    let mut done = std::collections::BTreeSet::new();
+    for op in ops {
+        let PageShape::Bundle { wrapper } = &op.shape else {
+            continue;
+        };
+        if !done.insert(wrapper.clone()) {
+            continue;
+        }
+        let item = &op.item;
+        let found = types.iter_mut().find_map(|i| match i {
+            syn::Item::Enum(e) if e.ident == wrapper.as_str() => Some(e),
+            _ => None,
+        });
+        let Some(wrapper_enum) = found else {
+            return Err(format!(
+                "the Bundle entry wrapper `{wrapper}` of `{}` was not generated",
+                op.operation_id
+            ));
+        };
+        let arms: Vec<String> = wrapper_enum
+            .variants
+            .iter()
+            .map(|v| v.ident.to_string())
+            .collect();
+        if arms != [item.as_str(), "OtherResource"] || !derives_deserialize(&wrapper_enum.attrs) {
+            return Err(format!(
+                "the Bundle entry wrapper `{wrapper}` must be `oneOf: [{item}, OtherResource]` with a derived Deserialize; it has {arms:?}"
+            ));
+        }
+        drop_deserialize_derive(&mut wrapper_enum.attrs);
+        let name = syn::Ident::new(wrapper, proc_macro2::Span::call_site());
+        let typed = syn::Ident::new(item, proc_macro2::Span::call_site());
+        types.push(syn::parse_quote! {
+            impl<'de> ::serde::Deserialize<'de> for #name {
+                fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+                where
+                    D: ::serde::Deserializer<'de>,
+                {
+                    ::ehr_runtime::fhir::entry_resource(deserializer, #item, Self::#typed, Self::OtherResource)
                 }
             }
         });

@@ -19,8 +19,9 @@ pub mod types {
         pub district: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub extension: ::std::vec::Vec<Extension>,
+        ///An item may be `null` where only the `_line` companion (an extension) carries that position (R4 JSON, "Primitive types").
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub line: ::std::vec::Vec<::std::string::String>,
+        pub line: ::std::vec::Vec<::std::option::Option<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period: ::std::option::Option<Period>,
         #[serde(
@@ -708,14 +709,17 @@ pub mod types {
     pub struct HumanName {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub family: ::std::option::Option<::std::string::String>,
+        ///An item may be `null` where only the `_given` companion (an extension) carries that position (R4 JSON, "Primitive types").
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub given: ::std::vec::Vec<::std::string::String>,
+        pub given: ::std::vec::Vec<::std::option::Option<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period: ::std::option::Option<Period>,
+        ///An item may be `null` where only the `_prefix` companion (an extension) carries that position (R4 JSON, "Primitive types").
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub prefix: ::std::vec::Vec<::std::string::String>,
+        pub prefix: ::std::vec::Vec<::std::option::Option<::std::string::String>>,
+        ///An item may be `null` where only the `_suffix` companion (an extension) carries that position (R4 JSON, "Primitive types").
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub suffix: ::std::vec::Vec<::std::string::String>,
+        pub suffix: ::std::vec::Vec<::std::option::Option<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
         #[serde(rename = "use", skip_serializing_if = "::std::option::Option::is_none")]
@@ -1513,7 +1517,7 @@ pub mod types {
         pub search: ::std::option::Option<BundleEntrySearch>,
     }
     ///The entry's resource: a Practitioner when it fits that shape, otherwise kept as raw JSON (an `OperationOutcome` entry with search mode `outcome`, an included resource), so an unexpected resource type never fails the decode of a page. Check `resourceType`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     pub enum PractitionerEntryResource {
         Practitioner(Practitioner),
@@ -1694,7 +1698,7 @@ pub mod types {
         pub tag: ::std::vec::Vec<UserTag>,
     }
     ///The entry's resource: a PractitionerRole when it fits that shape, otherwise kept as raw JSON, so an unexpected resource type never fails the decode of a page. Check `resourceType`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     pub enum PractitionerRoleEntryResource {
         PractitionerRole(PractitionerRole),
@@ -2325,6 +2329,32 @@ pub mod types {
             }
         }
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerEntryResource {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::ehr_runtime::fhir::entry_resource(
+                deserializer,
+                "Practitioner",
+                Self::Practitioner,
+                Self::OtherResource,
+            )
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleEntryResource {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::ehr_runtime::fhir::entry_resource(
+                deserializer,
+                "PractitionerRole",
+                Self::PractitionerRole,
+                Self::OtherResource,
+            )
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /// Client for Health Gorilla FHIR R4 API (first slice)
@@ -2350,7 +2380,11 @@ pub mod types {
 /// That Health Gorilla accepts `application/json` in place of `application/fhir+json` on these
 /// endpoints is not stated in its documentation (it is usual for FHIR servers); unconfirmed.
 ///
-/// FHIR JSON never carries `null` values; every response-side field here is optional except
+/// FHIR JSON carries `null` only as a placeholder in a repeating primitive whose companion
+/// `_<name>` array holds an extension for that position (R4, JSON representation, "Primitive
+/// types": `"given": [null, "Joe"], "_given": [{"extension": [...]}, null]`): the items of such
+/// arrays here are nullable, and the `_<name>` companions are not modelled (ignored when
+/// decoding). Every response-side field here is optional except
 /// `resourceType` of a successfully returned resource. Enumerated strings in responses are open
 /// enums (a `<Name>Known` set of documented FHIR values plus any other string).
 ///
@@ -3434,7 +3468,7 @@ pub mod builder {
             }
         }
     }
-    /// Pages by the Bundle's `next` link; the items are the entries whose resource is a `Practitioner` (other entries, such as an `OperationOutcome` with search mode `outcome`, are left out).
+    /// Pages by the Bundle's `next` link; the items are the entries whose resource is a `Practitioner` (other entries, such as an `OperationOutcome` with search mode `outcome` or an included resource, are left out; they stay in the page's `entry`, as JSON). An entry of type `Practitioner` that does not decode fails the page with a decode error: it is never left out.
     impl ::ehr_runtime::pagination::Page for super::types::PractitionerBundle {
         type Item = super::types::Practitioner;
         fn next_url(&self) -> Option<&str> {
@@ -3490,7 +3524,7 @@ pub mod builder {
             }
         }
     }
-    /// Pages by the Bundle's `next` link; the items are the entries whose resource is a `PractitionerRole` (other entries, such as an `OperationOutcome` with search mode `outcome`, are left out).
+    /// Pages by the Bundle's `next` link; the items are the entries whose resource is a `PractitionerRole` (other entries, such as an `OperationOutcome` with search mode `outcome` or an included resource, are left out; they stay in the page's `entry`, as JSON). An entry of type `PractitionerRole` that does not decode fails the page with a decode error: it is never left out.
     impl ::ehr_runtime::pagination::Page for super::types::PractitionerRoleBundle {
         type Item = super::types::PractitionerRole;
         fn next_url(&self) -> Option<&str> {

@@ -23,6 +23,7 @@
 mod blank;
 mod call;
 pub mod error;
+pub mod fhir;
 mod generated_support;
 mod hook;
 pub mod pagination;

@@ -349,15 +349,27 @@ fn from_json(json: &serde_json::Value) -> (Option<String>, Vec<FieldError>) {
         Value::String(s) => (Some(s.clone()), Vec::new()),
         Value::Object(map) => {
             // FHIR OperationOutcome (Health Gorilla): the first issue's text, and how many
-            // more issues there are.
+            // more issues there are. R4 puts the human-readable text in `details.text` (then a
+            // coding's `display`) and troubleshooting in `diagnostics` (often a stack location),
+            // so `diagnostics` is shown only when there is nothing better; Health Gorilla's own
+            // examples carry `diagnostics` alone.
             if map.get("resourceType").and_then(Value::as_str) == Some("OperationOutcome") {
                 let issues = map.get("issue").and_then(Value::as_array);
                 let said: Vec<&str> = issues
                     .into_iter()
                     .flatten()
                     .filter_map(|issue| {
-                        text(issue.get("diagnostics"))
-                            .or_else(|| text(issue.get("details").and_then(|d| d.get("text"))))
+                        let details = issue.get("details");
+                        text(details.and_then(|d| d.get("text")))
+                            .or_else(|| {
+                                details
+                                    .and_then(|d| d.get("coding"))
+                                    .and_then(Value::as_array)
+                                    .into_iter()
+                                    .flatten()
+                                    .find_map(|c| text(c.get("display")))
+                            })
+                            .or_else(|| text(issue.get("diagnostics")))
                             .or_else(|| text(issue.get("code")))
                     })
                     .collect();
@@ -497,6 +509,15 @@ mod tests {
         assert_eq!(
             said(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","details":{"text":"NPI is invalid"}},{"severity":"error","code":"x","diagnostics":"Name missing"}]}"#).0.as_deref(),
             Some("NPI is invalid (+1 more issue(s))")
+        );
+        assert_eq!(
+            said(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"at ca.uhn.fhir.rest.server.RestfulServer.handleRequest(RestfulServer.java:1234)","details":{"text":"Practitioner not found"}}]}"#).0.as_deref(),
+            Some("Practitioner not found"),
+            "details.text, the human-readable text, wins over diagnostics"
+        );
+        assert_eq!(
+            said(r#"{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","diagnostics":"trace","details":{"coding":[{"system":"s","code":"MSG_NO_MATCH","display":"No matching resource"}]}}]}"#).0.as_deref(),
+            Some("No matching resource")
         );
         assert_eq!(
             said(r#"{"error":"invalid_grant","error_description":"Code expired"}"#)

@@ -427,7 +427,7 @@ impl NonClinicalUser {
         let name = HumanName {
             text: Some(format!("{given} {family}")),
             family: Some(family),
-            given: vec![given],
+            given: vec![Some(given)],
             ..Default::default()
         };
         Self {
