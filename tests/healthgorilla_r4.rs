@@ -105,8 +105,51 @@ fn every_practitioner_and_role_of_the_r4_example_collections_decodes() {
         }
         assert_eq!(decoded, wanted, "{file}");
     }
-    serde_json::from_str::<PractitionerRole>(&r4("r4-practitionerrole-example.json"))
+    // R4's elements, kept: availability, services and endpoints of a role, a practitioner's photo.
+    let role = serde_json::from_str::<PractitionerRole>(&r4("r4-practitionerrole-example.json"))
         .expect("the R4 PractitionerRole example decodes");
+    assert_eq!(role.available_time.len(), 2);
+    assert_eq!(role.available_time[0].days_of_week, ["mon", "tue", "wed"]);
+    assert_eq!(
+        role.available_time[0].available_start_time.as_deref(),
+        Some("09:00:00")
+    );
+    assert_eq!(
+        role.not_available[0]
+            .during
+            .as_ref()
+            .and_then(|p| p.end.as_deref()),
+        Some("2017-05-20")
+    );
+    assert!(role.availability_exceptions.is_some());
+    assert_eq!(
+        role.healthcare_service[0].reference.as_deref(),
+        Some("HealthcareService/example")
+    );
+    assert_eq!(
+        role.endpoint[0].reference.as_deref(),
+        Some("Endpoint/example")
+    );
+    let photo = serde_json::from_str::<Practitioner>(&r4("r4-practitioner-f005-photo.json"))
+        .expect("the R4 f005 example decodes");
+    assert_eq!(photo.photo[0].content_type.as_deref(), Some("image/jpeg"));
+    assert!(photo.photo[0].data.as_ref().is_some_and(|d| d.len() > 1000));
+}
+
+#[test]
+fn extension_values_real_servers_send_are_kept() {
+    let bundle: Value = serde_json::from_str(&r4("hapi-practitionerrole-searchset.json")).unwrap();
+    let mut identifiers = 0;
+    let mut periods = 0;
+    for entry in bundle["entry"].as_array().unwrap() {
+        let role: PractitionerRole = serde_json::from_value(entry["resource"].clone()).unwrap();
+        // Nested in complex extensions (`extension[5].extension[0].valueIdentifier`).
+        for extension in role.extension.iter().flat_map(|e| &e.extension) {
+            identifiers += usize::from(extension.value_identifier.is_some());
+            periods += usize::from(extension.value_period.is_some());
+        }
+    }
+    assert!(identifiers > 0 && periods > 0, "{identifiers} {periods}");
 }
 
 #[tokio::test]

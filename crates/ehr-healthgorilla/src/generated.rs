@@ -19,6 +19,9 @@ pub mod types {
         pub district: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         ///An item may be `null` where only the `_line` companion (an extension) carries that position (R4 JSON, "Primitive types").
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub line: ::std::vec::Vec<::std::option::Option<::std::string::String>>,
@@ -263,6 +266,37 @@ pub mod types {
             value.parse()
         }
     }
+    ///FHIR Attachment (R4 datatypes.html#Attachment), such as a Practitioner's photo.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct Attachment {
+        ///MIME type (`image/jpeg`).
+        #[serde(
+            rename = "contentType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub content_type: ::std::option::Option<::std::string::String>,
+        ///FHIR dateTime (possibly partial); a plain string.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub creation: ::std::option::Option<::std::string::String>,
+        ///The content, base64-encoded.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///SHA-1 of the content, base64-encoded.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub hash: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub size: ::std::option::Option<i64>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
     ///Bundle.entry.search.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct BundleEntrySearch {
@@ -421,6 +455,12 @@ pub mod types {
     pub struct CodeableConcept {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub coding: ::std::vec::Vec<Coding>,
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
     }
@@ -431,6 +471,12 @@ pub mod types {
         pub code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub display: ::std::option::Option<::std::string::String>,
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub system: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -444,6 +490,12 @@ pub mod types {
     ///FHIR ContactPoint. The user-create document uses `system` `email` (optionally `use` `work`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ContactPoint {
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period: ::std::option::Option<Period>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -639,8 +691,9 @@ pub mod types {
         }
     }
     /// FHIR Extension: `url` plus at most one `value[x]`, or nested `extension`s (complex
-    /// extensions such as geolocation). `url` is mandatory in FHIR. Only the value[x] types below
-    /// are modelled; others are dropped on decode. Health Gorilla user extensions (on the
+    /// extensions such as geolocation). `url` is mandatory in FHIR. The value[x] types below are
+    /// modelled (those Health Gorilla's documents use, and those real FHIR answers carry:
+    /// `valueIdentifier`, `valuePeriod` in HAPI's); R4's other value[x] types are ignored on decode. Health Gorilla user extensions (on the
     /// contained Practitioner, `valueString`):
     /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-login` (required);
     /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-password` (optional;
@@ -652,10 +705,20 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
         #[serde(
+            rename = "valueAttachment",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_attachment: ::std::option::Option<Attachment>,
+        #[serde(
             rename = "valueBoolean",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub value_boolean: ::std::option::Option<bool>,
+        #[serde(
+            rename = "valueCanonical",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_canonical: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "valueCode",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -671,6 +734,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub value_coding: ::std::option::Option<Coding>,
+        ///FHIR date (possibly partial); a plain string.
+        #[serde(
+            rename = "valueDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_date: ::std::option::Option<::std::string::String>,
         ///FHIR dateTime (possibly partial); a plain string.
         #[serde(
             rename = "valueDateTime",
@@ -684,10 +753,40 @@ pub mod types {
         )]
         pub value_decimal: ::std::option::Option<f64>,
         #[serde(
+            rename = "valueId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "valueIdentifier",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_identifier: ::std::option::Option<::std::boxed::Box<Identifier>>,
+        #[serde(
+            rename = "valueInstant",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_instant: ::std::option::Option<::std::string::String>,
+        #[serde(
             rename = "valueInteger",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub value_integer: ::std::option::Option<i64>,
+        #[serde(
+            rename = "valueMarkdown",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_markdown: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "valuePeriod",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_period: ::std::option::Option<Period>,
+        #[serde(
+            rename = "valuePositiveInt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_positive_int: ::std::option::Option<i64>,
         #[serde(
             rename = "valueReference",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -699,19 +798,35 @@ pub mod types {
         )]
         pub value_string: ::std::option::Option<::std::string::String>,
         #[serde(
+            rename = "valueUnsignedInt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_unsigned_int: ::std::option::Option<i64>,
+        #[serde(
             rename = "valueUri",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub value_uri: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "valueUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub value_url: ::std::option::Option<::std::string::String>,
     }
     ///FHIR HumanName.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct HumanName {
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub family: ::std::option::Option<::std::string::String>,
         ///An item may be `null` where only the `_given` companion (an extension) carries that position (R4 JSON, "Primitive types").
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub given: ::std::vec::Vec<::std::option::Option<::std::string::String>>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period: ::std::option::Option<Period>,
         ///An item may be `null` where only the `_prefix` companion (an extension) carries that position (R4 JSON, "Primitive types").
@@ -738,6 +853,12 @@ pub mod types {
     pub struct Identifier {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub assigner: ::std::option::Option<Reference>,
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period: ::std::option::Option<Period>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1089,6 +1210,12 @@ pub mod types {
     ///FHIR Meta (resource metadata).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Meta {
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         ///FHIR instant, e.g. `2022-11-09T03:17:29.444+00:00` (every example carries a zone). Kept a plain string so one malformed timestamp cannot fail the decode of a whole Bundle.
         #[serde(
             rename = "lastUpdated",
@@ -1443,6 +1570,12 @@ pub mod types {
     pub struct Period {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::std::string::String>,
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start: ::std::option::Option<::std::string::String>,
     }
@@ -1469,10 +1602,29 @@ pub mod types {
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub identifier: ::std::vec::Vec<Identifier>,
+        ///R4 `Resource.implicitRules`, a modifier (the rules the content was made under).
+        #[serde(
+            rename = "implicitRules",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub implicit_rules: ::std::option::Option<::std::string::String>,
+        ///R4 `Resource.language`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<Meta>,
+        ///R4 `DomainResource.modifierExtension` (extensions that change the meaning of the resource).
+        #[serde(
+            rename = "modifierExtension",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub modifier_extension: ::std::vec::Vec<Extension>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub name: ::std::vec::Vec<HumanName>,
+        ///Images of the person (R4 `Practitioner.photo`, 0..*).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub photo: ::std::vec::Vec<Attachment>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub qualification: ::std::vec::Vec<PractitionerQualification>,
         ///`Practitioner`.
@@ -1600,22 +1752,68 @@ pub mod types {
     pub struct PractitionerRole {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
+        ///Exceptions to the available times, in words (R4).
+        #[serde(
+            rename = "availabilityExceptions",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub availability_exceptions: ::std::option::Option<::std::string::String>,
+        ///When the practitioner is available in this role (R4, 0..*).
+        #[serde(
+            rename = "availableTime",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub available_time: ::std::vec::Vec<PractitionerRoleAvailableTime>,
         ///Administrative role (`https://www.healthgorilla.com/administrative-role`) and practitioner role (`http://hl7.org/fhir/practitioner-role`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub code: ::std::vec::Vec<CodeableConcept>,
         ///Contained resources (the user's Practitioner, `#<id>`-referenced from `practitioner`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub contained: ::std::vec::Vec<ContainedResource>,
+        ///Technical endpoints for services in this role (R4, 0..*).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub endpoint: ::std::vec::Vec<Reference>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub extension: ::std::vec::Vec<Extension>,
+        ///The healthcare services provided in this role (R4, 0..*).
+        #[serde(
+            rename = "healthcareService",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub healthcare_service: ::std::vec::Vec<Reference>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub identifier: ::std::vec::Vec<Identifier>,
+        ///R4 `Resource.implicitRules`, a modifier (the rules the content was made under).
+        #[serde(
+            rename = "implicitRules",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub implicit_rules: ::std::option::Option<::std::string::String>,
+        ///R4 `Resource.language`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub location: ::std::vec::Vec<Reference>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub meta: ::std::option::Option<Meta>,
+        ///R4 `DomainResource.modifierExtension` (extensions that change the meaning of the resource).
+        #[serde(
+            rename = "modifierExtension",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub modifier_extension: ::std::vec::Vec<Extension>,
+        ///When the practitioner is not available in this role (R4, 0..*).
+        #[serde(
+            rename = "notAvailable",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub not_available: ::std::vec::Vec<PractitionerRoleNotAvailable>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organization: ::std::option::Option<Reference>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1631,6 +1829,38 @@ pub mod types {
         pub telecom: ::std::vec::Vec<ContactPoint>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<Narrative>,
+    }
+    ///PractitionerRole.availableTime (R4 backbone element).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct PractitionerRoleAvailableTime {
+        #[serde(
+            rename = "allDay",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub all_day: ::std::option::Option<bool>,
+        ///FHIR time (`HH:MM:SS`), a plain string.
+        #[serde(
+            rename = "availableEndTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub available_end_time: ::std::option::Option<::std::string::String>,
+        ///FHIR time (`HH:MM:SS`), a plain string.
+        #[serde(
+            rename = "availableStartTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub available_start_time: ::std::option::Option<::std::string::String>,
+        ///Days, as R4 codes (mon, tue, wed, thu, fri, sat, sun).
+        #[serde(
+            rename = "daysOfWeek",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub days_of_week: ::std::vec::Vec<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
     }
     ///FHIR Bundle of type `searchset` holding PractitionerRole entries. Follow the link with `relation` `next` for the next page; none means the last page.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1714,6 +1944,18 @@ pub mod types {
             Self::OtherResource(value)
         }
     }
+    ///PractitionerRole.notAvailable (R4 backbone element; R4 requires `description`, kept optional here).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    pub struct PractitionerRoleNotAvailable {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub during: ::std::option::Option<Period>,
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+    }
     ///`PractitionerRoleResourceType`
     #[derive(
         ::serde::Deserialize,
@@ -1770,6 +2012,14 @@ pub mod types {
     pub struct Reference {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub display: ::std::option::Option<::std::string::String>,
+        ///Extensions (R4 `Element.extension`).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub extension: ::std::vec::Vec<Extension>,
+        ///Element id (R4 `Element.id`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identifier: ::std::option::Option<::std::boxed::Box<Identifier>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]

@@ -277,7 +277,7 @@ impl Account {
                         self.administrative_role.coding(),
                         self.practitioner_role.coding(),
                     ],
-                    text: None,
+                    ..Default::default()
                 }],
                 organization: self.tenant.as_deref().map(|t| organization("t-", t)),
                 contained: vec![UserPractitioner {
@@ -509,6 +509,7 @@ fn identifier_type(code: &str, text: &str) -> CodeableConcept {
     CodeableConcept {
         coding: vec![coding(V2_0203, code, text)],
         text: Some(text.into()),
+        ..Default::default()
     }
 }
 
