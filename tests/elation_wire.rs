@@ -57,6 +57,10 @@ async fn a_captured_patient_decodes() {
         .await
         .expect("decodes");
     assert!(patient.id > 0);
+    // Fields production integrations read, present in the capture.
+    assert_eq!(patient.tags.as_deref(), Some(&[][..]));
+    assert!(patient.consents.is_some());
+    assert_eq!(patient.preferred_service_location, None);
 }
 
 #[tokio::test]
@@ -159,6 +163,12 @@ fn captured_deliveries_carry_objects_the_generated_types_decode() {
         let appointment: types::Appointment = serde_json::from_value(delivery["data"].clone())
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         assert!(appointment.id.is_some(), "{file}");
+        if file.contains("awell") {
+            let forms = appointment
+                .patient_forms
+                .expect("the captured delivery has patient_forms");
+            assert_eq!(forms["patient_can_receive_forms"], json!(false));
+        }
     }
     let delivery: Value =
         serde_json::from_str(&wire("webhook-report-saved.cityblock.json")).unwrap();
@@ -187,4 +197,79 @@ async fn a_token_granted_in_the_older_scope_naming_does_not_stop_calls() {
         .await
         .expect("sent, not refused for a scope the guard cannot read");
     assert!(page.results.is_empty());
+}
+
+#[tokio::test]
+async fn a_captured_referral_order_decodes_and_a_patch_sets_its_resolution() {
+    let server = serving(
+        apiv2_token(),
+        "/api/2.0/referral_orders/142687932973088/",
+        wire("referral-order.awell.json"),
+    );
+    let order = client(&server)
+        .referral_orders_retrieve()
+        .id(142687932973088_i64)
+        .send()
+        .await
+        .expect("decodes");
+    assert_eq!(order.practice, Some(141114865745924));
+    assert_eq!(order.icd10_codes.as_ref().map(Vec::len), Some(2));
+
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path(TOKEN_PATH);
+        then.status(200).json_body(apiv2_token());
+    });
+    let patched = server.mock(|when, then| {
+        when.method(httpmock::Method::PATCH)
+            .path("/api/2.0/referral_orders/7/")
+            .json_body(json!({"resolution": {"state": "fulfilled", "resolving_document": 99}}));
+        then.status(200)
+            .json_body(json!({"id": 7, "resolution": {"state": "fulfilled"}}));
+    });
+    let body = types::ReferralOrderPatch {
+        resolution: Some(
+            json!({"state": "fulfilled", "resolving_document": 99})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        ),
+        ..Default::default()
+    };
+    client(&server)
+        .referral_orders_partial_update()
+        .id(7)
+        .body(body)
+        .send()
+        .await
+        .expect("patched");
+    patched.assert();
+}
+
+#[tokio::test]
+async fn a_duplicate_patient_is_a_conflict_whose_body_names_the_existing_one() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path(TOKEN_PATH);
+        then.status(200).json_body(apiv2_token());
+    });
+    server.mock(|when, then| {
+        when.method(POST).path("/api/2.0/patients/");
+        then.status(409)
+            .json_body(json!({"detail": "Duplicated object", "redirect": 141624181522433_i64}));
+    });
+    let body: types::PatientInput = serde_json::from_value(json!({
+        "first_name": "Ada", "last_name": "Byron", "dob": "1980-01-02", "sex": "Female",
+        "primary_physician": 5, "caregiver_practice": 6
+    }))
+    .expect("a patient body");
+    let error = client(&server)
+        .patients_create()
+        .body(body)
+        .send()
+        .await
+        .expect_err("409");
+    assert!(matches!(error, ehr_sdk::Error::Conflict(_)), "{error:?}");
+    let said: Value = error.vendor_body().expect("the body");
+    assert_eq!(said["redirect"], json!(141624181522433_i64));
 }
