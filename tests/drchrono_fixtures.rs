@@ -165,4 +165,9 @@ fixtures! {
     implantable_devices: PaginatedImplantableDeviceList, ImplantableDevice;
     mu_2015_report: PaginatedMu2015ReportList, Mu2015Report;
     patients_onpatient_access: PaginatedOnpatientAccessList, OnpatientAccess;
+    // Resources of the official schema the v4 reference text does not have; the read-only
+    // fields it types as strings are kept as JSON, and the fixtures send both forms.
+    staff: PaginatedStaffList, Staff;
+    care_team_members: PaginatedCareTeamMemberList, CareTeamMember;
+    claim_billing_notes: PaginatedClaimBillingNoteList, ClaimBillingNote;
 }

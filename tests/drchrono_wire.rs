@@ -53,3 +53,37 @@ async fn a_captured_appointments_page_of_2023_decodes() {
     );
     assert_eq!(appointment.first_edi_date, None, "\"\" is absent");
 }
+
+#[tokio::test]
+async fn resources_and_deletes_of_the_official_schema_are_typed_calls() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(GET).path("/api/staff");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(fixture("drchrono/staff.json"));
+    });
+    let deleted = server.mock(|when, then| {
+        when.method(httpmock::Method::DELETE)
+            .path("/api/lab_orders/77");
+        then.status(204);
+    });
+    let client = client(&server);
+
+    let staff = client
+        .staff_list()
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    assert_eq!(staff.results[0].first_name.as_deref(), Some("Marisol"));
+    // `active` is kept as JSON: the official schema types it as a string, the wire is not known.
+    assert_eq!(staff.results[0].active, Some(serde_json::json!(true)));
+    client
+        .lab_orders_destroy()
+        .id(77)
+        .send()
+        .await
+        .expect("204");
+    deleted.assert();
+}
