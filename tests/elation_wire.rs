@@ -273,3 +273,43 @@ async fn a_duplicate_patient_is_a_conflict_whose_body_names_the_existing_one() {
     let said: Value = error.vendor_body().expect("the body");
     assert_eq!(said["redirect"], json!(141624181522433_i64));
 }
+
+#[tokio::test]
+async fn contacts_are_found_by_name_and_note_bullets_keep_their_category() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path(TOKEN_PATH);
+        then.status(200).json_body(apiv2_token());
+    });
+    let by_name = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/contacts/")
+            .query_param("name", "Valley Cardiology");
+        then.status(200)
+            .json_body(json!({"count": 0, "next": null, "previous": null, "results": []}));
+    });
+    server.mock(|when, then| {
+        when.method(GET).path("/api/2.0/non_visit_notes/3/");
+        then.status(200).json_body(json!({
+            "id": 3, "practice": 141114865745924_i64,
+            "bullets": [{"id": 1, "text": "BP stable", "author": 9, "category": "Problem"}]
+        }));
+    });
+    let client = client(&server);
+
+    client
+        .contacts_list()
+        .name("Valley Cardiology")
+        .send()
+        .await
+        .expect("sent with ?name");
+    by_name.assert();
+    let note = client
+        .non_visit_notes_retrieve()
+        .id(3)
+        .send()
+        .await
+        .expect("decodes");
+    assert_eq!(note.practice, Some(141114865745924));
+    assert_eq!(note.bullets[0].category.as_deref(), Some("Problem"));
+}
