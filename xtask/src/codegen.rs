@@ -528,6 +528,17 @@ fn path_ends_with(expr: &syn::Expr, tail: &[&str]) -> bool {
     segments.len() >= tail.len() && segments[segments.len() - tail.len()..] == *tail
 }
 
+/// The items of the generated `types` module.
+fn types_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>, String> {
+    file.items
+        .iter_mut()
+        .find_map(|item| match item {
+            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
+            _ => None,
+        })
+        .ok_or_else(|| "generated code has no `types` module".to_string())
+}
+
 /// The generated `builder` module's items.
 fn builder_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>, String> {
     file.items
@@ -810,14 +821,7 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
 /// fails the page with a typed decode error), any other type is kept as JSON. A wrapper that is
 /// not of that shape fails the generation, naming it.
 fn entries_by_resource_type(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
-            _ => None,
-        })
-        .ok_or("generated code has no `types` module")?;
+    let types = types_module(file)?;
     let mut done = std::collections::BTreeSet::new();
     for op in ops {
         let PageShape::Bundle { wrapper } = &op.shape else {
@@ -890,14 +894,7 @@ fn keep_request_body_builders(file: &mut syn::File) -> Result<(), String> {
         syn::visit::Visit::visit_item(&mut found, item);
     }
     let keep = found.0;
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
-            _ => None,
-        })
-        .ok_or("generated code has no `types` module")?;
+    let types = types_module(file)?;
     let subject = |ty: &syn::Type| match ty {
         syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
@@ -945,14 +942,7 @@ fn keep_request_body_builders(file: &mut syn::File) -> Result<(), String> {
 /// attribute, a flattened field, a field with its own deserializer) keeps its derive and marks
 /// each optional field `deserialize_with = "::ehr_runtime::absent_if_blank"` instead.
 fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
-    let types = file
-        .items
-        .iter_mut()
-        .find_map(|item| match item {
-            syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut().map(|c| &mut c.1),
-            _ => None,
-        })
-        .ok_or("generated code has no `types` module")?;
+    let types = types_module(file)?;
     let mut items = Vec::with_capacity(types.len());
     let mut copies: Vec<syn::Item> = Vec::new();
     for mut item in types.drain(..) {

@@ -253,30 +253,8 @@ fn check(root: &Path, all: bool) -> Result<Report, String> {
     let spec: Value = read_yaml(&root.join("specs/drchrono.yaml"))?;
     let allow: Value = read_yaml(&dir.join("drchrono-allow.yaml"))?;
     let rules = rules(&allow)?;
-    let mut entries: BTreeMap<String, (String, bool)> = allow
-        .get("allow")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                (v.as_str().unwrap_or_default().to_string(), false),
-            )
-        })
-        .collect();
-    let mut pending: BTreeMap<String, (String, bool)> = allow
-        .get("pending")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                (v.as_str().unwrap_or_default().to_string(), false),
-            )
-        })
-        .collect();
+    let mut entries = listed(&allow, "allow");
+    let mut pending = listed(&allow, "pending");
     let spec = Spec::new(&spec);
     let models = official
         .get("models")
@@ -727,6 +705,22 @@ fn rules(allow: &Value) -> Result<Vec<Rule>, String> {
                 read_only: rule["read_only"].as_bool(),
                 reason: text("reason")?,
             })
+        })
+        .collect()
+}
+
+/// The entries of an allowlist section (`allow`, `pending`): difference → (reason, matched yet).
+fn listed(allow: &Value, section: &str) -> BTreeMap<String, (String, bool)> {
+    allow
+        .get(section)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                (v.as_str().unwrap_or_default().to_string(), false),
+            )
         })
         .collect()
 }

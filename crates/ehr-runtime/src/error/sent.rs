@@ -129,17 +129,16 @@ impl fmt::Debug for SentValues {
 pub fn scrub_sent(text: &str, known: &[&str], sent: &SentValues) -> String {
     let mut out = text.to_string();
     for value in sent.values() {
-        out = replace_value(&out, value);
+        if out.contains(value.as_str()) {
+            out = replace_value(&out, value);
+        }
     }
     super::scrub(&out, known)
 }
 
-/// `text` with `value` replaced: anywhere when it has 6 characters or more, otherwise only
-/// where it is not part of a longer word.
+/// `text` (which contains `value`) with `value` replaced: anywhere when it has 6 characters or
+/// more, otherwise only where it is not part of a longer word.
 fn replace_value(text: &str, value: &str) -> String {
-    if !text.contains(value) {
-        return text.to_string();
-    }
     if value.chars().count() >= 6 {
         return text.replace(value, super::REDACTED);
     }
