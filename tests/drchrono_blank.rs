@@ -116,12 +116,23 @@ fn array_elements_stay_blank() {
 
 #[test]
 fn a_blank_is_not_a_licence_for_other_wrong_values() {
+    use ehr_runtime::decode::{Decoding, from_slice};
     let wrong = br#"{"id": 7, "doctor": "five"}"#;
-    let error = ehr_drchrono::from_json::<Patient>(wrong).expect_err("a word is not an integer");
-    assert!(
-        error.to_string().contains("doctor") || error.is_data(),
-        "{error}"
+    // Strict: a word is not an integer.
+    let error = from_slice::<Patient>(wrong, Decoding::Strict).expect_err("strict refuses it");
+    assert!(error.is_data(), "{error}");
+    // Tolerant (what clients do unless told otherwise): the field is left out and reported,
+    // unlike `""`, which is simply absent.
+    let (patient, left_out) = from_slice::<Patient>(wrong, Decoding::Tolerant).unwrap();
+    assert_eq!(patient.doctor, None);
+    assert_eq!(left_out.len(), 1);
+    assert_eq!(
+        left_out[0].to_string(),
+        "$.doctor: expected i64, found string"
     );
+    let (_, left_out) =
+        from_slice::<Patient>(br#"{"id": 7, "doctor": ""}"#, Decoding::Tolerant).unwrap();
+    assert!(left_out.is_empty());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Realistic JSON fixtures for every DrChrono resource (`tests/fixtures/drchrono/`) decode into
-//! the generated types, through the same path as API responses (`ehr_drchrono::from_json`, which
-//! reads `""` as absent).
+//! the generated types **strictly** (`ehr_runtime::decode::Decoding::Strict`: `""` is absent, as
+//! for every response, but any value of another type than the spec says fails, where a client
+//! would leave the field out with a warning).
 //!
 //! For every list endpoint `<resource>`:
 //! - `<resource>.json` is one page `{next, previous, results}`. It must decode as the page type;
@@ -66,7 +67,7 @@ fn holds(value: &Value, pred: &dyn Fn(&Value) -> bool) -> bool {
 fn check_page<Page: DeserializeOwned, Item: DeserializeOwned + Serialize>(resource: &str) {
     let path = format!("drchrono/{resource}.json");
     let text = fixture(&path);
-    ehr_drchrono::from_json::<Page>(text.as_bytes())
+    ehr_tests::strict::<Page>(&text)
         .unwrap_or_else(|e| panic!("{path} does not decode as a page: {e}"));
     let page: Value = serde_json::from_str(&text).expect("fixture is JSON");
     let results = page["results"].as_array().expect("a page has results");
@@ -80,7 +81,7 @@ fn check_page<Page: DeserializeOwned, Item: DeserializeOwned + Serialize>(resour
         "{path}: no \"\" value"
     );
     for (i, item) in results.iter().enumerate() {
-        let decoded: Item = ehr_drchrono::from_json(item.to_string().as_bytes())
+        let decoded: Item = ehr_tests::strict_value(item)
             .unwrap_or_else(|e| panic!("{path} result {i} does not decode: {e}"));
         assert_round_trip(&format!("{path} result {i}"), item, &decoded);
     }
@@ -89,7 +90,7 @@ fn check_page<Page: DeserializeOwned, Item: DeserializeOwned + Serialize>(resour
 fn check_body<Body: DeserializeOwned + Serialize>(resource: &str) {
     let path = format!("drchrono/{resource}_body.json");
     let body: Value = serde_json::from_str(&fixture(&path)).expect("fixture is JSON");
-    let decoded: Body = serde_json::from_value(body.clone())
+    let decoded: Body = ehr_tests::strict_value(&body)
         .unwrap_or_else(|e| panic!("{path} does not decode as the request body: {e}"));
     assert_round_trip(&path, &body, &decoded);
 }

@@ -9,6 +9,7 @@ fn client(server: &MockServer) -> ehr_sdk::drchrono::Client {
     ehr_sdk::drchrono::Client::builder()
         .base_url(server.base_url())
         .access_token("wire-token")
+        .strict_decoding()
         .build()
         .expect("builds")
 }

@@ -39,6 +39,7 @@ fn client(server: &MockServer) -> Client {
     Client::builder()
         .environment(server.base_url(), server.url("/oauth/token"))
         .client_credentials("hg-client", "hg-signing-secret")
+        .strict_decoding()
         .build()
         .expect("builds")
 }
@@ -92,11 +93,11 @@ fn every_practitioner_and_role_of_the_r4_example_collections_decodes() {
             let resource = entry["resource"].clone();
             match resource["resourceType"].as_str() {
                 Some("Practitioner") => {
-                    serde_json::from_value::<Practitioner>(resource)
+                    ehr_tests::strict_value::<Practitioner>(&resource)
                         .unwrap_or_else(|e| panic!("{file}: {e}"));
                 }
                 Some("PractitionerRole") => {
-                    serde_json::from_value::<PractitionerRole>(resource)
+                    ehr_tests::strict_value::<PractitionerRole>(&resource)
                         .unwrap_or_else(|e| panic!("{file}: {e}"));
                 }
                 other => panic!("{file}: unexpected {other:?}"),
@@ -106,7 +107,7 @@ fn every_practitioner_and_role_of_the_r4_example_collections_decodes() {
         assert_eq!(decoded, wanted, "{file}");
     }
     // R4's elements, kept: availability, services and endpoints of a role, a practitioner's photo.
-    let role = serde_json::from_str::<PractitionerRole>(&r4("r4-practitionerrole-example.json"))
+    let role = ehr_tests::strict::<PractitionerRole>(r4("r4-practitionerrole-example.json"))
         .expect("the R4 PractitionerRole example decodes");
     assert_eq!(role.available_time.len(), 2);
     assert_eq!(role.available_time[0].days_of_week, ["mon", "tue", "wed"]);
@@ -130,7 +131,7 @@ fn every_practitioner_and_role_of_the_r4_example_collections_decodes() {
         role.endpoint[0].reference.as_deref(),
         Some("Endpoint/example")
     );
-    let photo = serde_json::from_str::<Practitioner>(&r4("r4-practitioner-f005-photo.json"))
+    let photo = ehr_tests::strict::<Practitioner>(r4("r4-practitioner-f005-photo.json"))
         .expect("the R4 f005 example decodes");
     assert_eq!(photo.photo[0].content_type.as_deref(), Some("image/jpeg"));
     assert!(photo.photo[0].data.as_ref().is_some_and(|d| d.len() > 1000));
@@ -142,7 +143,7 @@ fn extension_values_real_servers_send_are_kept() {
     let mut identifiers = 0;
     let mut periods = 0;
     for entry in bundle["entry"].as_array().unwrap() {
-        let role: PractitionerRole = serde_json::from_value(entry["resource"].clone()).unwrap();
+        let role: PractitionerRole = ehr_tests::strict_value(&entry["resource"]).unwrap();
         // Nested in complex extensions (`extension[5].extension[0].valueIdentifier`).
         for extension in role.extension.iter().flat_map(|e| &e.extension) {
             identifiers += usize::from(extension.value_identifier.is_some());

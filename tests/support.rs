@@ -74,6 +74,21 @@ pub fn json_fixture(path: &str) -> serde_json::Value {
     serde_json::from_str(&fixture(path)).unwrap_or_else(|e| panic!("fixture {path}: {e}"))
 }
 
+/// Decodes `json` as `T` strictly (`ehr_runtime::decode::Decoding::Strict`): a value of
+/// another type than the spec says anywhere fails, where a client would leave the field out.
+/// For tests that check the specs against bodies from the wire.
+pub fn strict<T: serde::de::DeserializeOwned>(json: impl AsRef<[u8]>) -> serde_json::Result<T> {
+    ehr_runtime::decode::from_slice(json.as_ref(), ehr_runtime::decode::Decoding::Strict)
+        .map(|(value, _)| value)
+}
+
+/// [`strict`] for a `serde_json::Value`.
+pub fn strict_value<T: serde::de::DeserializeOwned>(
+    json: &serde_json::Value,
+) -> serde_json::Result<T> {
+    strict(serde_json::to_vec(json).expect("a Value encodes"))
+}
+
 /// Collects a raw (non-JSON) response body into a string.
 pub async fn body_text(stream: progenitor_client::ByteStream) -> String {
     let chunks: Vec<bytes::Bytes> = stream

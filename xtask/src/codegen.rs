@@ -113,12 +113,11 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
         add_paging(&mut file, &paged).map_err(|e| format!("{spec_path}: {e}"))?;
         entries_by_resource_type(&mut file, &paged).map_err(|e| format!("{spec_path}: {e}"))?;
     }
-    if vendor.blank_strings_are_absent() {
-        blank_is_absent(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
-    }
+    tolerant_fields(&mut file, vendor.blank_strings_are_absent())
+        .map_err(|e| format!("{spec_path}: {e}"))?;
     keep_request_body_builders(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
     LineDocs.visit_file_mut(&mut file);
-    phases.end("rewrite (errors, paging, blank rule, docs)");
+    phases.end("rewrite (errors, paging, tolerant fields, docs)");
     let code = format!("{}{}{mock}", header(vendor), prettyplease::unparse(&file));
     phases.end("print (prettyplease)");
     Ok(Generated {
@@ -451,8 +450,8 @@ fn drop_empty_header_map(block: &mut syn::Block) {
 /// give the same results with less work a call: `.query_param(name, value)`
 /// (`ehr_runtime::QueryParamExt`: an absent optional query parameter leaves the URL alone) for
 /// `.query(&QueryParam::new(name, value))`, and
-/// `ehr_runtime::response_value` (headers moved, not copied) for
-/// `ResponseValue::from_response`.
+/// `ehr_runtime::response_value` (headers moved, not copied; decoded as the client's runtime
+/// says, naming the operation) for `ResponseValue::from_response`.
 fn lighter_calls(block: &mut syn::Block) {
     struct Lighter;
     impl VisitMut for Lighter {
@@ -473,7 +472,13 @@ fn lighter_calls(block: &mut syn::Block) {
                 syn::Expr::Call(call)
                     if path_ends_with(&call.func, &["ResponseValue", "from_response"]) =>
                 {
+                    // With the client's runtime (its decoding) and the operation (for warnings).
                     call.func = syn::parse_quote!(::ehr_runtime::response_value);
+                    call.args
+                        .push(syn::parse_quote!(::progenitor_client::ClientInfo::inner(
+                            client
+                        )));
+                    call.args.push(syn::parse_quote!(info.operation_id));
                 }
                 _ => {}
             }
@@ -929,19 +934,21 @@ fn keep_request_body_builders(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
-/// Makes every optional (`Option<T>`) field of the generated types read `""` as absent, so no
-/// response body needs rewriting. Required fields, array elements and map values keep their `""`.
+/// Makes every optional (`Option<T>`) field of the generated types tolerant: a value of another
+/// type than the spec says leaves that field out (with a warning naming its JSON path) instead
+/// of failing the whole response, and, for a vendor whose `""` means absent (`blank`), `""` is
+/// `None` (see `crates/ehr-runtime/src/decode/`). Required fields, array elements and map values
+/// are read as they are.
 ///
-/// A struct with optional fields loses its derived `Deserialize`: the derive moves to a private
-/// copy, `types::blank_rule::<Name>_` with `#[serde(remote = "<Name>")]`, and the struct gets an
-/// impl that reads it through `ehr_runtime::BlankFields` (see `crates/ehr-runtime/src/blank/`).
-/// That costs the compiler one small impl per struct, where `deserialize_with` on each field
-/// cost two wrapper types per field (40 % of ehr-drchrono's compile time). A field that must be
-/// present but may be `null` (`deserialize_with = "Option::deserialize"`) gets
-/// `ehr_runtime::nullable`, which keeps its `""`. A struct the copy cannot serve (a container
-/// attribute, a flattened field, a field with its own deserializer) keeps its derive and marks
-/// each optional field `deserialize_with = "::ehr_runtime::absent_if_blank"` instead.
-fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
+/// Each struct with named fields loses its derived `Deserialize`: the derive moves to a private
+/// copy, `types::fields::<Name>_`, whose optional fields are `ehr_runtime::decode::Tolerant<T>`
+/// (`Tolerant<T, true>` under the blank rule), and the struct gets an impl that decodes the copy
+/// through `ehr_runtime::decode::Record` (which names fields in the paths of what is left out)
+/// and moves its fields over. One small impl per struct: `deserialize_with` on each field cost
+/// two wrapper types per field (40 % of ehr-drchrono's compile time, when the blank rule was
+/// done that way). A struct with a container attribute that changes how it decodes
+/// (`transparent`, `from`, `try_from`, …) keeps its derive.
+fn tolerant_fields(file: &mut syn::File, blank: bool) -> Result<(), String> {
     let types = types_module(file)?;
     let mut items = Vec::with_capacity(types.len());
     let mut copies: Vec<syn::Item> = Vec::new();
@@ -954,51 +961,48 @@ fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
             items.push(item);
             continue;
         };
-        let optional: Vec<bool> = fields.named.iter().map(blank_rule_applies).collect();
-        if !optional.contains(&true) || !derives_deserialize(&s.attrs) {
-            items.push(item);
-            continue;
-        }
-        let has_container_serde = s.attrs.iter().any(|a| a.path().is_ident("serde"));
-        let custom_field = fields.named.iter().any(|f| {
-            let words = serde_words(f);
-            words.iter().any(|w| w == "flatten" || w == "with")
-                || (words.iter().any(|w| w == "deserialize_with") && !is_required_nullable(f))
-        });
-        if has_container_serde || custom_field {
-            for (field, optional) in fields.named.iter_mut().zip(optional) {
-                if optional {
-                    field.attrs.push(if serde_words(field).iter().any(|w| w == "default") {
-                        syn::parse_quote!(#[serde(deserialize_with = "::ehr_runtime::absent_if_blank")])
-                    } else {
-                        syn::parse_quote!(
-                            #[serde(default, deserialize_with = "::ehr_runtime::absent_if_blank")]
-                        )
-                    });
-                }
-            }
+        let container_ok = s
+            .attrs
+            .iter()
+            .flat_map(serde_words_of)
+            .all(|w| w == "serde" || w == "deny_unknown_fields");
+        if !derives_deserialize(&s.attrs) || !s.generics.params.is_empty() || !container_ok {
             items.push(item);
             continue;
         }
 
         let name = s.ident.clone();
         let copy_name = quote::format_ident!("{name}_");
-        let remote = name.to_string();
-        let copy_fields = fields.named.iter().map(|f| {
-            let mut f = f.clone();
-            f.attrs.retain(|a| a.path().is_ident("serde"));
-            if is_required_nullable(&f) {
-                f.attrs
-                    .retain(|a| !serde_words_of(a).iter().any(|w| w == "deserialize_with"));
-                f.attrs.push(
-                    syn::parse_quote!(#[serde(deserialize_with = "::ehr_runtime::nullable")]),
-                );
-            }
-            f
-        });
+        let container: Vec<&syn::Attribute> = s
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("serde"))
+            .collect();
+        let mut moves = Vec::with_capacity(fields.named.len());
+        let copy_fields: Vec<syn::Field> = fields
+            .named
+            .iter()
+            .map(|f| {
+                let mut copy = f.clone();
+                copy.attrs.retain(|a| a.path().is_ident("serde"));
+                copy.vis = syn::parse_quote!(pub(super));
+                let ident = f.ident.clone().expect("named field");
+                match tolerant_type(f, blank) {
+                    Some(ty) => {
+                        copy.ty = ty;
+                        if !serde_words(f).iter().any(|w| w == "default") {
+                            copy.attrs.push(syn::parse_quote!(#[serde(default)]));
+                        }
+                        moves.push(quote!(#ident: fields.#ident.0));
+                    }
+                    None => moves.push(quote!(#ident: fields.#ident)),
+                }
+                copy
+            })
+            .collect();
         copies.push(syn::parse_quote! {
             #[derive(::serde::Deserialize)]
-            #[serde(remote = #remote)]
+            #(#container)*
             pub(super) struct #copy_name { #(#copy_fields),* }
         });
         drop_deserialize_derive(&mut s.attrs);
@@ -1009,17 +1013,21 @@ fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
                 where
                     D: ::serde::Deserializer<'de>,
                 {
-                    blank_rule::#copy_name::deserialize(::ehr_runtime::BlankFields::new(deserializer))
+                    let fields = fields::#copy_name::deserialize(
+                        ::ehr_runtime::decode::Record::new(deserializer),
+                    )?;
+                    Ok(Self { #(#moves),* })
                 }
             }
         });
     }
     if !copies.is_empty() {
         items.push(syn::parse_quote! {
-            /// The field-by-field code of each struct with optional fields, derived on a copy
-            /// and run through `ehr_runtime::BlankFields` by the struct's `Deserialize` impl.
+            /// The field-by-field code of each struct, derived on a copy whose optional fields
+            /// are `ehr_runtime::decode::Tolerant`, and decoded through
+            /// `ehr_runtime::decode::Record` by the struct's `Deserialize` impl.
             #[allow(non_camel_case_types, dead_code)]
-            mod blank_rule {
+            mod fields {
                 use super::*;
                 #(#copies)*
             }
@@ -1027,6 +1035,28 @@ fn blank_is_absent(file: &mut syn::File) -> Result<(), String> {
     }
     *types = items;
     Ok(())
+}
+
+/// `Tolerant<T>` (`Tolerant<T, true>` under the blank rule) for a field `Option<T>` with no
+/// deserializer of its own; `None` for any other field.
+fn tolerant_type(field: &syn::Field, blank: bool) -> Option<syn::Type> {
+    if !blank_rule_applies(field) {
+        return None;
+    }
+    let syn::Type::Path(ty) = &field.ty else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &ty.path.segments.last()?.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(inner)) = args.args.first() else {
+        return None;
+    };
+    Some(if blank {
+        syn::parse_quote!(::ehr_runtime::decode::Tolerant<#inner, true>)
+    } else {
+        syn::parse_quote!(::ehr_runtime::decode::Tolerant<#inner>)
+    })
 }
 
 /// Whether the blank rule is for `field`: an `Option<…>` with no deserializer of its own.
@@ -1046,18 +1076,6 @@ fn blank_rule_applies(field: &syn::Field) -> bool {
     !["deserialize_with", "with", "flatten"]
         .iter()
         .any(|word| words.iter().any(|w| w == word))
-}
-
-/// Whether `field` is typify's required-but-nullable shape:
-/// `#[serde(deserialize_with = "::std::option::Option::deserialize")]`.
-fn is_required_nullable(field: &syn::Field) -> bool {
-    field.attrs.iter().any(|a| {
-        a.path().is_ident("serde")
-            && a.meta
-                .to_token_stream()
-                .to_string()
-                .contains("\"::std::option::Option::deserialize\"")
-    })
 }
 
 /// The words of a field's `#[serde(…)]` attributes (string literals included, which hold

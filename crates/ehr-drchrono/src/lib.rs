@@ -7,10 +7,12 @@
 //!
 //! DrChrono's reference says an optional value "will default to "" or null depending on its
 //! type. These cases should be interpreted as an absent value." So every optional field of the
-//! generated types decodes `""` as `None` (each such type's `Deserialize` reads its fields
-//! through [`ehr_runtime::BlankFields`]): an optional integer, date or object sent as `""`
+//! generated types decodes `""` as `None` (each is an [`ehr_runtime::decode::Tolerant<T, true>`]
+//! in the type's private field-by-field copy): an optional integer, date or object sent as `""`
 //! decodes as absent instead of failing the page. A required string keeps its `""`, and so does
-//! an array element.
+//! an array element. And, as for every vendor, an optional field whose value has another type
+//! than the spec says is left out with a warning instead of failing the call, unless decoding
+//! is strict (see [`ehr_runtime::decode`]).
 //!
 //! Operations whose body is `multipart/form-data` (file uploads) are listed in
 //! [`MULTIPART_OPERATIONS`]; progenitor cannot generate them, and `ehr-sdk` sends them.
@@ -39,12 +41,19 @@ pub use generated::*;
 ehr_runtime::hook_generated_client!("drchrono");
 
 /// Decodes a DrChrono JSON document (an API response, a webhook body) into `T`, as the client
-/// does for every response: the generated types read `""` in an optional field as absent.
+/// does for every response by default: the generated types read `""` in an optional field as
+/// absent, and an optional field of another type is left out (with a `tracing` warning, without
+/// its path; [`ehr_runtime::decode::from_slice`] returns the paths, and decodes strictly if
+/// asked).
 ///
 /// ```
 /// let doctor: ehr_drchrono::types::Doctor =
 ///     ehr_drchrono::from_json(br#"{"id": 1, "npi_number": "", "is_account_suspended": ""}"#)?;
 /// assert_eq!((doctor.npi_number, doctor.is_account_suspended), (None, None));
+/// let doctor: ehr_drchrono::types::Doctor =
+///     ehr_drchrono::from_json(br#"{"id": 1, "is_account_suspended": "no"}"#)?;
+/// assert_eq!(doctor.is_account_suspended, None);
+/// assert!(ehr_drchrono::from_json::<ehr_drchrono::types::Doctor>(br#"{"id": "x"}"#).is_err());
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {

@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The documented error body (Spring Boot's default shape).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct ErrorBody {
         ///The status text, e.g. `Bad Request`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -26,8 +26,25 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub timestamp: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
     }
+    impl<'de> ::serde::Deserialize<'de> for ErrorBody {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::ErrorBody_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                error: fields.error.0,
+                message: fields.message.0,
+                path: fields.path.0,
+                status: fields.status.0,
+                timestamp: fields.timestamp.0,
+            })
+        }
+    }
     ///The JSON carried, base64-encoded, in the `x-integration-user` header. Every field but `userId` is optional and, when absent, cloned from the API key owner; `firstName`, `lastName` and `email` are required to create a user that does not exist yet.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct IntegrationUser {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
@@ -55,6 +72,24 @@ pub mod types {
         ///Unique identifier of the user in the integrator's system.
         #[serde(rename = "userId")]
         pub user_id: ::std::string::String,
+    }
+    impl<'de> ::serde::Deserialize<'de> for IntegrationUser {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::IntegrationUser_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                email: fields.email.0,
+                first_name: fields.first_name.0,
+                last_name: fields.last_name.0,
+                license_number: fields.license_number.0,
+                preferred_language: fields.preferred_language.0,
+                user_id: fields.user_id,
+            })
+        }
     }
     ///The user's preferred language.
     #[derive(
@@ -143,6 +178,71 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    /// The field-by-field code of each struct, derived on a copy whose optional fields
+    /// are `ehr_runtime::decode::Tolerant`, and decoded through
+    /// `ehr_runtime::decode::Record` by the struct's `Deserialize` impl.
+    #[allow(non_camel_case_types, dead_code)]
+    mod fields {
+        use super::*;
+        #[derive(::serde::Deserialize)]
+        pub(super) struct ErrorBody_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) error: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) message: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) path: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) status: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) timestamp: ::ehr_runtime::decode::Tolerant<
+                ::chrono::DateTime<::chrono::offset::Utc>,
+            >,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct IntegrationUser_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) email: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "firstName",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) first_name: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "lastName",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) last_name: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "licenseNumber",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) license_number: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "preferredLanguage",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) preferred_language: ::ehr_runtime::decode::Tolerant<
+                PreferredLanguage,
+            >,
+            #[serde(rename = "userId")]
+            pub(super) user_id: ::std::string::String,
         }
     }
 }

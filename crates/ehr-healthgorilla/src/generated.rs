@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///FHIR Address. Directory entries carry a `http://hl7.org/fhir/StructureDefinition/geolocation` extension with nested `latitude` / `longitude` extensions (`valueDecimal`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Address {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub city: ::std::option::Option<::std::string::String>,
@@ -40,6 +40,30 @@ pub mod types {
         pub type_: ::std::option::Option<AddressType>,
         #[serde(rename = "use", skip_serializing_if = "::std::option::Option::is_none")]
         pub use_: ::std::option::Option<AddressUse>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Address {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Address_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                city: fields.city.0,
+                country: fields.country.0,
+                district: fields.district.0,
+                extension: fields.extension,
+                id: fields.id.0,
+                line: fields.line,
+                period: fields.period.0,
+                postal_code: fields.postal_code.0,
+                state: fields.state.0,
+                text: fields.text.0,
+                type_: fields.type_.0,
+                use_: fields.use_.0,
+            })
+        }
     }
     ///Address.type (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -267,7 +291,7 @@ pub mod types {
         }
     }
     ///FHIR Attachment (R4 datatypes.html#Attachment), such as a Practitioner's photo.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Attachment {
         ///MIME type (`image/jpeg`).
         #[serde(
@@ -297,22 +321,72 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for Attachment {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Attachment_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                content_type: fields.content_type.0,
+                creation: fields.creation.0,
+                data: fields.data.0,
+                extension: fields.extension,
+                hash: fields.hash.0,
+                id: fields.id.0,
+                language: fields.language.0,
+                size: fields.size.0,
+                title: fields.title.0,
+                url: fields.url.0,
+            })
+        }
+    }
     ///Bundle.entry.search.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct BundleEntrySearch {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub mode: ::std::option::Option<SearchEntryMode>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub score: ::std::option::Option<f64>,
     }
+    impl<'de> ::serde::Deserialize<'de> for BundleEntrySearch {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::BundleEntrySearch_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                mode: fields.mode.0,
+                score: fields.score.0,
+            })
+        }
+    }
     ///Bundle.link - a paging link.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct BundleLink {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub relation: ::std::option::Option<BundleLinkRelation>,
         ///Absolute URL (carries `_cursor` or `_offset` on paging links).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for BundleLink {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::BundleLink_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                relation: fields.relation.0,
+                url: fields.url.0,
+            })
+        }
     }
     ///Bundle.link.relation: `self`, `first`, `previous`, `next`, `last` in Health Gorilla's examples and pagination pages (IANA link relations, an open set; a plain string).
     #[derive(
@@ -451,7 +525,7 @@ pub mod types {
         }
     }
     ///FHIR CodeableConcept.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct CodeableConcept {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub coding: ::std::vec::Vec<Coding>,
@@ -464,8 +538,24 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for CodeableConcept {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::CodeableConcept_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                coding: fields.coding,
+                extension: fields.extension,
+                id: fields.id.0,
+                text: fields.text.0,
+            })
+        }
+    }
     ///FHIR Coding.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Coding {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
@@ -487,8 +577,27 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for Coding {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Coding_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                code: fields.code.0,
+                display: fields.display.0,
+                extension: fields.extension,
+                id: fields.id.0,
+                system: fields.system.0,
+                user_selected: fields.user_selected.0,
+                version: fields.version.0,
+            })
+        }
+    }
     ///FHIR ContactPoint. The user-create document uses `system` `email` (optionally `use` `work`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct ContactPoint {
         ///Extensions (R4 `Element.extension`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -506,6 +615,25 @@ pub mod types {
         pub use_: ::std::option::Option<ContactPointUse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for ContactPoint {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::ContactPoint_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                extension: fields.extension,
+                id: fields.id.0,
+                period: fields.period.0,
+                rank: fields.rank.0,
+                system: fields.system.0,
+                use_: fields.use_.0,
+                value: fields.value.0,
+            })
+        }
     }
     ///ContactPoint.system (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -698,7 +826,7 @@ pub mod types {
     /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-login` (required);
     /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-password` (optional;
     ///  needed only for logging into the Health Gorilla UI; a secret).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Extension {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub extension: ::std::vec::Vec<Extension>,
@@ -813,8 +941,43 @@ pub mod types {
         )]
         pub value_url: ::std::option::Option<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for Extension {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Extension_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                extension: fields.extension,
+                url: fields.url.0,
+                value_attachment: fields.value_attachment.0,
+                value_boolean: fields.value_boolean.0,
+                value_canonical: fields.value_canonical.0,
+                value_code: fields.value_code.0,
+                value_codeable_concept: fields.value_codeable_concept.0,
+                value_coding: fields.value_coding.0,
+                value_date: fields.value_date.0,
+                value_date_time: fields.value_date_time.0,
+                value_decimal: fields.value_decimal.0,
+                value_id: fields.value_id.0,
+                value_identifier: fields.value_identifier.0,
+                value_instant: fields.value_instant.0,
+                value_integer: fields.value_integer.0,
+                value_markdown: fields.value_markdown.0,
+                value_period: fields.value_period.0,
+                value_positive_int: fields.value_positive_int.0,
+                value_reference: fields.value_reference.0,
+                value_string: fields.value_string.0,
+                value_unsigned_int: fields.value_unsigned_int.0,
+                value_uri: fields.value_uri.0,
+                value_url: fields.value_url.0,
+            })
+        }
+    }
     ///FHIR HumanName.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct HumanName {
         ///Extensions (R4 `Element.extension`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -840,6 +1003,27 @@ pub mod types {
         #[serde(rename = "use", skip_serializing_if = "::std::option::Option::is_none")]
         pub use_: ::std::option::Option<NameUse>,
     }
+    impl<'de> ::serde::Deserialize<'de> for HumanName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::HumanName_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                extension: fields.extension,
+                family: fields.family.0,
+                given: fields.given,
+                id: fields.id.0,
+                period: fields.period.0,
+                prefix: fields.prefix,
+                suffix: fields.suffix,
+                text: fields.text.0,
+                use_: fields.use_.0,
+            })
+        }
+    }
     /// FHIR Identifier. On a contained Practitioner of a user-create request:
     /// - NPI: `type.coding` `http://terminology.hl7.org/CodeSystem/v2-0203|NPI`,
     ///  `system` `http://hl7.org/fhir/sid/us-npi`, `value` the NPI (required for clinical users);
@@ -849,7 +1033,7 @@ pub mod types {
     ///  `Organization/f-<SSO Facility ID>`, `value` any unique id (optional).
     /// Directory entries also carry `system` `https://www.healthgorilla.com` with the Health
     /// Gorilla id.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Identifier {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub assigner: ::std::option::Option<Reference>,
@@ -869,6 +1053,26 @@ pub mod types {
         pub use_: ::std::option::Option<IdentifierUse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Identifier {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Identifier_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                assigner: fields.assigner.0,
+                extension: fields.extension,
+                id: fields.id.0,
+                period: fields.period.0,
+                system: fields.system.0,
+                type_: fields.type_.0,
+                use_: fields.use_.0,
+                value: fields.value.0,
+            })
+        }
     }
     ///Identifier.use (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1208,7 +1412,7 @@ pub mod types {
         }
     }
     ///FHIR Meta (resource metadata).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Meta {
         ///Extensions (R4 `Element.extension`).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -1237,6 +1441,26 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub version_id: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Meta {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Meta_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                extension: fields.extension,
+                id: fields.id.0,
+                last_updated: fields.last_updated.0,
+                profile: fields.profile,
+                security: fields.security,
+                source: fields.source.0,
+                tag: fields.tag,
+                version_id: fields.version_id.0,
+            })
+        }
     }
     ///HumanName.use (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1326,13 +1550,27 @@ pub mod types {
         }
     }
     ///FHIR Narrative (`text`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Narrative {
         ///XHTML fragment.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub div: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<NarrativeStatus>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Narrative {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Narrative_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                div: fields.div.0,
+                status: fields.status.0,
+            })
+        }
     }
     ///Narrative.status (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1410,13 +1648,27 @@ pub mod types {
         }
     }
     ///OAuth 2.0 error body (RFC 6749 section 5.2). Health Gorilla's exact token-error body is not published; this shape is assumed.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct OAuthError {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<OAuthErrorCode>,
         ///Human-readable detail (e.g. "Subject validation failed").
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error_description: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for OAuthError {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::OAuthError_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                error: fields.error.0,
+                error_description: fields.error_description.0,
+            })
+        }
     }
     ///OAuth error code (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1502,7 +1754,7 @@ pub mod types {
         }
     }
     ///FHIR OperationOutcome: the body of every error response of the FHIR endpoints (sent as `application/fhir+json`). Fields are optional so that an error body that is not quite an OperationOutcome still decodes.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct OperationOutcome {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -1519,8 +1771,25 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<Narrative>,
     }
+    impl<'de> ::serde::Deserialize<'de> for OperationOutcome {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::OperationOutcome_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                id: fields.id.0,
+                issue: fields.issue,
+                meta: fields.meta.0,
+                resource_type: fields.resource_type.0,
+                text: fields.text.0,
+            })
+        }
+    }
     ///OperationOutcome.issue.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct OperationOutcomeIssue {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<IssueType>,
@@ -1535,6 +1804,24 @@ pub mod types {
         pub location: ::std::vec::Vec<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub severity: ::std::option::Option<IssueSeverity>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for OperationOutcomeIssue {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::OperationOutcomeIssue_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                code: fields.code.0,
+                details: fields.details.0,
+                diagnostics: fields.diagnostics.0,
+                expression: fields.expression,
+                location: fields.location,
+                severity: fields.severity.0,
+            })
+        }
     }
     ///Any FHIR resource, kept as JSON.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -1566,7 +1853,7 @@ pub mod types {
         }
     }
     ///FHIR Period (`start`/`end` are FHIR dateTime strings, possibly partial dates).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Period {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub end: ::std::option::Option<::std::string::String>,
@@ -1579,8 +1866,24 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub start: ::std::option::Option<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for Period {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Period_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                end: fields.end.0,
+                extension: fields.extension,
+                id: fields.id.0,
+                start: fields.start.0,
+            })
+        }
+    }
     ///FHIR R4 Practitioner as Health Gorilla returns it (profiles us-core-practitioner and hg-practitioner). `resourceType` is `Practitioner`. Also used for a contained resource of a PractitionerRole; when an entry or contained resource is of another type, `resourceType` says so.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct Practitioner {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
@@ -1635,8 +1938,38 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<Narrative>,
     }
+    impl<'de> ::serde::Deserialize<'de> for Practitioner {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Practitioner_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                active: fields.active.0,
+                address: fields.address,
+                birth_date: fields.birth_date.0,
+                communication: fields.communication,
+                extension: fields.extension,
+                gender: fields.gender.0,
+                id: fields.id.0,
+                identifier: fields.identifier,
+                implicit_rules: fields.implicit_rules.0,
+                language: fields.language.0,
+                meta: fields.meta.0,
+                modifier_extension: fields.modifier_extension,
+                name: fields.name,
+                photo: fields.photo,
+                qualification: fields.qualification,
+                resource_type: fields.resource_type,
+                telecom: fields.telecom,
+                text: fields.text.0,
+            })
+        }
+    }
     ///FHIR Bundle of type `searchset` holding Practitioner entries (profile `https://healthgorilla.com/fhir/StructureDefinition/hg-stateless-bundle`). Follow the link with `relation` `next` for the next page; none means the last page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct PractitionerBundle {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub entry: ::std::vec::Vec<PractitionerBundleEntry>,
@@ -1655,8 +1988,27 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<BundleType>,
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerBundle {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerBundle_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                entry: fields.entry,
+                id: fields.id.0,
+                link: fields.link,
+                meta: fields.meta.0,
+                resource_type: fields.resource_type,
+                total: fields.total.0,
+                type_: fields.type_.0,
+            })
+        }
+    }
     ///Bundle.entry of a Practitioner search.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PractitionerBundleEntry {
         #[serde(
             rename = "fullUrl",
@@ -1667,6 +2019,21 @@ pub mod types {
         pub resource: ::std::option::Option<PractitionerEntryResource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub search: ::std::option::Option<BundleEntrySearch>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerBundleEntry {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerBundleEntry_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                full_url: fields.full_url.0,
+                resource: fields.resource.0,
+                search: fields.search.0,
+            })
+        }
     }
     ///The entry's resource: a Practitioner when it fits that shape, otherwise kept as raw JSON (an `OperationOutcome` entry with search mode `outcome`, an included resource), so an unexpected resource type never fails the decode of a page. Check `resourceType`.
     #[derive(::serde::Serialize, Clone, Debug)]
@@ -1686,7 +2053,7 @@ pub mod types {
         }
     }
     ///Practitioner.qualification.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PractitionerQualification {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<CodeableConcept>,
@@ -1696,6 +2063,22 @@ pub mod types {
         pub issuer: ::std::option::Option<Reference>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub period: ::std::option::Option<Period>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerQualification {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerQualification_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                code: fields.code.0,
+                identifier: fields.identifier,
+                issuer: fields.issuer.0,
+                period: fields.period.0,
+            })
+        }
     }
     ///`PractitionerResourceType`
     #[derive(
@@ -1748,7 +2131,7 @@ pub mod types {
         }
     }
     ///FHIR R4 PractitionerRole as returned by Health Gorilla (read; create response, whose shape is unconfirmed). `resourceType` is `PractitionerRole`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct PractitionerRole {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub active: ::std::option::Option<bool>,
@@ -1830,8 +2213,43 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<Narrative>,
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRole {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRole_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                active: fields.active.0,
+                availability_exceptions: fields.availability_exceptions.0,
+                available_time: fields.available_time,
+                code: fields.code,
+                contained: fields.contained,
+                endpoint: fields.endpoint,
+                extension: fields.extension,
+                healthcare_service: fields.healthcare_service,
+                id: fields.id.0,
+                identifier: fields.identifier,
+                implicit_rules: fields.implicit_rules.0,
+                language: fields.language.0,
+                location: fields.location,
+                meta: fields.meta.0,
+                modifier_extension: fields.modifier_extension,
+                not_available: fields.not_available,
+                organization: fields.organization.0,
+                period: fields.period.0,
+                practitioner: fields.practitioner.0,
+                resource_type: fields.resource_type,
+                specialty: fields.specialty,
+                telecom: fields.telecom,
+                text: fields.text.0,
+            })
+        }
+    }
     ///PractitionerRole.availableTime (R4 backbone element).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PractitionerRoleAvailableTime {
         #[serde(
             rename = "allDay",
@@ -1862,8 +2280,26 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleAvailableTime {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRoleAvailableTime_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                all_day: fields.all_day.0,
+                available_end_time: fields.available_end_time.0,
+                available_start_time: fields.available_start_time.0,
+                days_of_week: fields.days_of_week,
+                extension: fields.extension,
+                id: fields.id.0,
+            })
+        }
+    }
     ///FHIR Bundle of type `searchset` holding PractitionerRole entries. Follow the link with `relation` `next` for the next page; none means the last page.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct PractitionerRoleBundle {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub entry: ::std::vec::Vec<PractitionerRoleBundleEntry>,
@@ -1882,8 +2318,27 @@ pub mod types {
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<BundleType>,
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleBundle {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRoleBundle_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                entry: fields.entry,
+                id: fields.id.0,
+                link: fields.link,
+                meta: fields.meta.0,
+                resource_type: fields.resource_type,
+                total: fields.total.0,
+                type_: fields.type_.0,
+            })
+        }
+    }
     ///Bundle.entry of a PractitionerRole search.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PractitionerRoleBundleEntry {
         #[serde(
             rename = "fullUrl",
@@ -1895,8 +2350,23 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub search: ::std::option::Option<BundleEntrySearch>,
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleBundleEntry {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRoleBundleEntry_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                full_url: fields.full_url.0,
+                resource: fields.resource.0,
+                search: fields.search.0,
+            })
+        }
+    }
     ///Request body of `practitioner_role_create` (vendor document "Create a Clinical User", "Supported Attributes of PractitionerRole Resource"). Required per the document's table: resourceType, meta, active, practitioner, code; organization is optional.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct PractitionerRoleCreate {
         ///Always `true` when creating a user.
         pub active: bool,
@@ -1915,17 +2385,51 @@ pub mod types {
         #[serde(rename = "resourceType")]
         pub resource_type: PractitionerRoleResourceType,
     }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleCreate {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRoleCreate_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                active: fields.active,
+                code: fields.code,
+                contained: fields.contained,
+                extension: fields.extension,
+                meta: fields.meta,
+                organization: fields.organization.0,
+                practitioner: fields.practitioner,
+                resource_type: fields.resource_type,
+            })
+        }
+    }
     impl PractitionerRoleCreate {
         pub fn builder() -> builder::PractitionerRoleCreate {
             Default::default()
         }
     }
     ///`profile` is required (`https://healthgorilla.com/fhir/StructureDefinition/hg-user` in the example); `tag` is optional and controls the invitation email and notifications.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct PractitionerRoleCreateMeta {
         pub profile: ::std::vec::Vec<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub tag: ::std::vec::Vec<UserTag>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleCreateMeta {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRoleCreateMeta_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                profile: fields.profile,
+                tag: fields.tag,
+            })
+        }
     }
     ///The entry's resource: a PractitionerRole when it fits that shape, otherwise kept as raw JSON, so an unexpected resource type never fails the decode of a page. Check `resourceType`.
     #[derive(::serde::Serialize, Clone, Debug)]
@@ -1945,7 +2449,7 @@ pub mod types {
         }
     }
     ///PractitionerRole.notAvailable (R4 backbone element; R4 requires `description`, kept optional here).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct PractitionerRoleNotAvailable {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -1955,6 +2459,22 @@ pub mod types {
         pub extension: ::std::vec::Vec<Extension>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for PractitionerRoleNotAvailable {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::PractitionerRoleNotAvailable_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                description: fields.description.0,
+                during: fields.during.0,
+                extension: fields.extension,
+                id: fields.id.0,
+            })
+        }
     }
     ///`PractitionerRoleResourceType`
     #[derive(
@@ -2008,7 +2528,7 @@ pub mod types {
         }
     }
     ///FHIR Reference. `reference` is relative (`Organization/t-<tenant id>`), absolute, or a contained-resource reference (`#pr`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct Reference {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub display: ::std::option::Option<::std::string::String>,
@@ -2024,6 +2544,24 @@ pub mod types {
         pub reference: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl<'de> ::serde::Deserialize<'de> for Reference {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::Reference_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                display: fields.display.0,
+                extension: fields.extension,
+                id: fields.id.0,
+                identifier: fields.identifier.0,
+                reference: fields.reference.0,
+                type_: fields.type_.0,
+            })
+        }
     }
     ///Bundle.entry.search.mode (open set).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
@@ -2152,7 +2690,7 @@ pub mod types {
         }
     }
     ///Form-encoded JWT-bearer token request (RFC 7523).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct TokenRequest {
         ///The signed JWT assertion (claims iss, sub, aud, iat, exp; HS256 with the client secret). Short-lived: generate it immediately before the exchange. A secret.
         pub assertion: ::std::string::String,
@@ -2163,13 +2701,29 @@ pub mod types {
         ///Space-delimited scopes, e.g. `user/*.* patient360`; `create_users` is needed for `practitioner_role_create`.
         pub scope: ::std::string::String,
     }
+    impl<'de> ::serde::Deserialize<'de> for TokenRequest {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::TokenRequest_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                assertion: fields.assertion,
+                client_id: fields.client_id.0,
+                grant_type: fields.grant_type,
+                scope: fields.scope,
+            })
+        }
+    }
     impl TokenRequest {
         pub fn builder() -> builder::TokenRequest {
             Default::default()
         }
     }
     ///OAuth 2.0 access-token response. `access_token` and `token_type` are required by RFC 6749 and present in every example.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct TokenResponse {
         ///Bearer access token for the FHIR API. A secret.
         pub access_token: ::std::string::String,
@@ -2185,8 +2739,25 @@ pub mod types {
         ///`Bearer` in every example.
         pub token_type: ::std::string::String,
     }
+    impl<'de> ::serde::Deserialize<'de> for TokenResponse {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::TokenResponse_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                access_token: fields.access_token,
+                expires_in: fields.expires_in.0,
+                refresh_token: fields.refresh_token.0,
+                scope: fields.scope.0,
+                token_type: fields.token_type,
+            })
+        }
+    }
     ///The contained ("internal") Practitioner of a user-create request (vendor document, "Supported Attributes of Internal Practitioner Resource"). Required: resourceType, id, meta, identifier (the NPI, for clinical users), name (must match the directory entry exactly), extension (the login). telecom (email) is optional.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct UserPractitioner {
         ///Not in the document's table; present in the developer portal's create example. Optional.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2204,17 +2775,62 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub telecom: ::std::vec::Vec<ContactPoint>,
     }
+    impl<'de> ::serde::Deserialize<'de> for UserPractitioner {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::UserPractitioner_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                active: fields.active.0,
+                extension: fields.extension,
+                id: fields.id,
+                identifier: fields.identifier,
+                meta: fields.meta,
+                name: fields.name,
+                resource_type: fields.resource_type,
+                telecom: fields.telecom,
+            })
+        }
+    }
     ///`profile` is required: `http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner` and `https://healthgorilla.com/fhir/StructureDefinition/hg-practitioner` in the example.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct UserPractitionerMeta {
         pub profile: ::std::vec::Vec<::std::string::String>,
     }
+    impl<'de> ::serde::Deserialize<'de> for UserPractitionerMeta {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::UserPractitionerMeta_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self { profile: fields.profile })
+        }
+    }
     ///A user-creation tag, system `https://www.healthgorilla.com`. `VERIFIED`: no invitation email (by default one is sent to validate the account). `NO_SUBSCRIPTIONS`: email notifications off (on by default). The document spells it once `NO_SUBCRIPTIONS` in prose; its examples use `NO_SUBSCRIPTIONS`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Serialize, Clone, Debug)]
     pub struct UserTag {
         pub code: UserTagCode,
         ///`https://www.healthgorilla.com`.
         pub system: ::std::string::String,
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserTag {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            let fields = fields::UserTag_::deserialize(
+                ::ehr_runtime::decode::Record::new(deserializer),
+            )?;
+            Ok(Self {
+                code: fields.code,
+                system: fields.system,
+            })
+        }
     }
     ///`UserTagCode`
     #[derive(
@@ -2605,6 +3221,902 @@ pub mod types {
             )
         }
     }
+    /// The field-by-field code of each struct, derived on a copy whose optional fields
+    /// are `ehr_runtime::decode::Tolerant`, and decoded through
+    /// `ehr_runtime::decode::Record` by the struct's `Deserialize` impl.
+    #[allow(non_camel_case_types, dead_code)]
+    mod fields {
+        use super::*;
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Address_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) city: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) country: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) district: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) line: ::std::vec::Vec<
+                ::std::option::Option<::std::string::String>,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) period: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(
+                rename = "postalCode",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) postal_code: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) state: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) text: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) type_: ::ehr_runtime::decode::Tolerant<AddressType>,
+            #[serde(
+                rename = "use",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) use_: ::ehr_runtime::decode::Tolerant<AddressUse>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Attachment_ {
+            #[serde(
+                rename = "contentType",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) content_type: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) creation: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) data: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) hash: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) language: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) size: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) title: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct BundleEntrySearch_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) mode: ::ehr_runtime::decode::Tolerant<SearchEntryMode>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) score: ::ehr_runtime::decode::Tolerant<f64>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct BundleLink_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) relation: ::ehr_runtime::decode::Tolerant<BundleLinkRelation>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct CodeableConcept_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) coding: ::std::vec::Vec<Coding>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) text: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Coding_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) code: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) display: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) system: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "userSelected",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) user_selected: ::ehr_runtime::decode::Tolerant<bool>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) version: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct ContactPoint_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) period: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) rank: ::ehr_runtime::decode::Tolerant<i32>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) system: ::ehr_runtime::decode::Tolerant<ContactPointSystem>,
+            #[serde(
+                rename = "use",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) use_: ::ehr_runtime::decode::Tolerant<ContactPointUse>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) value: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Extension_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "valueAttachment",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_attachment: ::ehr_runtime::decode::Tolerant<Attachment>,
+            #[serde(
+                rename = "valueBoolean",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_boolean: ::ehr_runtime::decode::Tolerant<bool>,
+            #[serde(
+                rename = "valueCanonical",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_canonical: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valueCode",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_code: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valueCodeableConcept",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_codeable_concept: ::ehr_runtime::decode::Tolerant<
+                CodeableConcept,
+            >,
+            #[serde(
+                rename = "valueCoding",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_coding: ::ehr_runtime::decode::Tolerant<Coding>,
+            #[serde(
+                rename = "valueDate",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_date: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valueDateTime",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_date_time: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valueDecimal",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_decimal: ::ehr_runtime::decode::Tolerant<f64>,
+            #[serde(
+                rename = "valueId",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "valueIdentifier",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_identifier: ::ehr_runtime::decode::Tolerant<
+                ::std::boxed::Box<Identifier>,
+            >,
+            #[serde(
+                rename = "valueInstant",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_instant: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valueInteger",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_integer: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(
+                rename = "valueMarkdown",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_markdown: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valuePeriod",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_period: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(
+                rename = "valuePositiveInt",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_positive_int: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(
+                rename = "valueReference",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_reference: ::ehr_runtime::decode::Tolerant<Reference>,
+            #[serde(
+                rename = "valueString",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_string: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "valueUnsignedInt",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_unsigned_int: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(
+                rename = "valueUri",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_uri: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "valueUrl",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) value_url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct HumanName_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) family: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) given: ::std::vec::Vec<
+                ::std::option::Option<::std::string::String>,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) period: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) prefix: ::std::vec::Vec<
+                ::std::option::Option<::std::string::String>,
+            >,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) suffix: ::std::vec::Vec<
+                ::std::option::Option<::std::string::String>,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) text: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "use",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) use_: ::ehr_runtime::decode::Tolerant<NameUse>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Identifier_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) assigner: ::ehr_runtime::decode::Tolerant<Reference>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) period: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) system: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) type_: ::ehr_runtime::decode::Tolerant<CodeableConcept>,
+            #[serde(
+                rename = "use",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) use_: ::ehr_runtime::decode::Tolerant<IdentifierUse>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) value: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Meta_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "lastUpdated",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) last_updated: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) profile: ::std::vec::Vec<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) security: ::std::vec::Vec<Coding>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) source: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) tag: ::std::vec::Vec<Coding>,
+            #[serde(
+                rename = "versionId",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) version_id: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Narrative_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) div: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) status: ::ehr_runtime::decode::Tolerant<NarrativeStatus>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct OAuthError_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) error: ::ehr_runtime::decode::Tolerant<OAuthErrorCode>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) error_description: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct OperationOutcome_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) issue: ::std::vec::Vec<OperationOutcomeIssue>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
+            #[serde(
+                rename = "resourceType",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) resource_type: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) text: ::ehr_runtime::decode::Tolerant<Narrative>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct OperationOutcomeIssue_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) code: ::ehr_runtime::decode::Tolerant<IssueType>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) details: ::ehr_runtime::decode::Tolerant<CodeableConcept>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) diagnostics: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) expression: ::std::vec::Vec<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) location: ::std::vec::Vec<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) severity: ::ehr_runtime::decode::Tolerant<IssueSeverity>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Period_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) end: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) start: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Practitioner_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) active: ::ehr_runtime::decode::Tolerant<bool>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) address: ::std::vec::Vec<Address>,
+            #[serde(
+                rename = "birthDate",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) birth_date: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) communication: ::std::vec::Vec<CodeableConcept>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) gender: ::ehr_runtime::decode::Tolerant<AdministrativeGender>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) identifier: ::std::vec::Vec<Identifier>,
+            #[serde(
+                rename = "implicitRules",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) implicit_rules: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) language: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
+            #[serde(
+                rename = "modifierExtension",
+                default,
+                skip_serializing_if = "::std::vec::Vec::is_empty"
+            )]
+            pub(super) modifier_extension: ::std::vec::Vec<Extension>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) name: ::std::vec::Vec<HumanName>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) photo: ::std::vec::Vec<Attachment>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) qualification: ::std::vec::Vec<PractitionerQualification>,
+            #[serde(rename = "resourceType")]
+            pub(super) resource_type: ::std::string::String,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) telecom: ::std::vec::Vec<ContactPoint>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) text: ::ehr_runtime::decode::Tolerant<Narrative>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerBundle_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) entry: ::std::vec::Vec<PractitionerBundleEntry>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) link: ::std::vec::Vec<BundleLink>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
+            #[serde(rename = "resourceType")]
+            pub(super) resource_type: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) total: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) type_: ::ehr_runtime::decode::Tolerant<BundleType>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerBundleEntry_ {
+            #[serde(
+                rename = "fullUrl",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) full_url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) resource: ::ehr_runtime::decode::Tolerant<
+                PractitionerEntryResource,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) search: ::ehr_runtime::decode::Tolerant<BundleEntrySearch>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerQualification_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) code: ::ehr_runtime::decode::Tolerant<CodeableConcept>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) identifier: ::std::vec::Vec<Identifier>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) issuer: ::ehr_runtime::decode::Tolerant<Reference>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) period: ::ehr_runtime::decode::Tolerant<Period>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRole_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) active: ::ehr_runtime::decode::Tolerant<bool>,
+            #[serde(
+                rename = "availabilityExceptions",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) availability_exceptions: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "availableTime",
+                default,
+                skip_serializing_if = "::std::vec::Vec::is_empty"
+            )]
+            pub(super) available_time: ::std::vec::Vec<PractitionerRoleAvailableTime>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) code: ::std::vec::Vec<CodeableConcept>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) contained: ::std::vec::Vec<ContainedResource>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) endpoint: ::std::vec::Vec<Reference>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(
+                rename = "healthcareService",
+                default,
+                skip_serializing_if = "::std::vec::Vec::is_empty"
+            )]
+            pub(super) healthcare_service: ::std::vec::Vec<Reference>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) identifier: ::std::vec::Vec<Identifier>,
+            #[serde(
+                rename = "implicitRules",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) implicit_rules: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) language: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) location: ::std::vec::Vec<Reference>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
+            #[serde(
+                rename = "modifierExtension",
+                default,
+                skip_serializing_if = "::std::vec::Vec::is_empty"
+            )]
+            pub(super) modifier_extension: ::std::vec::Vec<Extension>,
+            #[serde(
+                rename = "notAvailable",
+                default,
+                skip_serializing_if = "::std::vec::Vec::is_empty"
+            )]
+            pub(super) not_available: ::std::vec::Vec<PractitionerRoleNotAvailable>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) organization: ::ehr_runtime::decode::Tolerant<Reference>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) period: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) practitioner: ::ehr_runtime::decode::Tolerant<Reference>,
+            #[serde(rename = "resourceType")]
+            pub(super) resource_type: ::std::string::String,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) specialty: ::std::vec::Vec<CodeableConcept>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) telecom: ::std::vec::Vec<ContactPoint>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) text: ::ehr_runtime::decode::Tolerant<Narrative>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRoleAvailableTime_ {
+            #[serde(
+                rename = "allDay",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) all_day: ::ehr_runtime::decode::Tolerant<bool>,
+            #[serde(
+                rename = "availableEndTime",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) available_end_time: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "availableStartTime",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) available_start_time: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(
+                rename = "daysOfWeek",
+                default,
+                skip_serializing_if = "::std::vec::Vec::is_empty"
+            )]
+            pub(super) days_of_week: ::std::vec::Vec<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRoleBundle_ {
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) entry: ::std::vec::Vec<PractitionerRoleBundleEntry>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) link: ::std::vec::Vec<BundleLink>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
+            #[serde(rename = "resourceType")]
+            pub(super) resource_type: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) total: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) type_: ::ehr_runtime::decode::Tolerant<BundleType>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRoleBundleEntry_ {
+            #[serde(
+                rename = "fullUrl",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) full_url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) resource: ::ehr_runtime::decode::Tolerant<
+                PractitionerRoleEntryResource,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) search: ::ehr_runtime::decode::Tolerant<BundleEntrySearch>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRoleCreate_ {
+            pub(super) active: bool,
+            pub(super) code: ::std::vec::Vec<CodeableConcept>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) contained: ::std::vec::Vec<UserPractitioner>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            pub(super) meta: PractitionerRoleCreateMeta,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) organization: ::ehr_runtime::decode::Tolerant<Reference>,
+            pub(super) practitioner: Reference,
+            #[serde(rename = "resourceType")]
+            pub(super) resource_type: PractitionerRoleResourceType,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRoleCreateMeta_ {
+            pub(super) profile: ::std::vec::Vec<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) tag: ::std::vec::Vec<UserTag>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct PractitionerRoleNotAvailable_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) description: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) during: ::ehr_runtime::decode::Tolerant<Period>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct Reference_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) display: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) identifier: ::ehr_runtime::decode::Tolerant<
+                ::std::boxed::Box<Identifier>,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) reference: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(
+                rename = "type",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            #[serde(default)]
+            pub(super) type_: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct TokenRequest_ {
+            pub(super) assertion: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) client_id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            pub(super) grant_type: TokenGrantType,
+            pub(super) scope: ::std::string::String,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct TokenResponse_ {
+            pub(super) access_token: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) expires_in: ::ehr_runtime::decode::Tolerant<i64>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) refresh_token: ::ehr_runtime::decode::Tolerant<
+                ::std::string::String,
+            >,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) scope: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            pub(super) token_type: ::std::string::String,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct UserPractitioner_ {
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) active: ::ehr_runtime::decode::Tolerant<bool>,
+            pub(super) extension: ::std::vec::Vec<Extension>,
+            pub(super) id: ::std::string::String,
+            pub(super) identifier: ::std::vec::Vec<Identifier>,
+            pub(super) meta: UserPractitionerMeta,
+            pub(super) name: ::std::vec::Vec<HumanName>,
+            #[serde(rename = "resourceType")]
+            pub(super) resource_type: PractitionerResourceType,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) telecom: ::std::vec::Vec<ContactPoint>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct UserPractitionerMeta_ {
+            pub(super) profile: ::std::vec::Vec<::std::string::String>,
+        }
+        #[derive(::serde::Deserialize)]
+        pub(super) struct UserTag_ {
+            pub(super) code: UserTagCode,
+            pub(super) system: ::std::string::String,
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /// Client for Health Gorilla FHIR R4 API (first slice)
@@ -2961,7 +4473,14 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ::ehr_runtime::response_value(response).await,
+                200u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3185,7 +4704,14 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ::ehr_runtime::response_value(response).await,
+                200u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3263,7 +4789,14 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ::ehr_runtime::response_value(response).await,
+                200u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3466,7 +4999,14 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ::ehr_runtime::response_value(response).await,
+                200u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3563,8 +5103,22 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ::ehr_runtime::response_value(response).await,
-                201u16 => ::ehr_runtime::response_value(response).await,
+                200u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
+                201u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
@@ -3645,7 +5199,14 @@ pub mod builder {
             let result = client.exec(request, &info).await;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => ::ehr_runtime::response_value(response).await,
+                200u16 => {
+                    ::ehr_runtime::response_value(
+                            response,
+                            ::progenitor_client::ClientInfo::inner(client),
+                            info.operation_id,
+                        )
+                        .await
+                }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }

@@ -37,17 +37,21 @@ impl QueryParamExt for reqwest::RequestBuilder {
     }
 }
 
-/// Decodes a JSON response into a [`ResponseValue`], as progenitor's
+/// Decodes a JSON response to `operation` into a [`ResponseValue`], as progenitor's
 /// `ResponseValue::from_response` does, moving the response's headers into the value instead of
-/// copying them.
+/// copying them, and with the runtime's [`Decoding`](crate::decode::Decoding): an optional field
+/// whose value does not decode is left out with a warning, unless strict (see
+/// [`decode`](crate::decode)).
 pub async fn response_value<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
+    runtime: &crate::Runtime,
+    operation: &str,
 ) -> Result<ResponseValue<T>, Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     let full = response.bytes().await.map_err(Error::ResponseBodyError)?;
-    let inner =
-        serde_json::from_slice(&full).map_err(|e| Error::InvalidResponsePayload(full, e))?;
+    let inner = crate::decode::response_body(&full, runtime.decoding(), operation)
+        .map_err(|e| Error::InvalidResponsePayload(full, e))?;
     Ok(ResponseValue::new(inner, status, headers))
 }
 
@@ -219,7 +223,9 @@ mod tests {
             .unwrap()
             .into();
         let value: ResponseValue<serde_json::Value> =
-            response_value::<_, ()>(response).await.unwrap();
+            response_value::<_, ()>(response, &crate::Runtime::direct(), "op")
+                .await
+                .unwrap();
         assert_eq!(value.status(), 201);
         assert_eq!(value.headers()["x-request-id"], "abc");
         assert_eq!(value.into_inner()["id"], 7);
@@ -228,9 +234,10 @@ mod tests {
     #[tokio::test]
     async fn an_undecodable_response_keeps_its_body_in_the_error() {
         let response: reqwest::Response = http::Response::new("not json").into();
-        let error = response_value::<serde_json::Value, ()>(response)
-            .await
-            .unwrap_err();
+        let error =
+            response_value::<serde_json::Value, ()>(response, &crate::Runtime::direct(), "op")
+                .await
+                .unwrap_err();
         match error {
             Error::InvalidResponsePayload(body, _) => assert_eq!(&body[..], b"not json"),
             other => panic!("unexpected {other:?}"),

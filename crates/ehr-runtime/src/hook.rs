@@ -17,9 +17,9 @@
 /// `post` hooks (empty by default) out of generated code, so implementing them here would have
 /// no effect.
 ///
-/// A vendor whose documentation says that `""` in a response means an absent value needs nothing
-/// here: the codegen decodes each of its structs with optional fields through
-/// [`BlankFields`](crate::BlankFields), so responses are decoded as they arrive.
+/// Decoding needs nothing here: the codegen gives each generated struct a `Deserialize` impl
+/// that reads its optional fields tolerantly (and, for a vendor whose `""` means absent, reads
+/// `""` as `None`; see [`decode`](crate::decode)), so responses are decoded as they arrive.
 #[macro_export]
 macro_rules! hook_generated_client {
     ($vendor:literal) => {

@@ -22,6 +22,7 @@
 
 mod blank;
 mod call;
+pub mod decode;
 pub mod error;
 pub mod fhir;
 mod generated_support;
@@ -31,7 +32,7 @@ mod resend;
 mod runtime;
 mod transport;
 
-pub use blank::{BlankFields, absent_if_blank, nullable};
+pub use blank::absent_if_blank;
 pub use call::CallInfo;
 pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::decode::Decoding;
 use crate::transport::Finish;
 use crate::{CallInfo, Direct, Transport};
 
@@ -18,17 +19,41 @@ pub struct Runtime {
     transport: Arc<dyn Transport>,
     /// The transport is [`Direct`]: requests are sent here, without a boxed future.
     direct: bool,
+    decoding: Decoding,
 }
 
 impl Runtime {
-    /// A runtime sending requests with `http` through `transport`.
+    /// A runtime sending requests with `http` through `transport`, decoding responses as
+    /// [`Transport::decoding`] says.
     pub fn new<T: Transport>(http: reqwest::Client, transport: T) -> Self {
         let direct = std::any::TypeId::of::<T>() == std::any::TypeId::of::<Direct>();
+        let decoding = transport.decoding();
         Self {
             http,
             transport: Arc::new(transport),
             direct,
+            decoding,
         }
+    }
+
+    /// This runtime, decoding responses as `decoding` says (tolerant unless told otherwise;
+    /// see [`decode`](crate::decode)).
+    ///
+    /// ```
+    /// use ehr_runtime::{Runtime, decode::Decoding};
+    ///
+    /// let runtime = Runtime::direct().with_decoding(Decoding::Strict);
+    /// assert_eq!(runtime.decoding(), Decoding::Strict);
+    /// assert_eq!(Runtime::direct().decoding(), Decoding::Tolerant);
+    /// ```
+    pub fn with_decoding(mut self, decoding: Decoding) -> Self {
+        self.decoding = decoding;
+        self
+    }
+
+    /// How responses are decoded.
+    pub fn decoding(&self) -> Decoding {
+        self.decoding
     }
 
     /// A runtime that sends each request once, unchanged, with [`default_http_client`].
@@ -105,6 +130,7 @@ impl fmt::Debug for Runtime {
         // The transport's own Debug decides what it shows; transports never show secrets.
         f.debug_struct("Runtime")
             .field("transport", &self.transport)
+            .field("decoding", &self.decoding)
             .finish_non_exhaustive()
     }
 }

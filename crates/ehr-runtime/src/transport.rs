@@ -69,6 +69,12 @@ pub trait Transport: fmt::Debug + Send + Sync + 'static {
         let _ = (http, ticket, call);
         Finish::Done(outcome)
     }
+
+    /// How the responses it returns are to be decoded (see [`decode`](crate::decode)); read
+    /// once, by [`Runtime::new`](crate::Runtime::new). The default is tolerant.
+    fn decoding(&self) -> crate::decode::Decoding {
+        crate::decode::Decoding::Tolerant
+    }
 }
 
 /// What a transport keeps of a call on the fast path, for [`Transport::finish`].

@@ -1,22 +1,11 @@
-//! "" means absent, decoded field by field.
+//! "" means absent, for one field: [`absent_if_blank`].
 //!
 //! DrChrono's reference says an optional value with no default "will default to "" or null
-//! depending on its type. These cases should be interpreted as an absent value." A `""` where the
-//! spec says integer, date or object would fail the decode of a whole page, so `cargo xtask
-//! codegen` gives every struct of such a vendor's generated types that has optional fields a
-//! `Deserialize` impl that reads it through [`BlankFields`]: each optional (`Option<T>`) field
-//! then decodes as `None` whether the server sent `null`, `""` or nothing, and the response body
-//! is decoded as it arrived (no rewrite, no copy). [`absent_if_blank`] is the same rule for one
-//! field, for a struct the xtask cannot give that impl (one with a `flatten` or a custom
-//! `deserialize_with` field).
-//!
-//! Only optional fields follow the rule: a required string keeps its `""`, a required but
-//! nullable field keeps it too ([`nullable`]), an array element `""` stays an element
-//! (`"modifiers": ["25", ""]`), and so does a map value.
-
-mod fields;
-
-pub use fields::{BlankFields, nullable};
+//! depending on its type. These cases should be interpreted as an absent value." Generated types
+//! follow that rule through [`Tolerant<T, true>`](crate::decode::Tolerant) (see
+//! [`decode`](crate::decode)); [`absent_if_blank`] is the same rule for a field of a
+//! hand-written type (a webhook payload of the façade). An array element `""` stays an element,
+//! and so does a map value.
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ehr_runtime::Runtime;
+use ehr_runtime::decode::Decoding;
 
 use crate::auth::{StaticToken, TokenCache, TokenSource};
 use crate::retry::RetryPolicy;
@@ -61,6 +62,7 @@ struct Core {
     rate_limit: Option<RateLimit>,
     skew: Option<Duration>,
     source: Option<Arc<dyn TokenSource>>,
+    decoding: Decoding,
 }
 
 impl<V: Vendor> Default for ClientBuilder<V> {
@@ -130,6 +132,25 @@ impl<V: Vendor> ClientBuilder<V> {
         self
     }
 
+    /// Fails a call whose response has any value of another type than the spec says, instead
+    /// of leaving that optional field out with a warning (the default; see
+    /// [`ehr_runtime::decode`]). For tests and spec maintainers: what the vendor sends is then
+    /// checked against the spec, field by field. A required field that does not decode fails
+    /// the call either way.
+    ///
+    /// ```
+    /// let client = ehr_sdk::drchrono::Client::builder()
+    ///     .access_token("token")
+    ///     .strict_decoding()
+    ///     .build()?;
+    /// # drop(client);
+    /// # Ok::<(), ehr_sdk::builder::BuildError>(())
+    /// ```
+    pub fn strict_decoding(mut self) -> Self {
+        self.core.decoding = Decoding::Strict;
+        self
+    }
+
     /// Checks the shared settings and assembles what every vendor's client is made of.
     pub(crate) fn into_parts(self) -> Result<(Parts, V), BuildError> {
         let core = self.core;
@@ -177,6 +198,7 @@ impl<V: Vendor> ClientBuilder<V> {
             rate_limit: core.rate_limit,
             skew: core.skew.unwrap_or(TokenCache::DEFAULT_SKEW),
             source: core.source,
+            decoding: core.decoding,
         };
         Ok((parts, self.vendor))
     }
@@ -295,6 +317,8 @@ pub(crate) struct Parts {
     pub(crate) skew: Duration,
     /// A token source given with [`ClientBuilder::token_source`] or `access_token`.
     pub(crate) source: Option<Arc<dyn TokenSource>>,
+    /// How responses are decoded.
+    pub(crate) decoding: Decoding,
 }
 
 impl Parts {
@@ -306,7 +330,9 @@ impl Parts {
 
     /// The pipeline for calls with `credentials`, with the retry policy and rate limit.
     pub(crate) fn transport(&self, credentials: Credentials) -> FacadeTransport {
-        let transport = FacadeTransport::new(self.origin.clone(), credentials).retry(self.retry);
+        let transport = FacadeTransport::new(self.origin.clone(), credentials)
+            .retry(self.retry)
+            .with_decoding(self.decoding);
         match &self.rate_limit {
             Some(limit) => transport.rate_limit(limit.clone()),
             None => transport,

@@ -125,6 +125,7 @@ pub struct FacadeTransport {
     guard: Option<Arc<dyn CallGuard>>,
     /// Headers added to each request to the origin that lacks them (impersonation).
     headers: Arc<[(HeaderName, HeaderValue)]>,
+    decoding: ehr_runtime::decode::Decoding,
 }
 
 impl FacadeTransport {
@@ -138,7 +139,15 @@ impl FacadeTransport {
             rate_limit: None,
             guard: None,
             headers: Arc::new([]),
+            decoding: ehr_runtime::decode::Decoding::Tolerant,
         }
+    }
+
+    /// Decodes responses as `decoding` says (see [`ehr_runtime::decode`]); acting copies keep
+    /// it.
+    pub fn with_decoding(mut self, decoding: ehr_runtime::decode::Decoding) -> Self {
+        self.decoding = decoding;
+        self
     }
 
     /// Checks every call with `guard`.
@@ -546,6 +555,10 @@ fn finished(
 }
 
 impl Transport for FacadeTransport {
+    fn decoding(&self) -> ehr_runtime::decode::Decoding {
+        self.decoding
+    }
+
     fn send<'a>(
         &'a self,
         http: &'a reqwest::Client,

@@ -61,7 +61,7 @@ impl BulkCreate for Client {
             operation_id,
         };
         let response = send_hand_built(self.inner(), request, call).await?;
-        super::decode(operation_id, response).await
+        super::decode(self.inner(), operation_id, response).await
     }
 }
 

@@ -31,8 +31,9 @@ pub use webhooks::{
 };
 
 /// Decodes a successful response of a hand-built DrChrono call the way the generated client
-/// decodes its own (`""` read as absent).
+/// decodes its own (`""` read as absent, the runtime's decoding).
 async fn decode<T: serde::de::DeserializeOwned>(
+    runtime: &ehr_runtime::Runtime,
     operation_id: &'static str,
     response: reqwest::Response,
 ) -> Result<T, crate::Error> {
@@ -41,5 +42,6 @@ async fn decode<T: serde::de::DeserializeOwned>(
         .bytes()
         .await
         .map_err(|source| crate::Error::http(operation_id, source, Vec::new()))?;
-    api::from_json(&body).map_err(|e| crate::Error::decode(operation_id, status, &body, &e))
+    ehr_runtime::decode::response_body(&body, runtime.decoding(), operation_id)
+        .map_err(|e| crate::Error::decode(operation_id, status, &body, &e))
 }

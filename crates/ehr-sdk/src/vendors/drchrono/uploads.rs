@@ -83,7 +83,7 @@ macro_rules! uploads {
                     }
                     .send(self.inner())
                     .await?;
-                    uploads!(@finish $returns, $operation_id, response)
+                    uploads!(@finish $returns, $operation_id, self.inner(), response)
                 }
             )*
         }
@@ -96,8 +96,8 @@ macro_rules! uploads {
     };
     (@ret ()) => { () };
     (@ret $t:ty) => { $t };
-    (@finish (), $operation_id:literal, $response:ident) => {{ drop($response); Ok(()) }};
-    (@finish $t:ty, $operation_id:literal, $response:ident) => { super::decode::<$t>($operation_id, $response).await };
+    (@finish (), $operation_id:literal, $runtime:expr, $response:ident) => {{ drop($response); Ok(()) }};
+    (@finish $t:ty, $operation_id:literal, $runtime:expr, $response:ident) => { super::decode::<$t>($runtime, $operation_id, $response).await };
 }
 
 uploads! {

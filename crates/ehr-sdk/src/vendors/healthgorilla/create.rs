@@ -188,7 +188,8 @@ impl Client {
                 HeaderValue::from_static("application/fhir+json, application/json"),
             )
             .body(body);
-        let response = crate::transport::send_hand_built(&self.runtime(), request, CALL).await?;
+        let runtime = self.runtime();
+        let response = crate::transport::send_hand_built(&runtime, request, CALL).await?;
         let status = response.status();
         let location = response
             .headers()
@@ -199,8 +200,9 @@ impl Client {
             .await
             .map_err(|(_, e)| Error::http(CALL.operation_id, e.without_url(), Vec::new()))?;
         if !body.iter().all(u8::is_ascii_whitespace) {
-            let created: PractitionerRole = serde_json::from_slice(&body)
-                .map_err(|e| Error::decode(CALL.operation_id, status, &body, &e))?;
+            let created: PractitionerRole =
+                ehr_runtime::decode::response_body(&body, runtime.decoding(), CALL.operation_id)
+                    .map_err(|e| Error::decode(CALL.operation_id, status, &body, &e))?;
             if created.id.is_some() || location.is_none() {
                 return Ok(created);
             }
