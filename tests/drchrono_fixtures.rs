@@ -169,5 +169,13 @@ fixtures! {
     // fields it types as strings are kept as JSON, and the fixtures send both forms.
     staff: PaginatedStaffList, Staff;
     care_team_members: PaginatedCareTeamMemberList, CareTeamMember;
-    claim_billing_notes: PaginatedClaimBillingNoteList, ClaimBillingNote;
+    claim_billing_notes: PaginatedClaimBillingNoteList, ClaimBillingNote, body: ClaimBillingNoteCreate;
+    appointments_list: PaginatedAppointmentList, Appointment, body: AppointmentCreate;
+    audit_log: PaginatedAuditLogEntryList, AuditLogEntry;
+    eobs: PaginatedEobList, Eob, body: EobCreate;
+    fee_schedules_v2: PaginatedFeeScheduleV2List, FeeScheduleV2;
+    patient_authorizations: PaginatedPatientAuthorizationList, PatientAuthorization;
+    patient_lab_results: PaginatedPatientLabResultList, PatientLabResult, body: PatientLabResultCreate;
+    telehealth_appointment_history: PaginatedTelehealthAppointmentEventList, TelehealthAppointmentEvent;
+    telehealth_appointments: PaginatedTelehealthAppointmentList, TelehealthAppointment, body: TelehealthAppointmentCreate;
 }
