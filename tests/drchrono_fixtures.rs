@@ -153,6 +153,10 @@ fixtures! {
     lab_results: PaginatedLabResultList, LabResult, body: LabResultCreate;
     care_plans: PaginatedCarePlanList, CarePlan;
     eligibility_checks: PaginatedEligibilityCheckList, EligibilityCheck;
+    // `Task.assignee_user` and `LabResult.is_abnormal` (as four more user ids and
+    // `Appointment.reminder_profile`) are kept as JSON in the answers:
+    // the official schema types them as strings, the v4 reference as an integer and a boolean;
+    // the fixtures send both forms.
     tasks: PaginatedTaskList, Task, body: TaskCreate;
     task_categories: PaginatedTaskCategoryList, TaskCategory, body: TaskCategoryCreate;
     task_notes: PaginatedTaskNoteList, TaskNote, body: TaskNoteCreate;
