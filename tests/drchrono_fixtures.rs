@@ -154,6 +154,10 @@ fixtures! {
     lab_results: PaginatedLabResultList, LabResult, body: LabResultCreate;
     care_plans: PaginatedCarePlanList, CarePlan;
     eligibility_checks: PaginatedEligibilityCheckList, EligibilityCheck;
+    // `Task.assignee_user` and `LabResult.is_abnormal` (as four more user ids and
+    // `Appointment.reminder_profile`) are kept as JSON in the answers:
+    // the official schema types them as strings, the v4 reference as an integer and a boolean;
+    // the fixtures send both forms.
     tasks: PaginatedTaskList, Task, body: TaskCreate;
     task_categories: PaginatedTaskCategoryList, TaskCategory, body: TaskCategoryCreate;
     task_notes: PaginatedTaskNoteList, TaskNote, body: TaskNoteCreate;
@@ -170,5 +174,13 @@ fixtures! {
     // fields it types as strings are kept as JSON, and the fixtures send both forms.
     staff: PaginatedStaffList, Staff;
     care_team_members: PaginatedCareTeamMemberList, CareTeamMember;
-    claim_billing_notes: PaginatedClaimBillingNoteList, ClaimBillingNote;
+    claim_billing_notes: PaginatedClaimBillingNoteList, ClaimBillingNote, body: ClaimBillingNoteCreate;
+    appointments_list: PaginatedAppointmentList, Appointment, body: AppointmentCreate;
+    audit_log: PaginatedAuditLogEntryList, AuditLogEntry;
+    eobs: PaginatedEobList, Eob, body: EobCreate;
+    fee_schedules_v2: PaginatedFeeScheduleV2List, FeeScheduleV2;
+    patient_authorizations: PaginatedPatientAuthorizationList, PatientAuthorization;
+    patient_lab_results: PaginatedPatientLabResultList, PatientLabResult, body: PatientLabResultCreate;
+    telehealth_appointment_history: PaginatedTelehealthAppointmentEventList, TelehealthAppointmentEvent;
+    telehealth_appointments: PaginatedTelehealthAppointmentList, TelehealthAppointment, body: TelehealthAppointmentCreate;
 }

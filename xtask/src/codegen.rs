@@ -713,6 +713,9 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
         }
     };
     builder.push(next_page);
+    // Two list operations may answer the same page type (`/api/appointments` and
+    // `/api/appointments_list`): one `Page` impl for it.
+    let mut paged = std::collections::BTreeSet::new();
     for op in ops {
         let builder_ty = syn::Ident::new(&op.builder, proc_macro2::Span::call_site());
         let page = syn::Ident::new(&op.page, proc_macro2::Span::call_site());
@@ -748,6 +751,9 @@ fn add_paging(file: &mut syn::File, ops: &[ListOp]) -> Result<(), String> {
                 }
             }
         });
+        if !paged.insert(op.page.clone()) {
+            continue;
+        }
         builder.push(match &op.shape {
             PageShape::Envelope => syn::parse_quote! {
                 impl ::ehr_runtime::pagination::Page for super::types::#page {
