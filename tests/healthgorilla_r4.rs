@@ -291,3 +291,21 @@ async fn an_outcome_shows_its_human_readable_text_before_its_diagnostics() {
         assert!(error.operation_outcome().is_some(), "{file}");
     }
 }
+
+#[test]
+fn bundle_elements_of_r4_beyond_the_page_decode_strictly() {
+    // Bundle.identifier, Bundle.timestamp (0..1) and Bundle.entry.link (0..*) of the R4
+    // definition, added to a real HAPI searchset.
+    let mut body: Value = serde_json::from_str(&r4("hapi-practitioner-searchset.json")).unwrap();
+    body["identifier"] = json!({"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"});
+    body["timestamp"] = json!("2014-08-18T01:43:30Z");
+    body["entry"][0]["link"] = json!([{"relation": "alternate", "url": "https://example.org/fhir/Practitioner/1"}]);
+    let bundle: ehr_sdk::healthgorilla::api::types::PractitionerBundle =
+        ehr_tests::strict_value(&body).expect("decodes strictly");
+    assert_eq!(bundle.timestamp.as_deref(), Some("2014-08-18T01:43:30Z"));
+    assert_eq!(
+        bundle.identifier.and_then(|i| i.value).as_deref(),
+        Some("urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0")
+    );
+    assert_eq!(bundle.entry[0].link[0].url.as_deref(), Some("https://example.org/fhir/Practitioner/1"));
+}

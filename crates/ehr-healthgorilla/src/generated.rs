@@ -429,7 +429,7 @@ pub mod types {
             Ok(Self(value.to_string()))
         }
     }
-    ///Bundle.type (open set); `searchset` for searches.
+    ///Bundle.type (open set); `searchset` for searches. R4 makes it required (1..1); it is optional here, as Health Gorilla's examples always send it but a page without it still has its entries and links to give.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
     pub enum BundleType {
@@ -1788,7 +1788,7 @@ pub mod types {
             })
         }
     }
-    ///OperationOutcome.issue.
+    ///OperationOutcome.issue. R4 requires `severity` and `code` (1..1); optional here, as the resource's other fields, so that an error body that is not quite FHIR still explains the refusal.
     #[derive(::serde::Serialize, Clone, Debug, Default)]
     pub struct OperationOutcomeIssue {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1975,6 +1975,8 @@ pub mod types {
         pub entry: ::std::vec::Vec<PractitionerBundleEntry>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identifier: ::std::option::Option<::std::boxed::Box<Identifier>>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub link: ::std::vec::Vec<BundleLink>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1982,6 +1984,9 @@ pub mod types {
         ///`Bundle`.
         #[serde(rename = "resourceType")]
         pub resource_type: ::std::string::String,
+        ///Bundle.timestamp (R4 0..1, `instant`): when the bundle was assembled. A plain string, as every FHIR date and time here (a zone is not always given).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
         ///Total number of matches (all pages).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
@@ -1999,9 +2004,11 @@ pub mod types {
             Ok(Self {
                 entry: fields.entry,
                 id: fields.id.0,
+                identifier: fields.identifier.0,
                 link: fields.link,
                 meta: fields.meta.0,
                 resource_type: fields.resource_type,
+                timestamp: fields.timestamp.0,
                 total: fields.total.0,
                 type_: fields.type_.0,
             })
@@ -2015,6 +2022,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub full_url: ::std::option::Option<::std::string::String>,
+        ///Bundle.entry.link (R4 0..*), links about this entry.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub link: ::std::vec::Vec<BundleLink>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<PractitionerEntryResource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2030,6 +2040,7 @@ pub mod types {
             )?;
             Ok(Self {
                 full_url: fields.full_url.0,
+                link: fields.link,
                 resource: fields.resource.0,
                 search: fields.search.0,
             })
@@ -2305,6 +2316,8 @@ pub mod types {
         pub entry: ::std::vec::Vec<PractitionerRoleBundleEntry>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub identifier: ::std::option::Option<::std::boxed::Box<Identifier>>,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub link: ::std::vec::Vec<BundleLink>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2312,6 +2325,9 @@ pub mod types {
         ///`Bundle`.
         #[serde(rename = "resourceType")]
         pub resource_type: ::std::string::String,
+        ///Bundle.timestamp (R4 0..1, `instant`): when the bundle was assembled. A plain string, as every FHIR date and time here (a zone is not always given).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub timestamp: ::std::option::Option<::std::string::String>,
         ///Total number of matches (all pages).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
@@ -2329,9 +2345,11 @@ pub mod types {
             Ok(Self {
                 entry: fields.entry,
                 id: fields.id.0,
+                identifier: fields.identifier.0,
                 link: fields.link,
                 meta: fields.meta.0,
                 resource_type: fields.resource_type,
+                timestamp: fields.timestamp.0,
                 total: fields.total.0,
                 type_: fields.type_.0,
             })
@@ -2345,6 +2363,9 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub full_url: ::std::option::Option<::std::string::String>,
+        ///Bundle.entry.link (R4 0..*), links about this entry.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub link: ::std::vec::Vec<BundleLink>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<PractitionerRoleEntryResource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2360,6 +2381,7 @@ pub mod types {
             )?;
             Ok(Self {
                 full_url: fields.full_url.0,
+                link: fields.link,
                 resource: fields.resource.0,
                 search: fields.search.0,
             })
@@ -3794,6 +3816,11 @@ pub mod types {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) identifier: ::ehr_runtime::decode::Tolerant<
+                ::std::boxed::Box<Identifier>,
+            >,
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub(super) link: ::std::vec::Vec<BundleLink>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3801,6 +3828,9 @@ pub mod types {
             pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
             #[serde(rename = "resourceType")]
             pub(super) resource_type: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) timestamp: ::ehr_runtime::decode::Tolerant<::std::string::String>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) total: ::ehr_runtime::decode::Tolerant<i64>,
@@ -3819,6 +3849,8 @@ pub mod types {
             )]
             #[serde(default)]
             pub(super) full_url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) link: ::std::vec::Vec<BundleLink>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) resource: ::ehr_runtime::decode::Tolerant<
@@ -3970,6 +4002,11 @@ pub mod types {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) id: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) identifier: ::ehr_runtime::decode::Tolerant<
+                ::std::boxed::Box<Identifier>,
+            >,
             #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
             pub(super) link: ::std::vec::Vec<BundleLink>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3977,6 +4014,9 @@ pub mod types {
             pub(super) meta: ::ehr_runtime::decode::Tolerant<Meta>,
             #[serde(rename = "resourceType")]
             pub(super) resource_type: ::std::string::String,
+            #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+            #[serde(default)]
+            pub(super) timestamp: ::ehr_runtime::decode::Tolerant<::std::string::String>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) total: ::ehr_runtime::decode::Tolerant<i64>,
@@ -3995,6 +4035,8 @@ pub mod types {
             )]
             #[serde(default)]
             pub(super) full_url: ::ehr_runtime::decode::Tolerant<::std::string::String>,
+            #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+            pub(super) link: ::std::vec::Vec<BundleLink>,
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) resource: ::ehr_runtime::decode::Tolerant<
