@@ -299,7 +299,8 @@ fn bundle_elements_of_r4_beyond_the_page_decode_strictly() {
     let mut body: Value = serde_json::from_str(&r4("hapi-practitioner-searchset.json")).unwrap();
     body["identifier"] = json!({"system": "urn:ietf:rfc:3986", "value": "urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0"});
     body["timestamp"] = json!("2014-08-18T01:43:30Z");
-    body["entry"][0]["link"] = json!([{"relation": "alternate", "url": "https://example.org/fhir/Practitioner/1"}]);
+    body["entry"][0]["link"] =
+        json!([{"relation": "alternate", "url": "https://example.org/fhir/Practitioner/1"}]);
     let bundle: ehr_sdk::healthgorilla::api::types::PractitionerBundle =
         ehr_tests::strict_value(&body).expect("decodes strictly");
     assert_eq!(bundle.timestamp.as_deref(), Some("2014-08-18T01:43:30Z"));
@@ -307,5 +308,8 @@ fn bundle_elements_of_r4_beyond_the_page_decode_strictly() {
         bundle.identifier.and_then(|i| i.value).as_deref(),
         Some("urn:uuid:0c3151bd-1cbf-4d64-b04d-cd9187a4c6e0")
     );
-    assert_eq!(bundle.entry[0].link[0].url.as_deref(), Some("https://example.org/fhir/Practitioner/1"));
+    assert_eq!(
+        bundle.entry[0].link[0].url.as_deref(),
+        Some("https://example.org/fhir/Practitioner/1")
+    );
 }
