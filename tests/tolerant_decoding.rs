@@ -90,6 +90,45 @@ async fn drchrono_a_page_with_odd_optional_fields_decodes_and_warns_without_valu
 }
 
 #[tokio::test]
+async fn drchrono_one_warning_per_place_with_how_many_records_had_it() {
+    let traces = TraceCapture::global();
+    let server = MockServer::start();
+    let results: Vec<Value> = (1..=3)
+        .map(|id| json!({"id": id, "offices": "1,7", "chart_id": format!("C{id}")}))
+        .collect();
+    serve_patients(
+        &server,
+        json!({"next": null, "previous": null, "results": results}),
+    );
+
+    let page = drchrono(&server, false)
+        .patients_list()
+        .send()
+        .await
+        .expect("decodes")
+        .into_inner();
+    assert!(
+        page.results
+            .iter()
+            .all(|p| p.offices.is_none() && p.chart_id.is_some())
+    );
+
+    let text = traces.text();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("place=$.results[].offices "))
+        .collect();
+    assert_eq!(lines.len(), 1, "one warning for the three records:\n{text}");
+    assert!(lines[0].contains("count=3"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("path=$.results[0].offices "),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains("expected=Vec<i64> "), "{}", lines[0]);
+}
+
+#[tokio::test]
 async fn drchrono_strict_decoding_fails_the_same_call_at_the_first_odd_field() {
     let server = MockServer::start();
     serve_patients(&server, odd_patients());

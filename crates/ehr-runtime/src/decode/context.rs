@@ -1,10 +1,15 @@
 //! Where the decode in progress keeps what it left out: a per-thread scope.
 //!
 //! A decode is synchronous (one `serde_json::from_slice`), so the scope lives in thread-local
-//! cells for its duration: the mode (strict or tolerant), and the fields left out so far, each
-//! with the path segments its ancestors have added on their way back up. The only cell read on
-//! the success path is [`dropped_count`] (once per field of a struct and once per element of a
-//! list the struct holds); the rest is touched only when a value does not decode.
+//! cells for its duration: the mode (strict, tolerant, or tolerant and naming paths), and the
+//! fields left out so far, each with the path segments its ancestors have added on their way
+//! back up.
+//!
+//! A tolerant decode first runs without naming anything: the only cells read on its success
+//! path are the mode (once per struct, by [`Record`](super::Record)) and, in lists inside
+//! tolerant values, [`dropped_count`]. Only when it left a field out is the body decoded a
+//! second time, in [`NAMING`] mode, where each struct and list adds its key or index to the
+//! path of what its values left out ([`Scope::name_paths`]).
 
 use std::cell::{Cell, RefCell};
 
@@ -12,8 +17,12 @@ use super::DroppedField;
 
 /// No scope: tolerant, each left-out field warned about at once, without its path.
 const NONE: u8 = 0;
+/// Tolerant; what is left out is counted, its path not named (the first pass).
 const TOLERANT: u8 = 1;
 const STRICT: u8 = 2;
+/// Tolerant, and each struct and list names the path of what its values left out (the second
+/// pass, run only when the first left something out).
+const NAMING: u8 = 3;
 
 thread_local! {
     static MODE: Cell<u8> = const { Cell::new(NONE) };
@@ -39,6 +48,12 @@ pub(super) enum Segment {
 #[inline]
 pub(super) fn dropped_count() -> u32 {
     DROPPED.with(Cell::get)
+}
+
+/// Whether the current decode names the paths of what it leaves out (see [`NAMING`]).
+#[inline]
+pub(super) fn naming() -> bool {
+    MODE.with(Cell::get) == NAMING
 }
 
 /// Whether the current scope is strict (a value that does not decode fails the decode).
@@ -80,23 +95,43 @@ pub(super) fn label(since: u32, segment: impl Fn() -> Segment) {
     });
 }
 
-/// A decode scope: set for one decode, restored on drop (also when the decode panics).
+/// A decode scope: set for one decode, restored on drop (also when the decode fails or
+/// panics). Entering and leaving touch two counters only, unless a field is left out (or an
+/// outer scope, decoding something else around this decode, has left one out).
 pub(super) struct Scope {
     mode: u8,
     dropped: u32,
-    left_out: Vec<Pending>,
+    /// What an outer scope had left out, kept aside while this one runs.
+    outer: Vec<Pending>,
 }
 
 impl Scope {
     pub(super) fn enter(strict: bool) -> Self {
         let mode = MODE.with(|m| m.replace(if strict { STRICT } else { TOLERANT }));
         let dropped = DROPPED.with(|d| d.replace(0));
-        let left_out = LEFT_OUT.with(|l| std::mem::take(&mut *l.borrow_mut()));
+        let outer = if dropped == 0 {
+            Vec::new()
+        } else {
+            LEFT_OUT.with(|l| std::mem::take(&mut *l.borrow_mut()))
+        };
         Self {
             mode,
             dropped,
-            left_out,
+            outer,
         }
+    }
+
+    /// How many fields this scope has left out so far.
+    pub(super) fn dropped(&self) -> u32 {
+        dropped_count()
+    }
+
+    /// Forgets what the first pass left out and makes the next decode in this scope name the
+    /// path of each field it leaves out.
+    pub(super) fn name_paths(&mut self) {
+        MODE.with(|m| m.set(NAMING));
+        DROPPED.with(|d| d.set(0));
+        LEFT_OUT.with(|l| l.borrow_mut().clear());
     }
 
     /// The fields this scope left out, with their paths.
@@ -136,8 +171,11 @@ impl Scope {
 impl Drop for Scope {
     fn drop(&mut self) {
         MODE.with(|m| m.set(self.mode));
-        DROPPED.with(|d| d.set(self.dropped));
-        let outer = std::mem::take(&mut self.left_out);
-        LEFT_OUT.with(|l| *l.borrow_mut() = outer);
+        // A decode that failed after leaving fields out did not take them.
+        let own = DROPPED.with(|d| d.replace(self.dropped));
+        if own != 0 || !self.outer.is_empty() {
+            let outer = std::mem::take(&mut self.outer);
+            LEFT_OUT.with(|l| *l.borrow_mut() = outer);
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! The struct side of decoding: [`Record`] names each field for the path of what is left out.
 //!
-//! A field left out inside a value is noted with no path ([`context::left_out`]); each level
-//! adds its segment on the way back up: a struct read through [`Record`] the key of the field
-//! whose value noted it, a list held by such a struct the element's index. A level knows a
-//! field was left out below it by the number of fields left out so far, read once after each
-//! field or element; nothing else is done on the success path (the key is kept as the borrowed
-//! `&str` the decoder handed over).
+//! A field left out inside a value is noted with no path ([`context::left_out`]). Paths are
+//! named only in the second pass of a decode that left something out (see
+//! [`context`](super::context)); in the first, a [`Record`] reads its struct as it is. In the
+//! second, each level adds its segment on the way back up: a struct read through [`Record`] the
+//! key of the field whose value noted it, a list held by such a struct the element's index. A
+//! level knows a field was left out below it by the number of fields left out so far, read
+//! once after each field or element.
 
 use std::fmt;
 
@@ -106,12 +107,18 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Record<D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
+        if !context::naming() {
+            return self.0.deserialize_struct(name, fields, visitor);
+        }
         self.0
             .deserialize_struct(name, fields, StructVisitor { visitor, fields })
     }
 
     /// A struct with a flattened field asks for a map.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        if !context::naming() {
+            return self.0.deserialize_map(visitor);
+        }
         self.0.deserialize_map(StructVisitor {
             visitor,
             fields: &[],
@@ -336,7 +343,12 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for FieldSeed<S> {
 }
 
 /// One field value of the struct: read as it is, except that a list gets its indices counted.
-struct Field<D>(D);
+pub(super) struct Field<D>(D);
+
+/// The whole body, read as a field is: a list at the top gets its indices counted too.
+pub(super) fn top<D>(deserializer: D) -> Field<D> {
+    Field(deserializer)
+}
 
 impl<'de, D: Deserializer<'de>> Deserializer<'de> for Field<D> {
     type Error = D::Error;

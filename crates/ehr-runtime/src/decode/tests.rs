@@ -232,3 +232,72 @@ fn type_names_lose_their_module_paths() {
         "$.results[].codes[]"
     );
 }
+
+/// A value whose own decode runs another decode (a document inside a string).
+#[derive(Debug, Clone, PartialEq)]
+struct Embedded(Vec<DroppedField>);
+
+impl<'de> Deserialize<'de> for Embedded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let (_, inner) = from_slice::<Appointment>(text.as_bytes(), Decoding::Tolerant)
+            .map_err(serde::de::Error::custom)?;
+        Ok(Embedded(inner))
+    }
+}
+
+generated!(Outer { doc: Embedded ; before: i64, after: i64 } blank = false);
+
+#[test]
+fn a_decode_inside_a_decode_keeps_each_scope_to_itself() {
+    let inner = r#"{"id": 1, "offices": [], "doctor": "x"}"#;
+    let json = serde_json::json!({"before": "odd", "doc": inner, "after": "odd"}).to_string();
+    // Keys in order: `after` and `before` are left out before `doc` decodes its own document.
+    let (outer, left_out) = tolerant::<Outer>(&json);
+    assert_eq!(outer.doc.0.len(), 1);
+    assert_eq!(outer.doc.0[0].path, "$.doctor");
+    let paths: Vec<&str> = left_out.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["$.after", "$.before"]);
+}
+
+thread_local! {
+    /// How many `Counted` values were decoded on this thread.
+    static DECODED: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// An element that counts its decodes, to see how many passes a body takes.
+#[derive(Debug, Clone, PartialEq)]
+struct Counted;
+
+impl<'de> Deserialize<'de> for Counted {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        DECODED.with(|c| c.set(c.get() + 1));
+        Ok(Counted)
+    }
+}
+
+generated!(Counting { counted: Counted ; doctor: i64 } blank = false);
+
+#[test]
+fn a_body_that_matches_is_decoded_once_and_one_with_a_field_left_out_twice_to_name_it() {
+    let decodes = |json: &str| {
+        DECODED.with(|c| c.set(0));
+        let (_, left_out) = tolerant::<Vec<Counting>>(json);
+        (
+            DECODED.with(std::cell::Cell::get),
+            left_out.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        decodes(r#"[{"counted": 1, "doctor": 5}, {"counted": 2, "doctor": 6}]"#),
+        (2, vec![])
+    );
+    assert_eq!(
+        decodes(r#"[{"counted": 1, "doctor": 5}, {"counted": 2, "doctor": "6"}]"#),
+        (
+            4,
+            vec!["$[1].doctor: expected i64, found string".to_string()]
+        )
+    );
+}
