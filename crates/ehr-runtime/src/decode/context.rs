@@ -1,15 +1,15 @@
 //! Where the decode in progress keeps what it left out: a per-thread scope.
 //!
 //! A decode is synchronous (one `serde_json::from_slice`), so the scope lives in thread-local
-//! cells for its duration: the mode (strict, tolerant, or tolerant and naming paths), and the
-//! fields left out so far, each with the path segments its ancestors have added on their way
-//! back up.
+//! cells for its duration: the mode (strict or tolerant), the fields left out so far, and the
+//! path being read, one slot a level: each struct read through [`Record`](super::Record)
+//! writes the key it is reading into its slot, each list the index. That is all the success
+//! path does (one slot write a key or element, one depth change a struct or list); a field
+//! left out copies the slots into its path, in the one pass that decodes the body.
 //!
-//! A tolerant decode first runs without naming anything: the only cells read on its success
-//! path are the mode (once per struct, by [`Record`](super::Record)) and, in lists inside
-//! tolerant values, [`dropped_count`]. Only when it left a field out is the body decoded a
-//! second time, in [`NAMING`] mode, where each struct and list adds its key or index to the
-//! path of what its values left out ([`Scope::name_paths`]).
+//! A key is kept as where it lies in the body being decoded (address and length), and read
+//! back from the body when the scope hands over what was left out; a key the decoder had to
+//! unescape is kept as the struct's own name for it.
 
 use std::cell::{Cell, RefCell};
 
@@ -17,43 +17,64 @@ use super::DroppedField;
 
 /// No scope: tolerant, each left-out field warned about at once, without its path.
 const NONE: u8 = 0;
-/// Tolerant; what is left out is counted, its path not named (the first pass).
 const TOLERANT: u8 = 1;
 const STRICT: u8 = 2;
-/// Tolerant, and each struct and list names the path of what its values left out (the second
-/// pass, run only when the first left something out).
-const NAMING: u8 = 3;
 
-thread_local! {
-    static MODE: Cell<u8> = const { Cell::new(NONE) };
-    /// How many fields the current scope has left out (the length of `LEFT_OUT`).
-    static DROPPED: Cell<u32> = const { Cell::new(0) };
-    static LEFT_OUT: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
-}
+/// How many levels of a path are named; deeper levels show as `…`.
+const LEVELS: usize = 32;
 
-/// A left-out field whose path is still being written, innermost segment first.
-pub(super) struct Pending {
-    segments: Vec<Segment>,
-    expected: &'static str,
-    found: &'static str,
-}
-
-/// One step of a JSON path.
-pub(super) enum Segment {
-    Key(Box<str>),
+/// One level of the path being read.
+#[derive(Clone, Copy)]
+pub(super) enum Slot {
+    /// A struct whose first key is not read yet, or a key that cannot be named.
+    Unknown,
+    /// A key as it lies in the body: its address and length.
+    InBody(usize, usize),
+    /// A key by the struct's own name for it.
+    Name(&'static str),
+    /// An element of a list.
     Index(usize),
 }
 
-/// How many fields the current scope has left out so far.
-#[inline]
-pub(super) fn dropped_count() -> u32 {
-    DROPPED.with(Cell::get)
+thread_local! {
+    static MODE: Cell<u8> = const { Cell::new(NONE) };
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+    static SLOTS: [Cell<Slot>; LEVELS] = const { [const { Cell::new(Slot::Unknown) }; LEVELS] };
+    /// The current scope's first level.
+    static BASE: Cell<usize> = const { Cell::new(0) };
+    static LEFT_OUT: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Whether the current decode names the paths of what it leaves out (see [`NAMING`]).
-#[inline]
-pub(super) fn naming() -> bool {
-    MODE.with(Cell::get) == NAMING
+/// One level of the path (a struct or a list) while it is read: restores the depth when
+/// dropped, also when its value fails halfway.
+pub(super) struct Level {
+    depth: usize,
+}
+
+impl Level {
+    /// Enters a level below the current one.
+    #[inline]
+    pub(super) fn enter() -> Self {
+        let depth = DEPTH.with(|d| d.replace(d.get() + 1));
+        let level = Self { depth };
+        level.set(Slot::Unknown);
+        level
+    }
+
+    /// Notes what this level is reading now: a key or an index.
+    #[inline]
+    pub(super) fn set(&self, slot: Slot) {
+        if self.depth < LEVELS {
+            SLOTS.with(|s| s[self.depth].set(slot));
+        }
+    }
+}
+
+impl Drop for Level {
+    #[inline]
+    fn drop(&mut self) {
+        DEPTH.with(|d| d.set(self.depth));
+    }
 }
 
 /// Whether the current scope is strict (a value that does not decode fails the decode).
@@ -61,7 +82,9 @@ pub(super) fn strict() -> bool {
     MODE.with(Cell::get) == STRICT
 }
 
-/// Notes that a field expecting `expected` was left out because it held `found` (a JSON kind).
+/// Notes that a field expecting `expected` was left out because it held `found` (a JSON kind);
+/// its path is the path being read.
+#[cold]
 pub(super) fn left_out(expected: &'static str, found: &'static str) {
     if MODE.with(Cell::get) == NONE {
         // Decoded outside the SDK's calls (`serde_json` straight into a generated type): no
@@ -75,32 +98,80 @@ pub(super) fn left_out(expected: &'static str, found: &'static str) {
         );
         return;
     }
+    let base = BASE.with(Cell::get);
+    let depth = DEPTH.with(Cell::get);
+    let slots = SLOTS.with(|s| {
+        s[base.min(LEVELS)..depth.min(LEVELS)]
+            .iter()
+            .map(Cell::get)
+            .collect()
+    });
     LEFT_OUT.with(|l| {
         l.borrow_mut().push(Pending {
-            segments: Vec::new(),
+            slots,
+            deeper: depth > LEVELS,
             expected,
             found,
         })
     });
-    DROPPED.with(|d| d.set(d.get() + 1));
 }
 
-/// Adds `segment` to the path of every field left out since `since` (a [`dropped_count`]).
-#[cold]
-pub(super) fn label(since: u32, segment: impl Fn() -> Segment) {
-    LEFT_OUT.with(|l| {
-        for pending in l.borrow_mut().iter_mut().skip(since as usize) {
-            pending.segments.push(segment());
+/// A left-out field, its path still as slots (keys as places in the body).
+pub(super) struct Pending {
+    slots: Vec<Slot>,
+    /// The path went deeper than the levels kept.
+    deeper: bool,
+    expected: &'static str,
+    found: &'static str,
+}
+
+impl Pending {
+    /// The field, its path written with the keys read back from `body`.
+    fn resolve(self, body: &[u8]) -> DroppedField {
+        let body_addr = body.as_ptr() as usize;
+        let mut path = String::from("$");
+        for slot in self.slots {
+            match slot {
+                Slot::Index(i) => {
+                    path.push('[');
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                }
+                Slot::Name(name) => {
+                    path.push('.');
+                    path.push_str(name);
+                }
+                Slot::InBody(addr, len) => {
+                    path.push('.');
+                    let key = addr
+                        .checked_sub(body_addr)
+                        .and_then(|start| body.get(start..start.checked_add(len)?));
+                    match key {
+                        Some(key) => path.push_str(&String::from_utf8_lossy(key)),
+                        None => path.push('?'),
+                    }
+                }
+                Slot::Unknown => path.push_str(".?"),
+            }
         }
-    });
+        if self.deeper {
+            path.push_str(".…");
+        }
+        DroppedField {
+            path,
+            expected: super::short_type_name(self.expected),
+            found: self.found,
+        }
+    }
 }
 
 /// A decode scope: set for one decode, restored on drop (also when the decode fails or
-/// panics). Entering and leaving touch two counters only, unless a field is left out (or an
-/// outer scope, decoding something else around this decode, has left one out).
+/// panics). A decode inside a decode (a type's own `Deserialize` calling
+/// [`from_slice`](super::from_slice)) has its own.
 pub(super) struct Scope {
     mode: u8,
-    dropped: u32,
+    base: usize,
+    depth: usize,
     /// What an outer scope had left out, kept aside while this one runs.
     outer: Vec<Pending>,
 }
@@ -108,74 +179,50 @@ pub(super) struct Scope {
 impl Scope {
     pub(super) fn enter(strict: bool) -> Self {
         let mode = MODE.with(|m| m.replace(if strict { STRICT } else { TOLERANT }));
-        let dropped = DROPPED.with(|d| d.replace(0));
-        let outer = if dropped == 0 {
-            Vec::new()
-        } else {
-            LEFT_OUT.with(|l| std::mem::take(&mut *l.borrow_mut()))
-        };
+        let depth = DEPTH.with(Cell::get);
+        let base = BASE.with(|b| b.replace(depth));
+        let outer = LEFT_OUT.with(|l| {
+            let mut l = l.borrow_mut();
+            if l.is_empty() {
+                Vec::new()
+            } else {
+                std::mem::take(&mut *l)
+            }
+        });
         Self {
             mode,
-            dropped,
+            base,
+            depth,
             outer,
         }
     }
 
-    /// How many fields this scope has left out so far.
-    pub(super) fn dropped(&self) -> u32 {
-        dropped_count()
-    }
-
-    /// Forgets what the first pass left out and makes the next decode in this scope name the
-    /// path of each field it leaves out.
-    pub(super) fn name_paths(&mut self) {
-        MODE.with(|m| m.set(NAMING));
-        DROPPED.with(|d| d.set(0));
-        LEFT_OUT.with(|l| l.borrow_mut().clear());
-    }
-
-    /// The fields this scope left out, with their paths.
-    pub(super) fn take(&mut self) -> Vec<DroppedField> {
-        if dropped_count() == 0 {
-            return Vec::new();
-        }
-        DROPPED.with(|d| d.set(0));
-        LEFT_OUT
-            .with(|l| std::mem::take(&mut *l.borrow_mut()))
-            .into_iter()
-            .map(|p| {
-                let mut path = String::from("$");
-                for segment in p.segments.iter().rev() {
-                    match segment {
-                        Segment::Key(key) => {
-                            path.push('.');
-                            path.push_str(key);
-                        }
-                        Segment::Index(i) => {
-                            path.push('[');
-                            path.push_str(&i.to_string());
-                            path.push(']');
-                        }
-                    }
-                }
-                DroppedField {
-                    path,
-                    expected: super::short_type_name(p.expected),
-                    found: p.found,
-                }
-            })
-            .collect()
+    /// The fields this scope left out, with their paths (`body` is what it decoded).
+    pub(super) fn take(&mut self, body: &[u8]) -> Vec<DroppedField> {
+        LEFT_OUT.with(|l| {
+            let mut l = l.borrow_mut();
+            if l.is_empty() {
+                return Vec::new();
+            }
+            std::mem::take(&mut *l)
+                .into_iter()
+                .map(|p| p.resolve(body))
+                .collect()
+        })
     }
 }
 
 impl Drop for Scope {
     fn drop(&mut self) {
         MODE.with(|m| m.set(self.mode));
-        // A decode that failed after leaving fields out did not take them.
-        let own = DROPPED.with(|d| d.replace(self.dropped));
-        if own != 0 || !self.outer.is_empty() {
-            let outer = std::mem::take(&mut self.outer);
-            LEFT_OUT.with(|l| *l.borrow_mut() = outer);
-        }
+        BASE.with(|b| b.set(self.base));
+        DEPTH.with(|d| d.set(self.depth));
+        LEFT_OUT.with(|l| {
+            let mut l = l.borrow_mut();
+            // A decode that failed after leaving fields out did not take them.
+            if !l.is_empty() || !self.outer.is_empty() {
+                *l = std::mem::take(&mut self.outer);
+            }
+        });
     }
 }

@@ -14,9 +14,8 @@
 //! How: `cargo xtask codegen` gives every generated struct a `Deserialize` impl that decodes a
 //! private copy of it whose optional fields are [`Tolerant`], through [`Record`], and moves the
 //! fields over. A body is decoded in one pass, with no copy of it: a value is looked at before its
-//! type reads it, and a list or object its type refuses is skipped (`probe`). A body that had
-//! a field left out is decoded a second time, naming the path of each: the cost of naming
-//! paths is paid only by responses that do not match. The blank rule of DrChrono (`""` is absent) is the same code (`Tolerant<T, true>`).
+//! type reads it, and a list or object its type refuses is skipped (`probe`); the path being
+//! read is kept as it goes (`context`), one slot write a key. The blank rule of DrChrono (`""` is absent) is the same code (`Tolerant<T, true>`).
 //!
 //! ```
 //! use ehr_runtime::decode::{Decoding, from_slice};
@@ -96,29 +95,17 @@ pub fn from_slice<T: DeserializeOwned>(
     json: &[u8],
     decoding: Decoding,
 ) -> serde_json::Result<(T, Vec<DroppedField>)> {
-    let scope = context::Scope::enter(decoding == Decoding::Strict);
-    let value = serde_json::from_slice(json)?;
-    if scope.dropped() == 0 {
-        return Ok((value, Vec::new()));
-    }
-    drop::<T>(value);
-    naming_paths(json, scope)
-}
-
-/// The second pass of a decode whose first left a field out: decodes `json` again, naming
-/// where (decoding is deterministic, so it leaves out the same fields). Only responses that do
-/// not match pay for it.
-#[cold]
-#[inline(never)]
-fn naming_paths<T: DeserializeOwned>(
-    json: &[u8],
-    mut scope: context::Scope,
-) -> serde_json::Result<(T, Vec<DroppedField>)> {
-    scope.name_paths();
+    let mut scope = context::Scope::enter(decoding == Decoding::Strict);
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let value = T::deserialize(record::top(&mut deserializer))?;
+    // A list at the top is a level of the path too (`$[3].id`); an object, the usual body,
+    // is read as it is.
+    let value = if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        T::deserialize(record::top(&mut deserializer))?
+    } else {
+        T::deserialize(&mut deserializer)?
+    };
     deserializer.end()?;
-    Ok((value, scope.take()))
+    Ok((value, scope.take(json)))
 }
 
 /// Decodes the body of a response to `operation` as generated code does: with `decoding`, and
@@ -129,14 +116,10 @@ pub fn response_body<T: DeserializeOwned>(
     decoding: Decoding,
     operation: &str,
 ) -> serde_json::Result<T> {
-    let scope = context::Scope::enter(decoding == Decoding::Strict);
-    let value = serde_json::from_slice(json)?;
-    if scope.dropped() == 0 {
-        return Ok(value);
+    let (value, left_out) = from_slice(json, decoding)?;
+    if !left_out.is_empty() {
+        warn(operation, &left_out);
     }
-    drop::<T>(value);
-    let (value, left_out) = naming_paths(json, scope)?;
-    warn(operation, &left_out);
     Ok(value)
 }
 

@@ -16,7 +16,7 @@ use serde::de::{
     DeserializeSeed, Deserializer, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
 
-use super::context::{self, Segment, dropped_count};
+use super::context::{self, Level, Slot};
 use super::replay::{Scalar, ScalarDeserializer, visit_scalars};
 
 /// Why a list or object did not decode, and whether the decoder is past it.
@@ -144,30 +144,25 @@ fn skip_seq<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(), A::Error> {
     Ok(())
 }
 
-/// The position in a list, and the fields left out when its current element began: adds the
-/// element's index to the path of each field left out inside it.
+/// A list being read, one level of the path: notes each element's index before the element is
+/// read.
 pub(super) struct Indices {
     index: usize,
-    mark: u32,
+    level: Level,
 }
 
 impl Indices {
     pub(super) fn new() -> Self {
         Self {
             index: 0,
-            mark: dropped_count(),
+            level: Level::enter(),
         }
     }
 
-    /// Called after each element.
+    /// Called before each element.
     #[inline]
     pub(super) fn next(&mut self) {
-        let now = dropped_count();
-        if now != self.mark {
-            let index = self.index;
-            context::label(self.mark, || Segment::Index(index));
-            self.mark = now;
-        }
+        self.level.set(Slot::Index(self.index));
         self.index += 1;
     }
 }
@@ -194,9 +189,8 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for ProbeSeq<'_, A> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, A::Error> {
-        let element = self.seq.next_element_seed(ProbeSeed(seed));
         self.indices.next();
-        element
+        self.seq.next_element_seed(ProbeSeed(seed))
     }
 
     fn size_hint(&self) -> Option<usize> {

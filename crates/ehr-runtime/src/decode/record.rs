@@ -1,18 +1,16 @@
 //! The struct side of decoding: [`Record`] names each field for the path of what is left out.
 //!
-//! A field left out inside a value is noted with no path ([`context::left_out`]). Paths are
-//! named only in the second pass of a decode that left something out (see
-//! [`context`](super::context)); in the first, a [`Record`] reads its struct as it is. In the
-//! second, each level adds its segment on the way back up: a struct read through [`Record`] the
-//! key of the field whose value noted it, a list held by such a struct the element's index. A
-//! level knows a field was left out below it by the number of fields left out so far, read
-//! once after each field or element.
+//! A struct read through [`Record`] is one level of the path being read (see
+//! [`context`](super::context)): it notes each key as the decoder hands it over (the borrowed
+//! `&str`'s place in the body, or the struct's own name for an unescaped key); a list held by
+//! such a struct is a level too, noting each element's index. A field left out copies the
+//! levels into its path.
 
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::context::{self, Segment, dropped_count};
+use super::context::{Level, Slot};
 use super::probe::Indices;
 
 /// A deserializer for one generated struct: its fields' values are read as they are, and each
@@ -107,18 +105,12 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Record<D> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, D::Error> {
-        if !context::naming() {
-            return self.0.deserialize_struct(name, fields, visitor);
-        }
         self.0
             .deserialize_struct(name, fields, StructVisitor { visitor, fields })
     }
 
     /// A struct with a flattened field asks for a map.
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-        if !context::naming() {
-            return self.0.deserialize_map(visitor);
-        }
         self.0.deserialize_map(StructVisitor {
             visitor,
             fields: &[],
@@ -148,9 +140,8 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StructVisitor<V> {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         self.visitor.visit_map(Fields {
             map,
-            key: Key::None,
+            level: Level::enter(),
             names: self.fields,
-            mark: dropped_count(),
         })
     }
 
@@ -159,58 +150,29 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for StructVisitor<V> {
     }
 }
 
-/// The key being read, as cheaply as it can be kept.
-#[derive(Clone, Copy)]
-enum Key<'de> {
-    None,
-    Borrowed(&'de str),
-    Static(&'static str),
-}
-
-impl Key<'_> {
-    fn name(self) -> Box<str> {
-        match self {
-            Key::None => "?".into(),
-            Key::Borrowed(key) => key.into(),
-            Key::Static(key) => key.into(),
-        }
-    }
-}
-
-/// The struct's map: each key kept, each value read through [`Field`], and the key added to the
-/// path of each field left out inside the value.
-struct Fields<'de, A> {
+/// The struct's map, one level of the path: each key noted, each value read through [`Field`].
+struct Fields<A> {
     map: A,
-    key: Key<'de>,
+    level: Level,
     names: &'static [&'static str],
-    mark: u32,
 }
 
-impl<'de, A: MapAccess<'de>> MapAccess<'de> for Fields<'de, A> {
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Fields<A> {
     type Error = A::Error;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        let Self {
-            map, key, names, ..
-        } = self;
-        map.next_key_seed(KeySeed { seed, key, names })
+        let Self { map, level, names } = self;
+        map.next_key_seed(KeySeed { seed, level, names })
     }
 
     fn next_value_seed<S: de::DeserializeSeed<'de>>(
         &mut self,
         seed: S,
     ) -> Result<S::Value, A::Error> {
-        let value = self.map.next_value_seed(FieldSeed(seed));
-        let now = dropped_count();
-        if now != self.mark {
-            let key = self.key;
-            context::label(self.mark, || Segment::Key(key.name()));
-            self.mark = now;
-        }
-        value
+        self.map.next_value_seed(FieldSeed(seed))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -219,39 +181,39 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for Fields<'de, A> {
 }
 
 /// A key's seed, whose deserializer notes the key on its way to the struct's field visitor.
-struct KeySeed<'k, 'de, S> {
+struct KeySeed<'k, S> {
     seed: S,
-    key: &'k mut Key<'de>,
+    level: &'k Level,
     names: &'static [&'static str],
 }
 
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, 'de, S> {
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, S> {
     type Value = S::Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
         self.seed.deserialize(KeyDeserializer {
             inner: deserializer,
-            key: self.key,
+            level: self.level,
             names: self.names,
         })
     }
 }
 
-struct KeyDeserializer<'k, 'de, D> {
+struct KeyDeserializer<'k, D> {
     inner: D,
-    key: &'k mut Key<'de>,
+    level: &'k Level,
     names: &'static [&'static str],
 }
 
 macro_rules! noting_key {
     ($($method:ident),*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
-            self.inner.$method(KeyVisitor { inner: visitor, key: self.key, names: self.names })
+            self.inner.$method(KeyVisitor { inner: visitor, level: self.level, names: self.names })
         }
     )*};
 }
 
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'_, 'de, D> {
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'_, D> {
     type Error = D::Error;
 
     noting_key!(
@@ -268,24 +230,26 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'_, 'de, D
 }
 
 /// Notes the key, then hands it to the struct's field visitor as it came.
-struct KeyVisitor<'k, 'de, V> {
+struct KeyVisitor<'k, V> {
     inner: V,
-    key: &'k mut Key<'de>,
+    level: &'k Level,
     names: &'static [&'static str],
 }
 
-impl<'de, V> KeyVisitor<'_, 'de, V> {
+impl<V> KeyVisitor<'_, V> {
     /// A key handed over only for the call: kept as the struct's own name for it.
-    fn transient(&mut self, key: &str) {
-        *self.key = self
-            .names
-            .iter()
-            .find(|name| **name == key)
-            .map_or(Key::None, |name| Key::Static(name));
+    #[cold]
+    fn transient(&self, key: &str) {
+        self.level.set(
+            self.names
+                .iter()
+                .find(|name| **name == key)
+                .map_or(Slot::Unknown, |name| Slot::Name(name)),
+        );
     }
 }
 
-impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
+impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, V> {
     type Value = V::Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -293,39 +257,42 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
-        *self.key = Key::Borrowed(v);
+        // Where the key lies in the body: read back only if a path is written.
+        self.level.set(Slot::InBody(v.as_ptr() as usize, v.len()));
         self.inner.visit_borrowed_str(v)
     }
 
-    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<V::Value, E> {
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
         self.transient(v);
         self.inner.visit_str(v)
     }
 
-    fn visit_string<E: de::Error>(mut self, v: String) -> Result<V::Value, E> {
+    fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
         self.transient(&v);
         self.inner.visit_string(v)
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<V::Value, E> {
-        *self.key = usize::try_from(v)
-            .ok()
-            .and_then(|i| self.names.get(i))
-            .map_or(Key::None, |name| Key::Static(name));
+        self.level.set(
+            usize::try_from(v)
+                .ok()
+                .and_then(|i| self.names.get(i))
+                .map_or(Slot::Unknown, |name| Slot::Name(name)),
+        );
         self.inner.visit_u64(v)
     }
 
-    fn visit_bytes<E: de::Error>(mut self, v: &[u8]) -> Result<V::Value, E> {
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<V::Value, E> {
         self.transient(std::str::from_utf8(v).unwrap_or(""));
         self.inner.visit_bytes(v)
     }
 
-    fn visit_borrowed_bytes<E: de::Error>(mut self, v: &'de [u8]) -> Result<V::Value, E> {
+    fn visit_borrowed_bytes<E: de::Error>(self, v: &'de [u8]) -> Result<V::Value, E> {
         self.transient(std::str::from_utf8(v).unwrap_or(""));
         self.inner.visit_borrowed_bytes(v)
     }
 
-    fn visit_byte_buf<E: de::Error>(mut self, v: Vec<u8>) -> Result<V::Value, E> {
+    fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<V::Value, E> {
         self.transient(std::str::from_utf8(&v).unwrap_or(""));
         self.inner.visit_byte_buf(v)
     }
@@ -405,9 +372,8 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for IndexedSeq<A> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, A::Error> {
-        let element = self.seq.next_element_seed(seed);
         self.indices.next();
-        element
+        self.seq.next_element_seed(seed)
     }
 
     fn size_hint(&self) -> Option<usize> {

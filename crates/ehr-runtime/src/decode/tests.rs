@@ -280,7 +280,7 @@ impl<'de> Deserialize<'de> for Counted {
 generated!(Counting { counted: Counted ; doctor: i64 } blank = false);
 
 #[test]
-fn a_body_that_matches_is_decoded_once_and_one_with_a_field_left_out_twice_to_name_it() {
+fn a_body_is_decoded_in_one_pass_also_when_a_field_is_left_out_and_named() {
     let decodes = |json: &str| {
         DECODED.with(|c| c.set(0));
         let (_, left_out) = tolerant::<Vec<Counting>>(json);
@@ -296,8 +296,42 @@ fn a_body_that_matches_is_decoded_once_and_one_with_a_field_left_out_twice_to_na
     assert_eq!(
         decodes(r#"[{"counted": 1, "doctor": 5}, {"counted": 2, "doctor": "6"}]"#),
         (
-            4,
+            2,
             vec!["$[1].doctor: expected i64, found string".to_string()]
         )
+    );
+}
+
+#[test]
+fn a_path_deeper_than_the_levels_kept_ends_in_an_ellipsis() {
+    generated!(Deep { ; next: Box<Deep>, n: i64 } blank = false);
+    let mut json = String::from(r#"{"n": "x"}"#);
+    for _ in 0..40 {
+        json = format!(r#"{{"next": {json}}}"#);
+    }
+    let (_, left_out) = tolerant::<Deep>(&json);
+    assert_eq!(left_out.len(), 1);
+    assert!(
+        left_out[0].path.starts_with("$.next.next."),
+        "{}",
+        left_out[0].path
+    );
+    assert!(left_out[0].path.ends_with(".…"), "{}", left_out[0].path);
+}
+
+#[test]
+fn a_failed_list_inside_a_tolerant_field_leaves_the_path_of_the_next_fields_right() {
+    // `transitions` fails in its second element (a required field of the wrong type): the
+    // whole field is left out, and the levels it entered are left, so `notes` after it is
+    // named at the right depth.
+    let json = r#"{"id": 1, "offices": [], "transitions": [{"datetime": "d"}, {"datetime": 5}],
+        "status": "Z", "notes": 3}"#;
+    assert_eq!(
+        dropped(json),
+        [
+            "$.transitions: expected Vec<Transition>, found array",
+            "$.status: expected Status, found string",
+            "$.notes: expected String, found number",
+        ]
     );
 }
