@@ -36,13 +36,27 @@ pub(super) enum Slot {
     Index(usize),
 }
 
-thread_local! {
-    static MODE: Cell<u8> = const { Cell::new(NONE) };
-    static DEPTH: Cell<usize> = const { Cell::new(0) };
-    static SLOTS: [Cell<Slot>; LEVELS] = const { [const { Cell::new(Slot::Unknown) }; LEVELS] };
+/// The current decode's state, one thread-local (one address to compute a touch).
+struct State {
+    mode: Cell<u8>,
+    /// How many levels are being read.
+    depth: Cell<usize>,
     /// The current scope's first level.
-    static BASE: Cell<usize> = const { Cell::new(0) };
-    static LEFT_OUT: RefCell<Vec<Pending>> = const { RefCell::new(Vec::new()) };
+    base: Cell<usize>,
+    slots: [Cell<Slot>; LEVELS],
+    left_out: RefCell<Vec<Pending>>,
+}
+
+thread_local! {
+    static STATE: State = const {
+        State {
+            mode: Cell::new(NONE),
+            depth: Cell::new(0),
+            base: Cell::new(0),
+            slots: [const { Cell::new(Slot::Unknown) }; LEVELS],
+            left_out: RefCell::new(Vec::new()),
+        }
+    };
 }
 
 /// One level of the path (a struct or a list) while it is read: restores the depth when
@@ -55,38 +69,43 @@ impl Level {
     /// Enters a level below the current one.
     #[inline]
     pub(super) fn enter() -> Self {
-        let depth = DEPTH.with(|d| d.replace(d.get() + 1));
-        let level = Self { depth };
-        level.set(Slot::Unknown);
-        level
+        STATE.with(|s| {
+            let depth = s.depth.replace(s.depth.get() + 1);
+            if let Some(slot) = s.slots.get(depth) {
+                slot.set(Slot::Unknown);
+            }
+            Self { depth }
+        })
     }
 
     /// Notes what this level is reading now: a key or an index.
     #[inline]
     pub(super) fn set(&self, slot: Slot) {
-        if self.depth < LEVELS {
-            SLOTS.with(|s| s[self.depth].set(slot));
-        }
+        STATE.with(|s| {
+            if let Some(cell) = s.slots.get(self.depth) {
+                cell.set(slot);
+            }
+        })
     }
 }
 
 impl Drop for Level {
     #[inline]
     fn drop(&mut self) {
-        DEPTH.with(|d| d.set(self.depth));
+        STATE.with(|s| s.depth.set(self.depth));
     }
 }
 
 /// Whether the current scope is strict (a value that does not decode fails the decode).
 pub(super) fn strict() -> bool {
-    MODE.with(Cell::get) == STRICT
+    STATE.with(|s| s.mode.get()) == STRICT
 }
 
 /// Notes that a field expecting `expected` was left out because it held `found` (a JSON kind);
 /// its path is the path being read.
 #[cold]
 pub(super) fn left_out(expected: &'static str, found: &'static str) {
-    if MODE.with(Cell::get) == NONE {
+    if STATE.with(|s| s.mode.get()) == NONE {
         // Decoded outside the SDK's calls (`serde_json` straight into a generated type): no
         // scope collects paths, so say what was left out now.
         tracing::warn!(
@@ -98,21 +117,18 @@ pub(super) fn left_out(expected: &'static str, found: &'static str) {
         );
         return;
     }
-    let base = BASE.with(Cell::get);
-    let depth = DEPTH.with(Cell::get);
-    let slots = SLOTS.with(|s| {
-        s[base.min(LEVELS)..depth.min(LEVELS)]
+    STATE.with(|s| {
+        let (base, depth) = (s.base.get(), s.depth.get());
+        let slots = s.slots[base.min(LEVELS)..depth.min(LEVELS)]
             .iter()
             .map(Cell::get)
-            .collect()
-    });
-    LEFT_OUT.with(|l| {
-        l.borrow_mut().push(Pending {
+            .collect();
+        s.left_out.borrow_mut().push(Pending {
             slots,
             deeper: depth > LEVELS,
             expected,
             found,
-        })
+        });
     });
 }
 
@@ -178,29 +194,31 @@ pub(super) struct Scope {
 
 impl Scope {
     pub(super) fn enter(strict: bool) -> Self {
-        let mode = MODE.with(|m| m.replace(if strict { STRICT } else { TOLERANT }));
-        let depth = DEPTH.with(Cell::get);
-        let base = BASE.with(|b| b.replace(depth));
-        let outer = LEFT_OUT.with(|l| {
-            let mut l = l.borrow_mut();
-            if l.is_empty() {
-                Vec::new()
-            } else {
-                std::mem::take(&mut *l)
+        STATE.with(|s| {
+            let depth = s.depth.get();
+            let mut left_out = s.left_out.borrow_mut();
+            Self {
+                mode: s.mode.replace(if strict { STRICT } else { TOLERANT }),
+                base: s.base.replace(depth),
+                depth,
+                outer: if left_out.is_empty() {
+                    Vec::new()
+                } else {
+                    std::mem::take(&mut *left_out)
+                },
             }
-        });
-        Self {
-            mode,
-            base,
-            depth,
-            outer,
-        }
+        })
+    }
+
+    /// Whether this scope left a field out.
+    pub(super) fn left_out_any(&self) -> bool {
+        STATE.with(|s| !s.left_out.borrow().is_empty())
     }
 
     /// The fields this scope left out, with their paths (`body` is what it decoded).
     pub(super) fn take(&mut self, body: &[u8]) -> Vec<DroppedField> {
-        LEFT_OUT.with(|l| {
-            let mut l = l.borrow_mut();
+        STATE.with(|s| {
+            let mut l = s.left_out.borrow_mut();
             if l.is_empty() {
                 return Vec::new();
             }
@@ -214,11 +232,11 @@ impl Scope {
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        MODE.with(|m| m.set(self.mode));
-        BASE.with(|b| b.set(self.base));
-        DEPTH.with(|d| d.set(self.depth));
-        LEFT_OUT.with(|l| {
-            let mut l = l.borrow_mut();
+        STATE.with(|s| {
+            s.mode.set(self.mode);
+            s.base.set(self.base);
+            s.depth.set(self.depth);
+            let mut l = s.left_out.borrow_mut();
             // A decode that failed after leaving fields out did not take them.
             if !l.is_empty() || !self.outer.is_empty() {
                 *l = std::mem::take(&mut self.outer);

@@ -96,15 +96,7 @@ pub fn from_slice<T: DeserializeOwned>(
     decoding: Decoding,
 ) -> serde_json::Result<(T, Vec<DroppedField>)> {
     let mut scope = context::Scope::enter(decoding == Decoding::Strict);
-    let mut deserializer = serde_json::Deserializer::from_slice(json);
-    // A list at the top is a level of the path too (`$[3].id`); an object, the usual body,
-    // is read as it is.
-    let value = if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        T::deserialize(record::top(&mut deserializer))?
-    } else {
-        T::deserialize(&mut deserializer)?
-    };
-    deserializer.end()?;
+    let value = decode::<T>(json)?;
     Ok((value, scope.take(json)))
 }
 
@@ -116,10 +108,26 @@ pub fn response_body<T: DeserializeOwned>(
     decoding: Decoding,
     operation: &str,
 ) -> serde_json::Result<T> {
-    let (value, left_out) = from_slice(json, decoding)?;
-    if !left_out.is_empty() {
-        warn(operation, &left_out);
+    let mut scope = context::Scope::enter(decoding == Decoding::Strict);
+    let value = decode::<T>(json)?;
+    if scope.left_out_any() {
+        warn(operation, &scope.take(json));
     }
+    Ok(value)
+}
+
+/// Decodes `json` as `T` in the current scope.
+#[inline]
+fn decode<T: DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    // A list at the top is a level of the path too (`$[3].id`); an object, the usual body,
+    // is read as it is.
+    let value = if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        T::deserialize(record::top(&mut deserializer))?
+    } else {
+        T::deserialize(&mut deserializer)?
+    };
+    deserializer.end()?;
     Ok(value)
 }
 
