@@ -446,8 +446,9 @@ fn drop_empty_header_map(block: &mut syn::Block) {
     Unmerge.visit_block_mut(block);
 }
 
-/// Makes a generated `send()` call `ehr_runtime`'s equivalents of two progenitor calls, which
-/// give the same results with less work a call: `.query_param(name, value)`
+/// Makes a generated `send()` call `ehr_runtime`'s equivalents of three progenitor calls, which
+/// give the same results with less work a call: `ehr_runtime::PathSegment(&x)` for
+/// `encode_path(&x.to_string())`, `.query_param(name, value)`
 /// (`ehr_runtime::QueryParamExt`: an absent optional query parameter leaves the URL alone) for
 /// `.query(&QueryParam::new(name, value))`, and
 /// `ehr_runtime::response_value` (headers moved, not copied; decoded as the client's runtime
@@ -467,6 +468,30 @@ fn lighter_calls(block: &mut syn::Block) {
                         let (name, value) = (param.args[0].clone(), param.args[1].clone());
                         call.method = syn::Ident::new("query_param", call.method.span());
                         call.args = syn::parse_quote!(#name, #value);
+                    }
+                }
+                // The URL's `format!`: its arguments are expressions too.
+                syn::Expr::Macro(m) if m.mac.path.is_ident("format") => {
+                    if let Ok(mut args) = format_args(&m.mac) {
+                        for arg in args.iter_mut() {
+                            self.visit_expr_mut(arg);
+                        }
+                        m.mac.tokens = quote::quote!(#args);
+                    }
+                }
+                // `encode_path(&x.to_string())` -> `PathSegment(&x)`: the same encoding,
+                // written into the URL's `format!` with no `String` for the value or its
+                // encoding (checked by `encode_path_calls` once all are rewritten).
+                syn::Expr::Call(call)
+                    if path_ends_with(&call.func, &["encode_path"]) && call.args.len() == 1 =>
+                {
+                    if let syn::Expr::Reference(reference) = &call.args[0]
+                        && let syn::Expr::MethodCall(to_string) = &*reference.expr
+                        && to_string.method == "to_string"
+                        && to_string.args.is_empty()
+                    {
+                        let value = &to_string.receiver;
+                        *expr = syn::parse_quote!(::ehr_runtime::PathSegment(&#value));
                     }
                 }
                 syn::Expr::Call(call)
@@ -621,6 +646,14 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
     if wrapped == 0 {
         return Err("no generated send() found to wrap".into());
     }
+    let left = encode_path_calls(builder);
+    if left != 0 {
+        return Err(format!(
+            "{left} call(s) of progenitor's `encode_path` are not of the shape \
+             `encode_path(&x.to_string())` that `lighter_calls` rewrites: progenitor's output \
+             changed; update `lighter_calls`"
+        ));
+    }
     // For the `.query_param(…)` calls `lighter_calls` writes.
     builder.insert(
         0,
@@ -630,6 +663,45 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
         },
     );
     Ok(())
+}
+
+/// The arguments of a `format!` (the format string first), as expressions.
+fn format_args(
+    mac: &syn::Macro,
+) -> syn::Result<syn::punctuated::Punctuated<syn::Expr, syn::Token![,]>> {
+    if !mac.path.is_ident("format") {
+        return Err(syn::Error::new(
+            proc_macro2::Span::call_site(),
+            "not format!",
+        ));
+    }
+    mac.parse_body_with(syn::punctuated::Punctuated::parse_terminated)
+}
+
+/// How many calls of progenitor's `encode_path` are left in `block`.
+fn encode_path_calls(items: &[syn::Item]) -> usize {
+    use syn::visit::Visit;
+    struct Count(usize);
+    impl<'ast> Visit<'ast> for Count {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            if path_ends_with(&call.func, &["encode_path"]) {
+                self.0 += 1;
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            if let Ok(args) = format_args(mac) {
+                for arg in &args {
+                    self.visit_expr(arg);
+                }
+            }
+        }
+    }
+    let mut count = Count(0);
+    for item in items {
+        count.visit_item(item);
+    }
+    count.0
 }
 
 /// The `operation_id: "…"` literal of the `OperationInfo` a generated `send()` builds.
@@ -1244,5 +1316,52 @@ fn doc_text(attr: &syn::Attribute) -> Option<String> {
             ..
         }) => Some(s.value()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::ToTokens;
+
+    /// A generated builder module with one `send()` whose URL is `url`.
+    fn builder(url: syn::Expr) -> syn::File {
+        syn::parse_quote! {
+            pub mod builder {
+                impl<'a> DoctorsRetrieve<'a> {
+                    pub async fn send(self) -> Result<ResponseValue<types::Doctor>, Error<()>> {
+                        let url = #url;
+                        let info = OperationInfo { operation_id: "doctors_retrieve" };
+                        client.exec(client.client.get(url).build()?, &info).await
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_path_parameter_is_written_into_the_url_with_no_string_of_its_own() {
+        let mut file = builder(syn::parse_quote!(format!(
+            "{}/api/doctors/{}",
+            client.baseurl,
+            encode_path(&id.to_string())
+        )));
+        super::return_runtime_errors(&mut file).expect("rewrites");
+        let text = file.to_token_stream().to_string();
+        assert!(
+            text.contains("client . baseurl , :: ehr_runtime :: PathSegment (& id)"),
+            "{text}"
+        );
+        assert!(!text.contains("encode_path"), "{text}");
+    }
+
+    #[test]
+    fn an_encode_path_call_of_another_shape_fails_codegen_loudly() {
+        let mut file = builder(syn::parse_quote!(format!(
+            "{}/api/doctors/{}",
+            client.baseurl,
+            encode_path(id.as_str())
+        )));
+        let error = super::return_runtime_errors(&mut file).expect_err("must not pass silently");
+        assert!(error.contains("encode_path"), "{error}");
     }
 }

@@ -4813,8 +4813,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/fhir/R4/Practitioner/{}", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/fhir/R4/Practitioner/{}", client.baseurl,
+                ::ehr_runtime::PathSegment(& id),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5223,8 +5223,8 @@ pub mod builder {
             let Self { client, id } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/fhir/R4/PractitionerRole/{}", client.baseurl, encode_path(& id
-                .to_string()),
+                "{}/fhir/R4/PractitionerRole/{}", client.baseurl,
+                ::ehr_runtime::PathSegment(& id),
             );
             #[allow(unused_mut)]
             let mut request = client

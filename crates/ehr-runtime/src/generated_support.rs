@@ -37,6 +37,48 @@ impl QueryParamExt for reqwest::RequestBuilder {
     }
 }
 
+/// One path parameter, percent-encoded as progenitor's `encode_path(&value.to_string())`
+/// encodes it (the same characters), written straight into the URL being formatted: no
+/// `String` for the value, none for its encoding. Generated code writes
+/// `format!("{}/api/doctors/{}", baseurl, PathSegment(&id))`.
+///
+/// ```
+/// use ehr_runtime::PathSegment;
+///
+/// assert_eq!(format!("/api/doctors/{}", PathSegment(&42)), "/api/doctors/42");
+/// assert_eq!(PathSegment("a b/c?d%").to_string(), "a%20b%2Fc%3Fd%25");
+/// assert_eq!(PathSegment("café").to_string(), "caf%C3%A9");
+/// ```
+pub struct PathSegment<'a, T: ?Sized>(pub &'a T);
+
+/// The characters progenitor 0.15's `encode_path` encodes.
+const PATH_SET: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
+impl<T: std::fmt::Display + ?Sized> std::fmt::Display for PathSegment<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        /// Encodes what the value writes on its way to the formatter.
+        struct Encoding<'a, 'b>(&'a mut std::fmt::Formatter<'b>);
+        impl std::fmt::Write for Encoding<'_, '_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                percent_encoding::utf8_percent_encode(s, PATH_SET)
+                    .try_for_each(|chunk| self.0.write_str(chunk))
+            }
+        }
+        std::fmt::write(&mut Encoding(f), format_args!("{}", self.0))
+    }
+}
+
 /// Decodes a JSON response to `operation` into a [`ResponseValue`], as progenitor's
 /// `ResponseValue::from_response` does, moving the response's headers into the value instead of
 /// copying them, and with the runtime's [`Decoding`](crate::decode::Decoding): an optional field
@@ -242,5 +284,34 @@ mod tests {
             Error::InvalidResponsePayload(body, _) => assert_eq!(&body[..], b"not json"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_path_segment_encodes_as_progenitors_encode_path() {
+        let texts = [
+            "42",
+            "-7",
+            "abc",
+            "a b",
+            "a/b",
+            "a?b#c",
+            "100%",
+            "{x}",
+            "<>\"`",
+            "café",
+            "tab\there",
+            "\u{7f}",
+            "x-y_z.~",
+            "ümlaut/ß",
+            "",
+        ];
+        for text in texts {
+            assert_eq!(
+                super::PathSegment(text).to_string(),
+                progenitor_client::encode_path(text),
+                "{text:?}"
+            );
+        }
+        assert_eq!(super::PathSegment(&-3_i64).to_string(), "-3");
     }
 }

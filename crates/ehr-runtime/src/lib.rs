@@ -38,7 +38,7 @@ pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
     StoreError, VendorError, carried, carry, retry_after,
 };
-pub use generated_support::{QueryParamExt, response_value};
+pub use generated_support::{PathSegment, QueryParamExt, response_value};
 pub use resend::Resend;
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,

@@ -77,36 +77,40 @@ impl Runtime {
     /// vendor's body.
     pub async fn execute(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         call: CallInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = if self.direct {
-            self.http.execute(request).await?
-        } else {
-            let mut request = request;
-            match self.transport.begin(&mut request, call) {
-                Some(ticket) => {
-                    // Sent in the call's span, borrowed from the ticket (no clone, no wrapper).
-                    let mut sending = std::pin::pin!(self.http.execute(request));
-                    let span = &ticket.span;
-                    let outcome = std::future::poll_fn(|cx| {
-                        let _entered = span.enter();
-                        sending.as_mut().poll(cx)
-                    })
-                    .await;
-                    match outcome {
-                        // The usual path: the ticket is only looked at, then dropped here.
-                        Ok(response) if response.status().is_success() => {
-                            self.transport.succeeded(&response, &ticket, call);
-                            return Ok(response);
-                        }
-                        outcome => match self.transport.finish(&self.http, outcome, ticket, call) {
-                            Finish::Done(outcome) => outcome?,
-                            Finish::More(rest) => rest.await?,
-                        },
+        // Written so that little is kept across each `.await` (every call's future is moved
+        // into its caller's at each level, so its size is paid per call): the ticket is taken
+        // out of its `Option` at once, and what the send needs ends with the send.
+        let response = 'sent: {
+            if self.direct {
+                break 'sent self.http.execute(request).await?;
+            }
+            let Some(ticket) = self.transport.begin(&mut request, call) else {
+                break 'sent self.transport.send(&self.http, request, call).await?;
+            };
+            let finish = {
+                // Sent in the call's span, borrowed from the ticket (no clone, no wrapper).
+                let mut sending = std::pin::pin!(self.http.execute(request));
+                let span = &ticket.span;
+                let outcome = std::future::poll_fn(|cx| {
+                    let _entered = span.enter();
+                    sending.as_mut().poll(cx)
+                })
+                .await;
+                match outcome {
+                    // The usual path: the ticket is only looked at, then dropped here.
+                    Ok(response) if response.status().is_success() => {
+                        self.transport.succeeded(&response, &ticket, call);
+                        return Ok(response);
                     }
+                    outcome => self.transport.finish(&self.http, outcome, ticket, call),
                 }
-                None => self.transport.send(&self.http, request, call).await?,
+            };
+            match finish {
+                Finish::Done(outcome) => outcome?,
+                Finish::More(rest) => rest.await?,
             }
         };
         if response.status().is_success() || crate::error::is_carrier(&response) {

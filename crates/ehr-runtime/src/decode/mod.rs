@@ -103,32 +103,40 @@ pub fn from_slice<T: DeserializeOwned>(
 /// Decodes the body of a response to `operation` as generated code does: with `decoding`, and
 /// a warning (`tracing`, target `ehr_runtime::decode`) for every place a field was left out.
 /// For calls built by hand (the façade's uploads).
+#[inline]
 pub fn response_body<T: DeserializeOwned>(
     json: &[u8],
     decoding: Decoding,
     operation: &str,
 ) -> serde_json::Result<T> {
     let mut scope = context::Scope::enter(decoding == Decoding::Strict);
-    let value = decode::<T>(json)?;
-    if scope.left_out_any() {
+    let value = decode::<T>(json);
+    if value.is_ok() && scope.left_out_any() {
         warn(operation, &scope.take(json));
     }
-    Ok(value)
+    value
 }
 
 /// Decodes `json` as `T` in the current scope.
-#[inline]
+#[inline(always)]
 fn decode<T: DeserializeOwned>(json: &[u8]) -> serde_json::Result<T> {
     let mut deserializer = serde_json::Deserializer::from_slice(json);
     // A list at the top is a level of the path too (`$[3].id`); an object, the usual body,
     // is read as it is.
     let value = if json.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        T::deserialize(record::top(&mut deserializer))?
+        T::deserialize(record::top(&mut deserializer))
     } else {
-        T::deserialize(&mut deserializer)?
+        T::deserialize(&mut deserializer)
     };
-    deserializer.end()?;
-    Ok(value)
+    // The value is handed back in the `Result` it came in (a large struct moves once less);
+    // what follows it is checked only when it decoded.
+    match value {
+        Ok(_) => match deserializer.end() {
+            Ok(()) => value,
+            Err(error) => Err(error),
+        },
+        Err(_) => value,
+    }
 }
 
 /// One warning per distinct place (indices aside): a page of 250 records with the same odd

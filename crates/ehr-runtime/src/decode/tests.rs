@@ -335,3 +335,13 @@ fn a_failed_list_inside_a_tolerant_field_leaves_the_path_of_the_next_fields_righ
         ]
     );
 }
+
+#[test]
+fn a_decode_that_fails_halfway_reports_its_own_error_not_what_follows() {
+    let error = from_slice::<Appointment>(br#"{"id": "1", "offices": []}"#, Decoding::Tolerant)
+        .expect_err("a wrong required id fails");
+    assert!(error.to_string().contains("invalid type"), "{error}");
+    let error = from_slice::<Appointment>(br#"{"id": 1, "offices": []} x"#, Decoding::Tolerant)
+        .expect_err("trailing characters fail");
+    assert!(error.to_string().contains("trailing characters"), "{error}");
+}
