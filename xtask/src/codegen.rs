@@ -24,6 +24,9 @@ pub struct Generated {
     pub code: String,
     /// Each phase, in order, with its wall time.
     pub phases: Vec<(&'static str, Duration)>,
+    /// What the rewrites of progenitor's `send()` bodies changed (`None` when the file was
+    /// reused from the cache).
+    pub rewrites: Option<Rewrites>,
 }
 
 /// Times the phases of one generation.
@@ -104,7 +107,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
     };
     file.items.extend(extra.items);
 
-    return_runtime_errors(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
+    let rewrites = return_runtime_errors(&mut file).map_err(|e| format!("{spec_path}: {e}"))?;
     let paged: Vec<ListOp> = list_operations(&spec)
         .into_iter()
         .chain(search_operations(&spec))
@@ -123,6 +126,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
     Ok(Generated {
         code,
         phases: phases.done,
+        rewrites: Some(rewrites),
     })
 }
 
@@ -384,7 +388,7 @@ fn pascal(snake: &str) -> String {
 /// Takes progenitor's `api-version` header (the spec's `info.version`, which no vendor asks
 /// for) out of a generated `send()`: the statement appending it goes, and the header map's
 /// capacity shrinks to the headers left, so a call with no header parameter allocates none.
-fn drop_api_version_header(block: &mut syn::Block) {
+fn drop_api_version_header(block: &mut syn::Block) -> usize {
     let before = block.stmts.len();
     block.stmts.retain(|stmt| {
         !stmt
@@ -394,7 +398,7 @@ fn drop_api_version_header(block: &mut syn::Block) {
     });
     let removed = before - block.stmts.len();
     if removed == 0 {
-        return;
+        return 0;
     }
     struct Shrink(usize);
     impl VisitMut for Shrink {
@@ -421,6 +425,7 @@ fn drop_api_version_header(block: &mut syn::Block) {
     if !mutated {
         drop_empty_header_map(block);
     }
+    removed
 }
 
 /// Removes an empty `header_map` and the `.headers(header_map)` that would merge it into the
@@ -453,9 +458,9 @@ fn drop_empty_header_map(block: &mut syn::Block) {
 /// `.query(&QueryParam::new(name, value))`, and
 /// `ehr_runtime::response_value` (headers moved, not copied; decoded as the client's runtime
 /// says, naming the operation) for `ResponseValue::from_response`.
-fn lighter_calls(block: &mut syn::Block) {
-    struct Lighter;
-    impl VisitMut for Lighter {
+fn lighter_calls(block: &mut syn::Block, rewrites: &mut Rewrites) {
+    struct Lighter<'r>(&'r mut Rewrites);
+    impl VisitMut for Lighter<'_> {
         fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
             syn::visit_mut::visit_expr_mut(self, expr);
             match expr {
@@ -468,6 +473,7 @@ fn lighter_calls(block: &mut syn::Block) {
                         let (name, value) = (param.args[0].clone(), param.args[1].clone());
                         call.method = syn::Ident::new("query_param", call.method.span());
                         call.args = syn::parse_quote!(#name, #value);
+                        self.0.query_params += 1;
                     }
                 }
                 // The URL's `format!`: its arguments are expressions too.
@@ -492,6 +498,7 @@ fn lighter_calls(block: &mut syn::Block) {
                     {
                         let value = &to_string.receiver;
                         *expr = syn::parse_quote!(::ehr_runtime::PathSegment(&#value));
+                        self.0.path_segments += 1;
                     }
                 }
                 syn::Expr::Call(call)
@@ -504,12 +511,13 @@ fn lighter_calls(block: &mut syn::Block) {
                             client
                         )));
                     call.args.push(syn::parse_quote!(info.operation_id));
+                    self.0.response_values += 1;
                 }
                 _ => {}
             }
         }
     }
-    Lighter.visit_block_mut(block);
+    Lighter(rewrites).visit_block_mut(block);
 }
 
 /// Takes out of a generated `send()` the code that can never run under `ehr_runtime`, which
@@ -522,26 +530,31 @@ fn lighter_calls(block: &mut syn::Block) {
 ///   `Runtime::execute` answers every status other than 2xx with its 599 carrier, which the
 ///   `_ => Err(Error::UnexpectedResponse(…))` arm takes (and a response the runtime did not see
 ///   would take it too, its body then read by `ehr_runtime::Error::from_generated`).
-fn drop_unreachable_code(block: &mut syn::Block) {
+fn drop_unreachable_code(block: &mut syn::Block, rewrites: &mut Rewrites) {
+    let before = block.stmts.len();
     block.stmts.retain(|stmt| {
         let text = stmt.to_token_stream().to_string();
         !(text.starts_with("client . pre (") || text.starts_with("client . post ("))
     });
-    struct Arms;
-    impl VisitMut for Arms {
+    rewrites.hook_calls += before - block.stmts.len();
+    struct Arms<'r>(&'r mut Rewrites);
+    impl VisitMut for Arms<'_> {
         fn visit_expr_match_mut(&mut self, expr: &mut syn::ExprMatch) {
             if expr.expr.to_token_stream().to_string() == "response . status () . as_u16 ()" {
+                self.0.status_matches += 1;
+                let before = expr.arms.len();
                 expr.arms.retain(|arm| {
                     !arm.body
                         .to_token_stream()
                         .to_string()
                         .contains("Error :: ErrorResponse")
                 });
+                self.0.error_arms += before - expr.arms.len();
             }
             syn::visit_mut::visit_expr_match_mut(self, expr);
         }
     }
-    Arms.visit_block_mut(block);
+    Arms(rewrites).visit_block_mut(block);
 }
 
 /// Whether `expr` is a path whose last segments are `tail`.
@@ -587,9 +600,9 @@ fn builder_module(file: &mut syn::File) -> Result<&mut Vec<syn::Item>, String> {
 /// `progenitor_send()`, and a public `send()` with the same documentation calls it and turns
 /// its error into `ehr_runtime::Error` (the operation id is the literal progenitor gives its
 /// `OperationInfo`).
-fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
+fn return_runtime_errors(file: &mut syn::File) -> Result<Rewrites, String> {
     let builder = builder_module(file)?;
-    let mut wrapped = 0;
+    let mut rewrites = Rewrites::default();
     for item in builder.iter_mut() {
         let syn::Item::Impl(block) = item else {
             continue;
@@ -619,9 +632,9 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
                 #[doc = " progenitor's `send()`; see [`send`](Self::send)."]
             });
             send.sig.ident = syn::Ident::new("progenitor_send", proc_macro2::Span::call_site());
-            drop_api_version_header(&mut send.block);
-            lighter_calls(&mut send.block);
-            drop_unreachable_code(&mut send.block);
+            rewrites.api_version_headers += drop_api_version_header(&mut send.block);
+            lighter_calls(&mut send.block, &mut rewrites);
+            drop_unreachable_code(&mut send.block, &mut rewrites);
             send.vis = syn::Visibility::Inherited;
             let errors = format!(
                 " Errors are [`ehr_runtime::Error`] (`ehr_sdk::Error`) naming `{operation_id}`, \
@@ -640,20 +653,10 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
                 }
             });
         }
-        wrapped += wrappers.len();
+        rewrites.sends += wrappers.len();
         block.items.extend(wrappers);
     }
-    if wrapped == 0 {
-        return Err("no generated send() found to wrap".into());
-    }
-    let left = encode_path_calls(builder);
-    if left != 0 {
-        return Err(format!(
-            "{left} call(s) of progenitor's `encode_path` are not of the shape \
-             `encode_path(&x.to_string())` that `lighter_calls` rewrites: progenitor's output \
-             changed; update `lighter_calls`"
-        ));
-    }
+    rewrites.check(&leftovers(builder))?;
     // For the `.query_param(…)` calls `lighter_calls` writes.
     builder.insert(
         0,
@@ -662,7 +665,189 @@ fn return_runtime_errors(file: &mut syn::File) -> Result<(), String> {
             use ::ehr_runtime::QueryParamExt as _;
         },
     );
-    Ok(())
+    Ok(rewrites)
+}
+
+/// How many places each rewrite of progenitor's `send()` bodies changed in one file. Each was
+/// written for a shape of progenitor's output; [`Rewrites::check`] fails codegen when one
+/// found nothing to change where it always should, or left some of its shape unchanged, so a
+/// progenitor upgrade that changes a shape fails loudly instead of silently generating code
+/// that does more work a call (or sends progenitor's `api-version` header).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rewrites {
+    /// `send()`s renamed to `progenitor_send()` and wrapped.
+    pub sends: usize,
+    /// `api-version` header statements taken out (`drop_api_version_header`): one per send.
+    pub api_version_headers: usize,
+    /// `client.pre(…)` / `client.post(…)` hook calls taken out (`drop_unreachable_code`).
+    pub hook_calls: usize,
+    /// `match response.status().as_u16()` found (`drop_unreachable_code`).
+    pub status_matches: usize,
+    /// Documented error-status arms taken out of them.
+    pub error_arms: usize,
+    /// `.query(&QueryParam::new(…))` made `.query_param(…)` (`lighter_calls`).
+    pub query_params: usize,
+    /// `encode_path(&x.to_string())` made `PathSegment(&x)` (`lighter_calls`).
+    pub path_segments: usize,
+    /// `ResponseValue::from_response` made `ehr_runtime::response_value` (`lighter_calls`).
+    pub response_values: usize,
+}
+
+/// What is left in the builder module of the shapes the rewrites change, by rewrite.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Leftovers {
+    api_version_headers: usize,
+    hook_calls: usize,
+    error_arms: usize,
+    query_params: usize,
+    encode_paths: usize,
+    from_responses: usize,
+}
+
+impl Rewrites {
+    /// Fails when a rewrite that every `send()` needs changed nothing, or when any rewrite
+    /// left some of its shape unchanged.
+    fn check(&self, left: &Leftovers) -> Result<(), String> {
+        let mut problems = Vec::new();
+        if self.sends == 0 {
+            problems.push("no `send()` found to wrap".to_string());
+        }
+        let mut every_send = |name: &str, count: usize, what: &str| {
+            if count < self.sends {
+                problems.push(format!(
+                    "`{name}` changed {count} of {} send()s: {what}",
+                    self.sends
+                ));
+            }
+        };
+        every_send(
+            "drop_api_version_header",
+            self.api_version_headers,
+            "progenitor no longer adds `api-version` as it did",
+        );
+        every_send(
+            "drop_unreachable_code",
+            self.hook_calls / 2,
+            "progenitor no longer calls `client.pre(…)` and `client.post(…)` as it did",
+        );
+        every_send(
+            "drop_unreachable_code",
+            self.status_matches,
+            "progenitor no longer matches on `response.status().as_u16()`",
+        );
+        if self.sends > 0 && self.response_values == 0 {
+            problems.push(
+                "`lighter_calls` found no `ResponseValue::from_response(…)` to make \
+                 `ehr_runtime::response_value`: progenitor decodes responses another way"
+                    .to_string(),
+            );
+        }
+        for (name, count, shape) in [
+            (
+                "drop_api_version_header",
+                left.api_version_headers,
+                "`\"api-version\"`",
+            ),
+            (
+                "drop_unreachable_code",
+                left.hook_calls,
+                "`client.pre(…)` / `client.post(…)`",
+            ),
+            (
+                "drop_unreachable_code",
+                left.error_arms,
+                "`Error::ErrorResponse` arms",
+            ),
+            ("lighter_calls", left.query_params, "`QueryParam::new(…)`"),
+            ("lighter_calls", left.encode_paths, "`encode_path(…)`"),
+            (
+                "lighter_calls",
+                left.from_responses,
+                "`ResponseValue::from_response(…)`",
+            ),
+        ] {
+            if count != 0 {
+                problems.push(format!(
+                    "`{name}` left {count} use(s) of {shape} in a shape it does not rewrite"
+                ));
+            }
+        }
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "the rewrites of progenitor's output no longer match it (progenitor {}): {}; \
+             update xtask/src/codegen.rs for the new shapes",
+            progenitor_version(),
+            problems.join("; ")
+        ))
+    }
+}
+
+/// The progenitor version this xtask was built against, from the workspace's `Cargo.lock`.
+fn progenitor_version() -> String {
+    let lock = include_str!("../../Cargo.lock");
+    lock.split("[[package]]")
+        .find(|p| p.contains("\nname = \"progenitor\"\n"))
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = ")))
+        .map_or_else(|| "?".to_string(), |v| v.trim_matches('"').to_string())
+}
+
+/// Counts, in the rewritten builder module, what is left of the shapes the rewrites change
+/// (including inside each `format!`, whose arguments are expressions too).
+fn leftovers(items: &[syn::Item]) -> Leftovers {
+    use syn::visit::Visit;
+    struct Count(Leftovers);
+    impl<'ast> Visit<'ast> for Count {
+        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+            if path_ends_with(&call.func, &["encode_path"]) {
+                self.0.encode_paths += 1;
+            }
+            if path_ends_with(&call.func, &["QueryParam", "new"]) {
+                self.0.query_params += 1;
+            }
+            if path_ends_with(&call.func, &["ResponseValue", "from_response"]) {
+                self.0.from_responses += 1;
+            }
+            syn::visit::visit_expr_call(self, call);
+        }
+        fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+            if (call.method == "pre" || call.method == "post")
+                && call.receiver.to_token_stream().to_string() == "client"
+            {
+                self.0.hook_calls += 1;
+            }
+            syn::visit::visit_expr_method_call(self, call);
+        }
+        fn visit_lit_str(&mut self, lit: &'ast syn::LitStr) {
+            if lit.value() == "api-version" {
+                self.0.api_version_headers += 1;
+            }
+        }
+        fn visit_arm(&mut self, arm: &'ast syn::Arm) {
+            if arm
+                .body
+                .to_token_stream()
+                .to_string()
+                .contains("Error :: ErrorResponse")
+            {
+                self.0.error_arms += 1;
+            }
+            syn::visit::visit_arm(self, arm);
+        }
+        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+            if let Ok(args) = format_args(mac) {
+                for arg in &args {
+                    self.visit_expr(arg);
+                }
+            }
+        }
+    }
+    let mut count = Count(Leftovers::default());
+    for item in items {
+        count.visit_item(item);
+    }
+    count.0
 }
 
 /// The arguments of a `format!` (the format string first), as expressions.
@@ -676,32 +861,6 @@ fn format_args(
         ));
     }
     mac.parse_body_with(syn::punctuated::Punctuated::parse_terminated)
-}
-
-/// How many calls of progenitor's `encode_path` are left in `block`.
-fn encode_path_calls(items: &[syn::Item]) -> usize {
-    use syn::visit::Visit;
-    struct Count(usize);
-    impl<'ast> Visit<'ast> for Count {
-        fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-            if path_ends_with(&call.func, &["encode_path"]) {
-                self.0 += 1;
-            }
-            syn::visit::visit_expr_call(self, call);
-        }
-        fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-            if let Ok(args) = format_args(mac) {
-                for arg in &args {
-                    self.visit_expr(arg);
-                }
-            }
-        }
-    }
-    let mut count = Count(0);
-    for item in items {
-        count.visit_item(item);
-    }
-    count.0
 }
 
 /// The `operation_id: "…"` literal of the `OperationInfo` a generated `send()` builds.
@@ -1323,45 +1482,156 @@ fn doc_text(attr: &syn::Attribute) -> Option<String> {
 mod tests {
     use quote::ToTokens;
 
-    /// A generated builder module with one `send()` whose URL is `url`.
-    fn builder(url: syn::Expr) -> syn::File {
+    /// A generated builder module with one `send()` as progenitor 0.15 writes it, its URL
+    /// `url`, its query `query`, and `extra` statements before `exec` (its header map and
+    /// hook calls, or what a later progenitor writes instead).
+    fn builder(url: syn::Expr, query: syn::Expr, extra: Vec<syn::Stmt>) -> syn::File {
         syn::parse_quote! {
             pub mod builder {
                 impl<'a> DoctorsRetrieve<'a> {
                     pub async fn send(self) -> Result<ResponseValue<types::Doctor>, Error<()>> {
+                        let Self { client, id, verbose } = self;
                         let url = #url;
+                        let mut request = client
+                            .client
+                            .get(url)
+                            .query(#query)
+                            .headers(header_map)
+                            .build()?;
                         let info = OperationInfo { operation_id: "doctors_retrieve" };
-                        client.exec(client.client.get(url).build()?, &info).await
+                        #(#extra)*
+                        let result = client.exec(request, &info).await;
+                        let response = result?;
+                        match response.status().as_u16() {
+                            200u16 => ResponseValue::from_response(response).await,
+                            404u16 => Err(Error::ErrorResponse(
+                                ResponseValue::from_response(response).await?,
+                            )),
+                            _ => Err(Error::UnexpectedResponse(response)),
+                        }
                     }
                 }
             }
         }
     }
 
-    #[test]
-    fn a_path_parameter_is_written_into_the_url_with_no_string_of_its_own() {
-        let mut file = builder(syn::parse_quote!(format!(
+    fn url() -> syn::Expr {
+        syn::parse_quote!(format!(
             "{}/api/doctors/{}",
             client.baseurl,
             encode_path(&id.to_string())
-        )));
-        super::return_runtime_errors(&mut file).expect("rewrites");
+        ))
+    }
+
+    fn query() -> syn::Expr {
+        syn::parse_quote!(&progenitor_client::QueryParam::new("verbose", &verbose))
+    }
+
+    /// progenitor 0.15's header map with its `api-version` header, and its two hook calls.
+    fn progenitor_015() -> Vec<syn::Stmt> {
+        syn::parse_quote! {
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map.append(
+                ::reqwest::header::HeaderName::from_static("api-version"),
+                ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+            );
+            client.pre(&mut request, &info).await?;
+            client.post(&result, &info).await?;
+        }
+    }
+
+    #[test]
+    fn every_rewrite_changes_the_shape_it_was_written_for() {
+        let mut file = builder(url(), query(), progenitor_015());
+        let rewrites = super::return_runtime_errors(&mut file).expect("rewrites");
+        assert_eq!(
+            rewrites,
+            super::Rewrites {
+                sends: 1,
+                api_version_headers: 1,
+                hook_calls: 2,
+                status_matches: 1,
+                error_arms: 1,
+                query_params: 1,
+                path_segments: 1,
+                // One in the 200 arm, one in the error arm then taken out.
+                response_values: 2,
+            }
+        );
         let text = file.to_token_stream().to_string();
+        for gone in [
+            "encode_path",
+            "api-version",
+            "header_map",
+            "client . pre",
+            "client . post",
+            "ErrorResponse",
+            "QueryParam ::",
+            "from_response",
+        ] {
+            assert!(!text.contains(gone), "{gone} left in {text}");
+        }
         assert!(
             text.contains("client . baseurl , :: ehr_runtime :: PathSegment (& id)"),
             "{text}"
         );
-        assert!(!text.contains("encode_path"), "{text}");
+        assert!(
+            text.contains(". query_param (\"verbose\" , & verbose)"),
+            "{text}"
+        );
+    }
+
+    /// The error `return_runtime_errors` gives for `file`, which must name progenitor's
+    /// version and `pass`.
+    fn fails_naming(mut file: syn::File, pass: &str) -> String {
+        let error = super::return_runtime_errors(&mut file).expect_err("must fail loudly");
+        assert!(error.contains(pass), "{error}");
+        assert!(error.contains("progenitor 0.15"), "{error}");
+        error
     }
 
     #[test]
-    fn an_encode_path_call_of_another_shape_fails_codegen_loudly() {
-        let mut file = builder(syn::parse_quote!(format!(
+    fn a_rewrite_that_finds_nothing_it_was_written_for_fails_codegen() {
+        // A progenitor that no longer sends `api-version` (or calls it otherwise).
+        let mut no_header = progenitor_015();
+        no_header.drain(0..2);
+        fails_naming(
+            builder(url(), query(), no_header),
+            "drop_api_version_header",
+        );
+        // Hooks renamed.
+        let mut renamed_hooks = progenitor_015();
+        renamed_hooks.truncate(2);
+        renamed_hooks.push(syn::parse_quote!(client.before(&mut request, &info).await?;));
+        fails_naming(
+            builder(url(), query(), renamed_hooks),
+            "drop_unreachable_code",
+        );
+    }
+
+    #[test]
+    fn a_rewrite_that_leaves_some_of_its_shape_unchanged_fails_codegen() {
+        let other_path = syn::parse_quote!(format!(
             "{}/api/doctors/{}",
             client.baseurl,
             encode_path(id.as_str())
-        )));
-        let error = super::return_runtime_errors(&mut file).expect_err("must not pass silently");
+        ));
+        let error = fails_naming(
+            builder(other_path, query(), progenitor_015()),
+            "lighter_calls",
+        );
         assert!(error.contains("encode_path"), "{error}");
+        let other_query =
+            syn::parse_quote!(progenitor_client::QueryParam::new("verbose", &verbose));
+        let error = fails_naming(
+            builder(url(), other_query, progenitor_015()),
+            "lighter_calls",
+        );
+        assert!(error.contains("QueryParam::new"), "{error}");
+    }
+
+    #[test]
+    fn the_version_named_is_the_locked_progenitor() {
+        assert!(super::progenitor_version().starts_with("0.15."));
     }
 }

@@ -1,9 +1,9 @@
 //! Checks run on every spec before progenitor sees it.
 //!
 //! progenitor 0.15 rejects some spec shapes with an error that names no operation, and panics on
-//! others (see `../shared/notes/progenitor-0.15.md`). This module finds those shapes first and
-//! reports each problem with the spec file and the operation it is in, so that a bad spec fails
-//! `cargo xtask codegen` with a message a person can act on.
+//! others (each check below says which shape and what progenitor does with it). This module
+//! finds those shapes first and reports each problem with the spec file and the operation it is
+//! in, so that a bad spec fails `cargo xtask codegen` with a message a person can act on.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -40,7 +40,8 @@ usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--roo
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
   --check     regenerate in memory and fail, naming each stale file, if any checked-in
               generated file differs from what the spec produces
-  --timings   print the wall time of each vendor's phases (vendors run in parallel)
+  --timings   print the wall time of each vendor's phases (vendors run in parallel) and
+              how many places each rewrite of progenitor's output changed
   --no-cache  generate every vendor, even one whose spec, generator and generated file are
               unchanged since this checkout last generated it (see xtask/src/cache.rs)
   --root DIR  the workspace to work in (default: the one this xtask belongs to)
@@ -103,6 +104,7 @@ fn generate_or_reuse(
                 "reused: spec, generator and file unchanged",
                 started.elapsed(),
             )],
+            rewrites: None,
         });
     }
     let generated = codegen::generate(root, vendor)?;
@@ -181,6 +183,20 @@ fn run_codegen(args: &[String]) -> ExitCode {
                 if timings {
                     for (phase, took) in &generated.phases {
                         eprintln!("{:<14} {phase:<44} {took:>10.2?}", vendor.name());
+                    }
+                    if let Some(r) = &generated.rewrites {
+                        eprintln!(
+                            "{:<14} rewrites: {} sends, {} api-version headers, {} hook calls, \
+                             {} error arms, {} query params, {} path segments, {} decodes",
+                            vendor.name(),
+                            r.sends,
+                            r.api_version_headers,
+                            r.hook_calls,
+                            r.error_arms,
+                            r.query_params,
+                            r.path_segments,
+                            r.response_values
+                        );
                     }
                 }
                 outputs.push((vendor, generated.code));
