@@ -721,3 +721,61 @@ fn authorize_url_sends_the_typed_scopes_as_drchrono_spells_them() {
     let none = oauth.authorize_url([], "st").unwrap();
     assert!(none.query_pairs().all(|(k, _)| k != "scope"));
 }
+
+/// A DrChrono client whose builder sets `refresh_skew` (or not), over a stored token with
+/// `left` seconds to live: how many refreshes its first call made, and the token it sent.
+async fn refreshes_before_the_first_call(
+    skew: Option<Duration>,
+    left: i64,
+) -> (usize, &'static str) {
+    let server = httpmock::MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/o/token/")
+            .form_urlencoded_tuple("grant_type", "refresh_token");
+        then.status(200)
+            .header("content-type", "application/json")
+            .body(r#"{"access_token": "at2", "refresh_token": "rt2", "expires_in": 172800}"#);
+    });
+    let with = |bearer: &'static str| {
+        server.mock(|when, then| {
+            when.method(httpmock::Method::GET)
+                .path("/api/doctors")
+                .header("authorization", format!("Bearer {bearer}"));
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(EMPTY_PAGE);
+        })
+    };
+    let (old, new) = (with("at1"), with("at2"));
+    let mut builder = Client::builder()
+        .base_url(server.base_url())
+        .oauth("cid", "secret", "https://app.example/cb")
+        .token_store(MemoryTokenStore::with(token_set("at1", left, "rt1")));
+    if let Some(skew) = skew {
+        builder = builder.refresh_skew(skew);
+    }
+    builder
+        .build()
+        .expect("client builds")
+        .doctors_list()
+        .send()
+        .await
+        .expect("call succeeds");
+    let sent = match (old.calls(), new.calls()) {
+        (1, 0) => "at1",
+        (0, 1) => "at2",
+        other => panic!("one call with one token, got {other:?}"),
+    };
+    (token.calls(), sent)
+}
+
+#[tokio::test]
+async fn the_builders_refresh_skew_reaches_the_stored_token_refresh() {
+    // Five minutes left: fresh for the default 60 s skew, due for a ten-minute one.
+    assert_eq!(refreshes_before_the_first_call(None, 300).await, (0, "at1"));
+    assert_eq!(
+        refreshes_before_the_first_call(Some(Duration::from_secs(600)), 300).await,
+        (1, "at2")
+    );
+}

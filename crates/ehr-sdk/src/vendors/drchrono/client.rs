@@ -1,6 +1,7 @@
 //! A DrChrono client with everything wired: OAuth tokens, retries, redirects, rate limit.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::oauth::{BASE_URL, DrChronoOAuth};
 use crate::auth::{TokenCache, TokenSource, TokenStore};
@@ -67,7 +68,8 @@ impl Vendor for Settings {
 impl BearerVendor for Settings {}
 
 /// Makes the token source once the OAuth settings are final.
-type SourceFromOAuth = Box<dyn FnOnce(&DrChronoOAuth) -> Arc<dyn TokenSource> + Send>;
+/// Makes the token source from the OAuth client and the builder's refresh skew.
+type SourceFromOAuth = Box<dyn FnOnce(&DrChronoOAuth, Duration) -> Arc<dyn TokenSource> + Send>;
 
 /// Builds a [`Client`]: the [shared settings](crate::builder) (base URL, HTTP client, timeouts,
 /// retries, rate limit, token source or fixed access token) plus DrChrono's OAuth.
@@ -96,8 +98,8 @@ impl ClientBuilder {
 
     /// Where the user's tokens are kept (see [`FileTokenStore`](crate::auth::FileTokenStore)).
     pub fn token_store(mut self, store: impl TokenStore) -> Self {
-        self.vendor.store = Some(Box::new(move |oauth: &DrChronoOAuth| {
-            Arc::new(oauth.token_source(store)) as Arc<dyn TokenSource>
+        self.vendor.store = Some(Box::new(move |oauth: &DrChronoOAuth, skew: Duration| {
+            Arc::new(oauth.token_source(store).refresh_skew(skew)) as Arc<dyn TokenSource>
         }));
         self
     }
@@ -126,7 +128,7 @@ impl ClientBuilder {
                     parts.http.clone(),
                 )
                 .base_url(parts.base_url.clone());
-                Some(store(&oauth))
+                Some(store(&oauth, parts.skew))
             }
             (None, Some(_), None) => return Err(BuildError::NoTokenStore),
             (None, None, Some(_)) => return Err(BuildError::NoOAuthClient),

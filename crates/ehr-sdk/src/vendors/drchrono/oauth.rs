@@ -242,6 +242,26 @@ impl fmt::Debug for RefreshingTokenSource {
 }
 
 impl RefreshingTokenSource {
+    /// Refresh when the stored access token has less than `skew` left (60 s unless set; the
+    /// builders' [`refresh_skew`](crate::builder::ClientBuilder::refresh_skew) sets it for the
+    /// source they make).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ehr_sdk::auth::MemoryTokenStore;
+    /// use ehr_sdk::drchrono::DrChronoOAuth;
+    ///
+    /// let oauth = DrChronoOAuth::new("client-id", "client-secret", "https://app.example/cb");
+    /// let source = oauth
+    ///     .token_source(MemoryTokenStore::new())
+    ///     .refresh_skew(Duration::from_secs(300));
+    /// # drop(source);
+    /// ```
+    pub fn refresh_skew(mut self, skew: Duration) -> Self {
+        self.skew = skew;
+        self
+    }
+
     async fn fetch_inner(&self, rejected: Option<&AccessToken>) -> Result<AccessToken, AuthError> {
         let mut unsaved = self.unsaved.lock().await;
         if let Some(set) = unsaved.as_ref() {
