@@ -892,3 +892,51 @@ async fn no_secret_token_assertion_or_password_in_debug_or_traces() {
         "the creation was traced: {text}"
     );
 }
+
+#[tokio::test]
+async fn acting_users_token_caches_are_swept_once_unused_and_expired() {
+    let server = MockServer::start();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    // Every other user's token expires on arrival; Bob's lives an hour.
+    let token_url = server.url("/oauth/token");
+    let others = server.mock(move |when, then| {
+        when.method(POST).path("/oauth/token").is_true(move |req| {
+            let form = form(req);
+            field(&form, "assertion")
+                .and_then(|a| verified_claims(a, &token_url).ok())
+                .is_some_and(|c| c.sub.starts_with("user"))
+        });
+        then.status(200).json_body(
+            json!({"access_token": "tok-other", "token_type": "Bearer", "expires_in": 0}),
+        );
+    });
+    let bob_token = token_for(&server, "bob.admin", token("tok-bob", None), log.clone());
+    server.mock(|when, then| {
+        when.method(GET).path("/fhir/R4/Practitioner/c91b");
+        then.status(200)
+            .json_body(practitioner("c91b", NPI, "Gorilla"));
+    });
+    let client = client(&server, &[Scope::USER_ALL]);
+
+    // Alice's client stays alive; Bob's token stays fresh.
+    let alice = client.as_user("alice.admin").unwrap();
+    let bob = client.as_user("bob.admin").unwrap();
+    bob.practitioner_read().id("c91b").send().await.unwrap();
+    drop(bob);
+    for i in 0..300 {
+        let user = client.as_user(&format!("user{i}")).unwrap();
+        user.practitioner_read().id("c91b").send().await.unwrap();
+    }
+
+    others.assert_calls(300);
+    assert!(
+        client.user_token_caches() <= 2 * 64,
+        "{} caches kept for 302 users",
+        client.user_token_caches()
+    );
+    // Bob's fresh token was kept: a new client acting for him asks for none.
+    let bob = client.as_user("bob.admin").unwrap();
+    bob.practitioner_read().id("c91b").send().await.unwrap();
+    bob_token.assert_calls(1);
+    assert_eq!(alice.acting_as(), Some("alice.admin"));
+}

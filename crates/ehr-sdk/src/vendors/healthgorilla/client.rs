@@ -78,13 +78,47 @@ pub struct Client {
     acting_as: Option<Arc<str>>,
 }
 
-/// One token cache per acting user, made on first use and kept for the client's life.
+/// One token cache per acting user, made on first use and kept while it is of use: while a
+/// client acts for the user, or while the user's token is fresh (so the next client acting for
+/// the user needs no token request). The others are swept out as the map grows, so a service
+/// acting for many users in turn keeps about as many caches as it has users with live tokens.
 struct UserTokens {
     /// The source whose subject is replaced for each user; `None` with a token source of the
     /// caller's own.
     signer: Option<JwtBearer>,
     skew: Duration,
-    caches: Mutex<HashMap<Arc<str>, Arc<TokenCache>>>,
+    caches: Mutex<UserCaches>,
+}
+
+/// The caches by login, and the size at which the next sweep runs.
+#[derive(Default)]
+struct UserCaches {
+    by_login: HashMap<Arc<str>, Arc<TokenCache>>,
+    sweep_at: usize,
+}
+
+/// The fewest caches a sweep is run for.
+const SWEEP_FROM: usize = 64;
+
+impl UserCaches {
+    /// The cache of `login`, made with `make` when there is none. Adding one to a map that
+    /// has doubled since the last sweep sweeps it first (amortised: a sweep reads every entry).
+    fn get_or_make(&mut self, login: &str, make: impl FnOnce() -> TokenCache) -> Arc<TokenCache> {
+        if let Some(cache) = self.by_login.get(login) {
+            return cache.clone();
+        }
+        if self.by_login.len() >= self.sweep_at.max(SWEEP_FROM) {
+            let now = std::time::Instant::now();
+            // Kept: a cache some client still acts with, or whose token is still fresh.
+            self.by_login.retain(|_, cache| {
+                Arc::strong_count(cache) > 1 || cache.fresh_bearer(now).is_some()
+            });
+            self.sweep_at = 2 * self.by_login.len();
+        }
+        let cache = Arc::new(make());
+        self.by_login.insert(Arc::from(login), cache.clone());
+        cache
+    }
 }
 
 /// Why [`Client::as_user`] could not act for a user.
@@ -141,15 +175,9 @@ impl Client {
                 .caches
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
-            caches
-                .entry(Arc::from(login))
-                .or_insert_with(|| {
-                    Arc::new(TokenCache::new(
-                        signer.clone().subject(login),
-                        self.users.skew,
-                    ))
-                })
-                .clone()
+            caches.get_or_make(login, || {
+                TokenCache::new(signer.clone().subject(login), self.users.skew)
+            })
         };
         let transport = self
             .transport
@@ -173,6 +201,18 @@ impl Client {
     /// The login this client acts as (`None`: the default subject, the client id unless set).
     pub fn acting_as(&self) -> Option<&str> {
         self.acting_as.as_deref()
+    }
+
+    /// How many acting users' token caches this client and its [`as_user`](Self::as_user)
+    /// copies keep: those a client still acts with or whose token is fresh, and at most as
+    /// many others again (they are swept out as the count grows).
+    pub fn user_token_caches(&self) -> usize {
+        self.users
+            .caches
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_login
+            .len()
     }
 
     /// The token cache of this client's calls (for its
@@ -331,7 +371,7 @@ impl ClientBuilder {
             users: Arc::new(UserTokens {
                 signer,
                 skew: parts.skew,
-                caches: Mutex::new(HashMap::new()),
+                caches: Mutex::new(UserCaches::default()),
             }),
             base_url: parts.base_url,
             http: parts.http,
