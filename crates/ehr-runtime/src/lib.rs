@@ -38,6 +38,9 @@ pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
     StoreError, VendorError, carried, carry, retry_after,
 };
+/// What `cargo xtask codegen` makes generated code call instead of progenitor's own helpers:
+/// generated code's plumbing, not the runtime's documented API.
+#[doc(hidden)]
 pub use generated_support::{PathSegment, QueryParamExt, response_value};
 pub use resend::Resend;
 pub use runtime::{

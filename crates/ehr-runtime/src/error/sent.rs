@@ -36,8 +36,9 @@ const FRAMING: [HeaderName; 9] = [
     reqwest::header::CONNECTION,
 ];
 
-/// The values a request carried (see the [module](self) documentation), attached by a
-/// transport to a refused response's extensions so that the vendor's text is scrubbed of them.
+/// The values a request carried (what counts is listed at the top of `error/sent.rs`),
+/// attached by a transport to a refused response's extensions so that the vendor's text is
+/// scrubbed of them.
 /// `Debug` shows only how many there are.
 ///
 /// A value of at least 6 characters is scrubbed wherever it appears; a shorter one (2 to 5
