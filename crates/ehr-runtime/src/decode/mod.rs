@@ -13,9 +13,10 @@
 //!
 //! How: `cargo xtask codegen` gives every generated struct a `Deserialize` impl that decodes a
 //! private copy of it whose optional fields are [`Tolerant`], through [`Record`], and moves the
-//! fields over. A body is decoded in one pass, with no copy of it: a value is looked at before its
-//! type reads it, and a list or object its type refuses is skipped (`probe`); the path being
-//! read is kept as it goes (`context`), one slot write a key. The blank rule of DrChrono (`""` is absent) is the same code (`Tolerant<T, true>`).
+//! fields over. A body is decoded in one pass, with no copy of it: a value is looked at before
+//! its type reads it, and a list or object its type refuses is skipped (`probe`); the path
+//! being read is kept as it goes (`context`), one slot write a key. The blank rule of DrChrono
+//! (`""` is absent) is the same code (`Tolerant<T, true>`).
 //!
 //! ```
 //! use ehr_runtime::decode::{Decoding, from_slice};
