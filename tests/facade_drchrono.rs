@@ -656,7 +656,7 @@ async fn the_rate_limiter_paces_calls() {
     let client = Client::builder()
         .base_url(&server.base_url)
         .token_source(FixedToken)
-        .rate_limit(ehr_sdk::transport::RateLimit::new(quota))
+        .rate_limit(ehr_sdk::pipeline::RateLimit::new(quota))
         .build()
         .unwrap();
 

@@ -1,10 +1,8 @@
 //! How a request built by generated code gets onto the wire.
 
-use std::any::Any;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Instant;
 
 use crate::CallInfo;
@@ -88,8 +86,10 @@ pub struct Ticket {
     pub started: Instant,
     /// The call's tracing span, entered while the request is sent.
     pub span: tracing::Span,
-    /// The credential the request carries, in the transport's own type (downcast it back).
-    pub credential: Option<Arc<dyn Any + Send + Sync>>,
+    /// The `Authorization` value the request carried, if the transport attached one: the
+    /// credential the server saw, so that a transport refreshing a refused token knows which
+    /// one was refused, and can scrub it from the vendor's answer.
+    pub authorization: Option<reqwest::header::HeaderValue>,
 }
 
 impl fmt::Debug for Ticket {

@@ -69,7 +69,7 @@ impl Transport for Marking {
             method: request.method().clone(),
             started: Instant::now(),
             span: tracing::Span::none(),
-            credential: Some(Arc::new(7u32)),
+            authorization: Some(reqwest::header::HeaderValue::from_static("Bearer seven")),
         };
         Some(ticket)
     }
@@ -89,11 +89,8 @@ impl Transport for Marking {
     ) -> Finish<'a> {
         self.counts.finished.fetch_add(1, Ordering::SeqCst);
         assert_eq!(
-            ticket
-                .credential
-                .and_then(|c| c.downcast::<u32>().ok())
-                .as_deref(),
-            Some(&7)
+            ticket.authorization.as_ref().map(|v| v.as_bytes()),
+            Some(&b"Bearer seven"[..])
         );
         match outcome {
             Ok(response) if response.status().is_success() => Finish::Done(Ok(response)),

@@ -56,9 +56,9 @@ mod jwt;
 #[cfg(feature = "drchrono")]
 mod multipart;
 pub mod pagination;
+pub mod pipeline;
 pub mod retry;
 mod secret;
-pub mod transport;
 pub mod vendors;
 pub mod webhooks;
 

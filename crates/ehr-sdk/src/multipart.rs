@@ -81,7 +81,7 @@ impl<F: Serialize> MultipartCall<'_, F> {
         form = form.part(self.file_field, self.file.into_part(operation_id)?);
         let url = format!("{}{}", self.baseurl.trim_end_matches('/'), self.path);
         let request = runtime.http().request(self.method, &url).multipart(form);
-        crate::transport::send_hand_built(runtime, request, self.call).await
+        crate::pipeline::send_hand_built(runtime, request, self.call).await
     }
 }
 

@@ -40,6 +40,11 @@ impl Bearer {
         })
     }
 
+    /// The token an `Authorization` value made by [`Bearer::new`] carries.
+    pub(crate) fn token_of(header: &HeaderValue) -> Option<&str> {
+        header.to_str().ok()?.strip_prefix("Bearer ")
+    }
+
     /// Whether the token is still fresh (for the cache's skew) at `now`.
     fn is_fresh_at(&self, now: Instant) -> bool {
         self.fresh_until.is_none_or(|until| now < until)
@@ -173,6 +178,21 @@ impl TokenCache {
             return Ok(fresh);
         }
         self.fetch(flight, Some(rejected.clone())).await
+    }
+
+    /// Like [`replace_rejected`](Self::replace_rejected), for the token a request carried as
+    /// `authorization` (the pipeline keeps the header it sent, not the token).
+    pub(crate) async fn replace_refused(
+        &self,
+        authorization: &HeaderValue,
+    ) -> Result<Arc<Bearer>, AuthError> {
+        let token = Bearer::token_of(authorization).ok_or(AuthError::UnsendableToken)?;
+        let rejected = AccessToken {
+            token: crate::Secret::new(token.to_string()),
+            expires_at: None,
+            scope: None,
+        };
+        self.replace_rejected(&rejected).await
     }
 
     /// Whether a refused token can be replaced (see [`TokenSource::can_refresh`]).

@@ -26,8 +26,8 @@ use ehr_runtime::Runtime;
 use ehr_runtime::decode::Decoding;
 
 use crate::auth::{StaticToken, TokenCache, TokenSource};
+use crate::pipeline::{Credentials, FacadeTransport, Origin, RateLimit};
 use crate::retry::RetryPolicy;
-use crate::transport::{Credentials, FacadeTransport, Origin, RateLimit};
 
 /// What a vendor tells the shared builder about itself.
 pub trait Vendor: Default {

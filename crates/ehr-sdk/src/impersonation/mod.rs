@@ -5,14 +5,14 @@
 //! - a token of the user's own (Health Gorilla's JWT-bearer grant with the user as subject).
 //!
 //! A vendor module turns its user type into an [`Impersonation`] and asks the pipeline for an
-//! acting copy with [`FacadeTransport::acting`](crate::transport::FacadeTransport::acting): the
+//! acting copy with [`FacadeTransport::acting`](crate::pipeline::FacadeTransport::acting): the
 //! same origin, retries, rate limit and guard, with the header added to every request that does
 //! not already carry it (so a per-call value wins) or with the user's credentials instead of
 //! the service's. Copies are cheap: a few reference counts.
 
 use reqwest::header::{HeaderName, HeaderValue};
 
-use crate::transport::Credentials;
+use crate::pipeline::Credentials;
 
 /// How a client acts on behalf of one user.
 #[derive(Clone, Debug)]

@@ -42,7 +42,7 @@ use futures::{FutureExt, Stream};
 use reqwest::Url;
 
 use crate::Error;
-use crate::transport::Origin;
+use crate::pipeline::Origin;
 
 /// The most pages a stream fetches unless told otherwise (10,000: 2.5 million DrChrono records
 /// at 250 a page); one more ends the stream with [`Error::Pagination`].

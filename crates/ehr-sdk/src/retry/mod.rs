@@ -2,11 +2,15 @@
 
 use std::time::Duration;
 
+mod classify;
+
+pub use classify::RetryClass;
+
 /// Bounds and pacing of retries.
 ///
-/// What is retried: connection failures before the request reached the server (any method);
-/// timeouts and other transport errors, 429, 502, 503 and 504 for idempotent methods only
-/// (GET, HEAD, PUT, DELETE, OPTIONS, TRACE). POST and PATCH are never sent again once a response
+/// What is retried is decided by each failed attempt's [`RetryClass`]: connection failures
+/// before the request reached the server (any method); timeouts and other transport errors,
+/// 429, 502, 503 and 504 for idempotent methods only (GET, HEAD, PUT, DELETE, OPTIONS, TRACE). POST and PATCH are never sent again once a response
 /// (or a timeout) may mean the server acted on them. A 429's `Retry-After` (seconds or an HTTP
 /// date) is honoured; otherwise the wait is exponential with jitter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +44,12 @@ impl RetryPolicy {
             max_attempts: 1,
             ..Self::default()
         }
+    }
+
+    /// Whether attempt `attempt_no`, started `elapsed` after the first, may be followed by
+    /// another after waiting `wait`.
+    pub fn allows(&self, attempt_no: u32, elapsed: Duration, wait: Duration) -> bool {
+        attempt_no < self.max_attempts && elapsed.saturating_add(wait) <= self.max_elapsed
     }
 
     /// The jittered wait before retry number `retry` (1 for the first retry): half the

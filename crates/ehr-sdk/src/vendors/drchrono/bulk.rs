@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::transport::send_hand_built;
+use crate::pipeline::send_hand_built;
 
 /// A JSON create body of the DrChrono spec: where it is posted and what it creates.
 pub trait CreateBody: Serialize + Sync {

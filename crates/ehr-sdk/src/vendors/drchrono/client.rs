@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::oauth::{BASE_URL, DrChronoOAuth};
 use crate::auth::{TokenCache, TokenSource, TokenStore};
 use crate::builder::{BearerVendor, BuildError, Vendor};
-use crate::transport::{Credentials, RateLimit};
+use crate::pipeline::{Credentials, RateLimit};
 
 /// The generated DrChrono client (every operation of the v4 reference, see
 /// [`api::Client`](super::api::Client)), with the façade's pipeline behind every call.

@@ -12,7 +12,7 @@ use super::user::UserId;
 use crate::auth::{AuthError, ClientCredentials, TokenCache};
 use crate::builder::{BearerVendor, BuildError, Vendor};
 use crate::impersonation::Impersonation;
-use crate::transport::{Credentials, FacadeTransport};
+use crate::pipeline::{Credentials, FacadeTransport};
 
 /// Elation's sandbox (help.elationhealth.com examples).
 pub const SANDBOX: &str = "https://sandbox.elationemr.com";

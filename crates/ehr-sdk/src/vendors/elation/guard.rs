@@ -6,7 +6,7 @@ use reqwest::header::HeaderName;
 
 use super::scopes::{Access, GrantedScopes, Resource, Scope};
 use crate::auth::AccessToken;
-use crate::transport::{CallGuard, Refusal};
+use crate::pipeline::{CallGuard, Refusal};
 
 /// The impersonation header.
 pub(super) const ON_BEHALF_OF: HeaderName = HeaderName::from_static("x-on-behalf-of");

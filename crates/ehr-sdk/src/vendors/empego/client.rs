@@ -9,7 +9,7 @@ use super::guard::EmpegoGuard;
 use super::user::{IntegrationUser, UserHeaderError};
 use crate::builder::{BuildError, Vendor};
 use crate::impersonation::Impersonation;
-use crate::transport::{Credentials, FacadeTransport};
+use crate::pipeline::{Credentials, FacadeTransport};
 
 /// Empego's API, the only host its documentation gives (no sandbox is documented).
 pub const BASE_URL: &str = "https://api.empego.ca";

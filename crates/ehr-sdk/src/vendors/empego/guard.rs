@@ -3,7 +3,7 @@
 use crate::Error;
 use reqwest::header::HeaderName;
 
-use crate::transport::CallGuard;
+use crate::pipeline::CallGuard;
 
 /// Turns Empego's documented error messages into the [`Error`] cases they stand for:
 /// `400 Invalid x-integration-user header format` into [`Error::InvalidUserHeader`],

@@ -13,7 +13,7 @@ use super::scopes::Scope;
 use crate::auth::{JwtBearer, TokenCache};
 use crate::builder::{BearerVendor, BuildError, Vendor};
 use crate::impersonation::Impersonation;
-use crate::transport::{Credentials, FacadeTransport};
+use crate::pipeline::{Credentials, FacadeTransport};
 
 /// Where a Health Gorilla environment answers: the FHIR API's origin and the token URL, which
 /// go together because every assertion's `aud` must equal the token URL exactly.

@@ -189,7 +189,7 @@ impl Client {
             )
             .body(body);
         let runtime = self.runtime();
-        let response = crate::transport::send_hand_built(&runtime, request, CALL).await?;
+        let response = crate::pipeline::send_hand_built(&runtime, request, CALL).await?;
         let status = response.status();
         let location = response
             .headers()

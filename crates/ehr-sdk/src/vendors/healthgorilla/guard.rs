@@ -4,7 +4,7 @@ use reqwest::{Method, Request};
 
 use super::scopes::Scope;
 use crate::auth::AccessToken;
-use crate::transport::{CallGuard, Refusal};
+use crate::pipeline::{CallGuard, Refusal};
 
 /// The path users are created at.
 pub(super) const PRACTITIONER_ROLE: &str = "/fhir/R4/PractitionerRole";

@@ -1,5 +1,6 @@
-//! A vendor's own rules, checked around each call: the hook Elation's token scopes and
-//! impersonation errors plug into.
+//! Stage **guard**: a vendor's own rules, checked around each call: the hook Elation's token
+//! scopes and impersonation errors, Empego's documented refusals and a vendor's own retry
+//! classes plug into.
 
 use std::fmt;
 
@@ -7,6 +8,7 @@ use reqwest::Request;
 use reqwest::header::HeaderName;
 
 use crate::auth::AccessToken;
+use crate::retry::RetryClass;
 
 /// Rules of one vendor that the pipeline applies to every call. Every method has a default that
 /// changes nothing, so a vendor implements only the rules it has.
@@ -15,7 +17,9 @@ use crate::auth::AccessToken;
 /// refuse it, so a call that cannot succeed is never sent; [`unauthorized`](Self::unauthorized)
 /// reads the body of a 401 and names refusals that a new token cannot cure, so the pipeline does
 /// not refresh and re-send for them; [`refine`](Self::refine) names the vendor's documented
-/// refusals that have a case of their own in [`Error`](crate::Error).
+/// refusals that have a case of their own in [`Error`](crate::Error);
+/// [`retry_class`](Self::retry_class) reads an answer the vendor documents as temporary (or as
+/// final) differently from the [standard classes](RetryClass::of_response).
 pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
     /// Refuses `request` before it is sent. `token` is the bearer token attached, if any.
     fn before_send(&self, request: &Request, token: Option<&AccessToken>) -> Result<(), Refusal> {
@@ -45,6 +49,15 @@ pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
     fn refine(&self, error: crate::Error) -> crate::Error {
         error
     }
+
+    /// The retry class of an answer that is not a success, when the vendor's documentation
+    /// gives it one of its own (a 500 it calls temporary, a 503 it calls final); `None` keeps
+    /// the [standard class](RetryClass::of_response). Whether the call is sent again still
+    /// depends on the class allowing it for the request's method and on the retry policy.
+    fn retry_class(&self, response: &reqwest::Response) -> Option<RetryClass> {
+        let _ = response;
+        None
+    }
 }
 
 /// A call refused by a vendor's rules (see [`CallGuard`]).
@@ -60,4 +73,18 @@ pub enum Refusal {
     /// The vendor refused the user acted for: unknown, inactive or outside the practices the
     /// token may reach (Elation: `401 On-behalf-of user not found or not authorized`).
     ImpersonatedUserRejected,
+}
+
+impl super::FacadeTransport {
+    /// The vendor's [`CallGuard`] verdict on a request about to be sent.
+    pub(super) fn check(
+        &self,
+        request: &Request,
+        bearer: Option<&crate::auth::cache::Bearer>,
+    ) -> Result<(), Refusal> {
+        match &self.guard {
+            Some(guard) => guard.before_send(request, bearer.map(|b| &b.token)),
+            None => Ok(()),
+        }
+    }
 }
