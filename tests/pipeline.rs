@@ -118,3 +118,138 @@ async fn a_vendors_transient_class_still_never_sends_a_post_twice() {
     );
     assert_eq!(server.received().len(), 1);
 }
+
+// --- token endpoints go through the same stages ------------------------------------------
+
+fn expired_drchrono_client(base_url: &str) -> ehr_sdk::drchrono::Client {
+    let expired =
+        ehr_sdk::auth::TokenSet::from_response("at1".into(), Some(-10), Some("rt1".into()));
+    ehr_sdk::drchrono::Client::builder()
+        .base_url(base_url)
+        .oauth("cid", "client-secret", "https://app.example/cb")
+        .token_store(ehr_sdk::auth::MemoryTokenStore::with(expired))
+        .build()
+        .expect("client builds")
+}
+
+#[tokio::test]
+async fn a_refresh_token_grant_that_reached_the_server_is_never_sent_twice() {
+    let server = ScriptedServer::start(vec![
+        Reply::empty(429).header("retry-after", "0"),
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": "at2", "refresh_token": "rt2", "expires_in": 3600}),
+        ),
+        page(),
+    ])
+    .await;
+    let client = expired_drchrono_client(&server.base_url);
+
+    let err = client
+        .doctors_list()
+        .send()
+        .await
+        .expect_err("the spent refresh token is not sent again");
+
+    assert!(
+        matches!(err, ehr_sdk::Error::Auth { .. }),
+        "{err:?}: the token endpoint's 429 is the call's auth failure"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 1, "one token request, nothing else");
+    assert_eq!(received[0].target, "/o/token/");
+}
+
+fn elation_client(base_url: &str) -> ehr_sdk::elation::Client {
+    ehr_sdk::elation::Client::builder()
+        .base_url(base_url)
+        .client_credentials("elation-client", "elation-secret")
+        .build()
+        .expect("client builds")
+}
+
+#[tokio::test]
+async fn a_throttled_client_credentials_token_request_is_sent_again_after_retry_after() {
+    let server = ScriptedServer::start(vec![
+        Reply::empty(429).header("retry-after", "0"),
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": "elation-at", "expires_in": 3600}),
+        ),
+        Reply::json(200, serde_json::from_str(EMPTY_PAGE).unwrap()),
+    ])
+    .await;
+    let client = elation_client(&server.base_url);
+
+    client
+        .users_list()
+        .send()
+        .await
+        .expect("the token request was retried");
+
+    let received = server.received();
+    let targets: Vec<_> = received.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        [
+            "/api/2.0/oauth2/token/",
+            "/api/2.0/oauth2/token/",
+            "/api/2.0/users/"
+        ]
+    );
+    assert_eq!(
+        received[2].header("authorization"),
+        Some("Bearer elation-at")
+    );
+}
+
+#[tokio::test]
+async fn token_requests_are_traced_as_calls_of_the_oauth_endpoint() {
+    let traces = ehr_tests::TraceCapture::global();
+    let server = ScriptedServer::start(vec![
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": "elation-traced-at", "expires_in": 3600}),
+        ),
+        Reply::json(200, serde_json::from_str(EMPTY_PAGE).unwrap()),
+    ])
+    .await;
+    let client = elation_client(&server.base_url);
+
+    client.users_list().send().await.expect("call succeeds");
+
+    let text = traces.text();
+    let token_call = text
+        .lines()
+        .find(|line| {
+            line.contains("oauth_token_client_credentials") && line.contains("ehr call finished")
+        })
+        .unwrap_or_else(|| panic!("no finished token call in the traces:\n{text}"));
+    assert!(token_call.contains("status=200"), "{token_call}");
+    assert!(!text.contains("elation-traced-at"), "no token in traces");
+    assert!(!text.contains("elation-secret"), "no secret in traces");
+}
+
+#[tokio::test]
+async fn a_refresh_token_grant_that_never_reached_the_server_is_sent_again() {
+    let traces = ehr_tests::TraceCapture::global();
+    // A port nothing listens on: every connection is refused before a byte is sent.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = expired_drchrono_client(&base_url);
+
+    let err = client
+        .doctors_list()
+        .send()
+        .await
+        .expect_err("nothing listens");
+
+    assert!(matches!(err, ehr_sdk::Error::Auth { .. }), "{err:?}");
+    let retries = traces
+        .text()
+        .lines()
+        .filter(|line| line.contains("ehr call retrying") && line.contains("oauth_token_refresh"))
+        .count();
+    assert_eq!(retries, 3, "the default policy's four attempts");
+}

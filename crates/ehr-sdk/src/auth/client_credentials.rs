@@ -74,6 +74,7 @@ impl ClientCredentials {
         super::endpoint::exchange(
             &self.http,
             &self.token_url,
+            super::endpoint::Grant::CLIENT_CREDENTIALS,
             &form,
             &[self.client_secret.expose()],
             self.scope.as_deref(),

@@ -7,20 +7,74 @@ use super::{AccessToken, AuthError, DecodeFailure, TokenSet};
 /// The most of a token endpoint's answer that is read (64 KiB, as for API errors).
 const MAX_BODY: usize = ehr_runtime::MAX_ERROR_BODY;
 
-/// Sends `request` (a form post to a token or revocation endpoint) and returns the body of a
-/// successful answer; any other status is [`AuthError::Refused`], its OAuth message scrubbed
-/// of `known` (the credentials the form carried) and of anything shaped like a credential.
-/// Transport errors are kept without the URL.
+/// What a request to an OAuth endpoint is, for the pipeline it goes through: its name in
+/// traces (the `operation_id` of its `ehr.call` span, whose `vendor` is `oauth`) and whether
+/// it may be sent twice once it may have reached the server.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grant {
+    operation_id: &'static str,
+    repeatable: bool,
+}
+
+impl Grant {
+    /// The client-credentials grant: asking again spends nothing.
+    pub(crate) const CLIENT_CREDENTIALS: Grant = Grant {
+        operation_id: "oauth_token_client_credentials",
+        repeatable: true,
+    };
+    /// The JWT-bearer grant: never sent twice once it may have reached the server (the
+    /// assertion's `jti` is single-use; the next fetch signs a new one).
+    pub(crate) const JWT_BEARER: Grant = Grant {
+        operation_id: "oauth_token_jwt_bearer",
+        repeatable: false,
+    };
+    /// The refresh-token grant: never sent twice once it may have reached the server (a
+    /// rotating refresh token is spent by the first).
+    pub(crate) const REFRESH_TOKEN: Grant = Grant {
+        operation_id: "oauth_token_refresh",
+        repeatable: false,
+    };
+    /// The authorization-code grant: never sent twice once it may have reached the server (a
+    /// code is single-use).
+    pub(crate) const AUTHORIZATION_CODE: Grant = Grant {
+        operation_id: "oauth_token_authorization_code",
+        repeatable: false,
+    };
+    /// Token revocation (RFC 7009): revoking twice is revoking once.
+    pub(crate) const REVOKE: Grant = Grant {
+        operation_id: "oauth_revoke",
+        repeatable: true,
+    };
+}
+
+/// Sends `request` (a form post to a token or revocation endpoint) through the pipeline's
+/// stages for OAuth endpoints ([`pipeline::send_oauth`](crate::pipeline::send_oauth): traced,
+/// retried as `grant` allows) and returns the body of a successful answer; any other status is
+/// [`AuthError::Refused`], its OAuth message scrubbed of `known` (the credentials the form
+/// carried) and of anything shaped like a credential. Transport errors are kept without the
+/// URL.
 pub(crate) async fn send(
     request: reqwest::RequestBuilder,
+    grant: Grant,
     known: &[&str],
 ) -> Result<bytes::Bytes, AuthError> {
-    let http = |e: reqwest::Error| AuthError::Http(e.without_url());
-    let response = request.send().await.map_err(http)?;
+    let http_error = |e: reqwest::Error| AuthError::Http(e.without_url());
+    let (client, request) = request.build_split();
+    let request = request.map_err(http_error)?;
+    let response =
+        crate::pipeline::send_oauth(&client, request, grant.operation_id, grant.repeatable)
+            .await
+            .map_err(|error| match error {
+                ehr_runtime::Error::Http { source, .. } => AuthError::Http(source),
+                other => AuthError::Unavailable {
+                    reason: other.to_string(),
+                    retry_in: std::time::Duration::ZERO,
+                },
+            })?;
     let status = response.status();
     let (body, _) = ehr_runtime::error::read_limited(response, MAX_BODY)
         .await
-        .map_err(|(_, e)| http(e))?;
+        .map_err(|(_, e)| http_error(e))?;
     if !status.is_success() {
         return Err(AuthError::refused(status, body, known));
     }
@@ -52,6 +106,7 @@ struct TokenResponse {
 pub(crate) async fn exchange(
     http: &reqwest::Client,
     token_url: &str,
+    grant: Grant,
     form: &[(&str, &str)],
     known: &[&str],
     requested: Option<&str>,
@@ -60,6 +115,7 @@ pub(crate) async fn exchange(
         http.post(token_url)
             .header(reqwest::header::ACCEPT, "application/json")
             .form(form),
+        grant,
         known,
     )
     .await?;

@@ -153,6 +153,7 @@ impl JwtBearer {
         super::endpoint::exchange(
             &self.http,
             &self.token_url,
+            super::endpoint::Grant::JWT_BEARER,
             &form,
             &[self.client_secret.expose(), assertion.expose()],
             self.scope.as_deref(),

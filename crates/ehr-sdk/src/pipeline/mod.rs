@@ -73,6 +73,14 @@ pub struct FacadeTransport {
     credentials: Credentials,
     retry: RetryPolicy,
     max_redirects: u32,
+    /// Whether redirects are followed at all (OAuth endpoints: not, the redirect is the answer).
+    follow_redirects: bool,
+    /// Whether every request may be sent twice, whatever its method (a token request that
+    /// spends nothing).
+    repeatable: bool,
+    /// The pipeline's own retry classes, read before the guard's and the standard ones (OAuth
+    /// endpoints: a server error is final, see [`send_oauth`]).
+    classes: Option<fn(&Response) -> Option<crate::retry::RetryClass>>,
     rate_limit: Option<RateLimit>,
     guard: Option<Arc<dyn CallGuard>>,
     /// Headers added to each request to the origin that lacks them (impersonation).
@@ -88,6 +96,9 @@ impl FacadeTransport {
             credentials,
             retry: RetryPolicy::default(),
             max_redirects: 5,
+            follow_redirects: true,
+            repeatable: false,
+            classes: None,
             rate_limit: None,
             guard: None,
             headers: Arc::new([]),
@@ -267,6 +278,47 @@ impl Transport for FacadeTransport {
                 ))
             }
         }
+    }
+}
+
+/// Sends a request to an OAuth endpoint (a token request, a revocation) through the pipeline's
+/// stages that fit it: no credentials (the form carries them), no guard or rate limit, a
+/// redirect handed back as the answer (not followed), and the `ehr.call` span of vendor `oauth`
+/// and `operation_id`. Retries follow [`RetryClass`] with the default policy: a request that
+/// never reached the server goes again; a 429 goes again after its `Retry-After` only when
+/// `repeatable` (a grant that spends nothing: a refresh-token grant may not, its token is spent
+/// by the first); a server error is final, because the token cache shares and backs off from
+/// a failed fetch (`auth::cache::FAILURE_BACKOFF`) and the next call asks
+/// again. A non-2xx answer is returned as it is; a failure of the pipeline (the transport's
+/// last error) is the error.
+///
+/// [`RetryClass`]: crate::retry::RetryClass
+pub(crate) async fn send_oauth(
+    http: &reqwest::Client,
+    request: Request,
+    operation_id: &'static str,
+    repeatable: bool,
+) -> Result<Response, crate::Error> {
+    let mut transport = FacadeTransport::new(Origin::of(request.url()), Credentials::None);
+    transport.follow_redirects = false;
+    transport.repeatable = repeatable;
+    transport.classes = Some(|response| {
+        response
+            .status()
+            .is_server_error()
+            .then_some(crate::retry::RetryClass::Final)
+    });
+    let call = CallInfo {
+        vendor: "oauth",
+        operation_id,
+    };
+    let response = match transport.send(http, request, call).await {
+        Ok(response) => response,
+        Err(source) => return Err(crate::Error::http(operation_id, source, Vec::new())),
+    };
+    match ehr_runtime::carried(&response) {
+        Some(error) => Err(error),
+        None => Ok(response),
     }
 }
 

@@ -15,8 +15,8 @@ use ehr_runtime::Resend;
 
 impl FacadeTransport {
     /// What a redirect answer leads to: the request again at `Location` (same origin, within
-    /// `max_redirects`) or a failure. Any other answer, and a redirect naming no usable
-    /// `Location`, is passed on.
+    /// `max_redirects`) or a failure. Any other answer, a redirect naming no usable
+    /// `Location`, and every answer of a pipeline that follows no redirects, is passed on.
     pub(super) fn redirect(
         &self,
         response: Response,
@@ -24,7 +24,8 @@ impl FacadeTransport {
         state: &mut CallState,
     ) -> ControlFlow<Step, Response> {
         let status = response.status();
-        if !status.is_redirection() || status == StatusCode::NOT_MODIFIED {
+        if !self.follow_redirects || !status.is_redirection() || status == StatusCode::NOT_MODIFIED
+        {
             return ControlFlow::Continue(response);
         }
         let Some(location) = response

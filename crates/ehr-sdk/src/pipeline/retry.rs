@@ -59,9 +59,9 @@ impl FacadeTransport {
             return ControlFlow::Continue(response);
         }
         let class = self
-            .guard
-            .as_ref()
-            .and_then(|guard| guard.retry_class(&response))
+            .classes
+            .and_then(|classes| classes(&response))
+            .or_else(|| self.guard.as_ref()?.retry_class(&response))
             .unwrap_or_else(|| RetryClass::of_response(&response));
         if !class.allows_resend(state.repeatable) {
             return ControlFlow::Continue(response);

@@ -104,7 +104,7 @@ impl FacadeTransport {
     ) -> Response {
         let mut state = CallState {
             call,
-            repeatable: is_idempotent(method),
+            repeatable: self.repeatable || is_idempotent(method),
             started,
             history: Vec::new(),
             redirects: 0,

@@ -169,6 +169,7 @@ impl DrChronoOAuth {
             self.http
                 .post(format!("{}/o/revoke_token/", self.base_url))
                 .form(&body),
+            endpoint::Grant::REVOKE,
             &[self.client_secret.expose(), access_token.expose()],
         )
         .await
@@ -200,10 +201,15 @@ impl DrChronoOAuth {
             code: code.map(str::to_string),
             refresh_token: refresh_token.map(|t| t.expose().to_string()),
         };
+        let grant = match grant_type {
+            GrantType::RefreshToken => endpoint::Grant::REFRESH_TOKEN,
+            GrantType::AuthorizationCode => endpoint::Grant::AUTHORIZATION_CODE,
+        };
         let bytes = endpoint::send(
             self.http
                 .post(format!("{}/o/token/", self.base_url))
                 .form(&body),
+            grant,
             &[
                 self.client_secret.expose(),
                 code.unwrap_or_default(),
