@@ -1,8 +1,23 @@
 //! The one piece of code each generated vendor crate needs by hand.
 
+/// What every generated vendor client offers the code built on it (implemented by
+/// [`hook_generated_client!`]): made from a base URL and a [`Runtime`](crate::Runtime), and
+/// giving both back, so a façade can make a copy of a client whose calls go through another
+/// runtime (an acting copy) without knowing which vendor's client it holds.
+pub trait GeneratedClient: Clone + Send + Sync + 'static {
+    /// A client for `baseurl` whose requests go through `runtime`.
+    fn with_runtime(baseurl: &str, runtime: crate::Runtime) -> Self;
+
+    /// The base URL the client was made with.
+    fn base_url(&self) -> &str;
+
+    /// The runtime its requests go through.
+    fn runtime(&self) -> &crate::Runtime;
+}
+
 /// Implements progenitor's `ClientHooks` for the generated `Client` in the calling crate, so
 /// that every request goes through the client's [`Runtime`](crate::Runtime), and adds
-/// `Client::with_runtime(baseurl, runtime)`.
+/// `Client::with_runtime(baseurl, runtime)` and [`GeneratedClient`].
 ///
 /// Call it once at the root of a vendor crate whose generated code was made with the inner type
 /// `::ehr_runtime::Runtime` (as `cargo xtask codegen` does):
@@ -47,6 +62,20 @@ macro_rules! hook_generated_client {
             pub fn with_runtime(baseurl: &str, runtime: $crate::Runtime) -> Self {
                 let http = runtime.http().clone();
                 Self::new_with_client(baseurl, http, runtime)
+            }
+        }
+
+        impl $crate::GeneratedClient for Client {
+            fn with_runtime(baseurl: &str, runtime: $crate::Runtime) -> Self {
+                Client::with_runtime(baseurl, runtime)
+            }
+
+            fn base_url(&self) -> &str {
+                $crate::__private::progenitor_client::ClientInfo::baseurl(self)
+            }
+
+            fn runtime(&self) -> &$crate::Runtime {
+                $crate::__private::progenitor_client::ClientInfo::inner(self)
             }
         }
     };

@@ -42,6 +42,7 @@ pub use error::{
 /// generated code's plumbing, not the runtime's documented API.
 #[doc(hidden)]
 pub use generated_support::{PathSegment, QueryParamExt, response_value};
+pub use hook::GeneratedClient;
 pub use resend::Resend;
 pub use runtime::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Runtime, default_http_client, http_client_builder,

@@ -30,17 +30,20 @@ impl Grant {
     };
     /// The refresh-token grant: never sent twice once it may have reached the server (a
     /// rotating refresh token is spent by the first).
+    #[cfg(feature = "drchrono")]
     pub(crate) const REFRESH_TOKEN: Grant = Grant {
         operation_id: "oauth_token_refresh",
         repeatable: false,
     };
     /// The authorization-code grant: never sent twice once it may have reached the server (a
     /// code is single-use).
+    #[cfg(feature = "drchrono")]
     pub(crate) const AUTHORIZATION_CODE: Grant = Grant {
         operation_id: "oauth_token_authorization_code",
         repeatable: false,
     };
     /// Token revocation (RFC 7009): revoking twice is revoking once.
+    #[cfg(feature = "drchrono")]
     pub(crate) const REVOKE: Grant = Grant {
         operation_id: "oauth_revoke",
         repeatable: true,

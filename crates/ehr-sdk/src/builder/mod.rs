@@ -42,8 +42,35 @@ pub trait Vendor: Default {
 }
 
 /// A vendor whose calls carry `Authorization: Bearer …`: the builder then takes a
-/// [`TokenSource`], a fixed [access token](ClientBuilder::access_token) and a refresh skew.
-pub trait BearerVendor: Vendor {}
+/// [`TokenSource`], a fixed [access token](ClientBuilder::access_token) and a refresh skew,
+/// instead of the vendor's own credentials.
+pub trait BearerVendor: Vendor {
+    /// The message when a token source and the vendor's own credentials are both given (the
+    /// default names `.client_credentials(…)`).
+    const CREDENTIALS_REPLACED: &'static str = "a token source or access token replaces \
+         .client_credentials(…): give one or the other";
+    /// How to give credentials, for the message when none are given (the default names
+    /// `.client_credentials(…)`).
+    const GIVE_CREDENTIALS: &'static str =
+        "call .client_credentials(…), .access_token(…) or .token_source(…)";
+}
+
+/// A bearer vendor whose own credentials are a client id and secret (Elation's
+/// client-credentials grant, Health Gorilla's JWT-bearer assertions): its builder has
+/// [`client_credentials`](ClientBuilder::client_credentials).
+pub trait ClientSecretVendor: BearerVendor {}
+
+/// Where a bearer vendor's tokens come from (see [`Parts::token_from`]).
+#[cfg_attr(
+    not(any(feature = "drchrono", feature = "elation", feature = "healthgorilla")),
+    allow(dead_code)
+)]
+pub(crate) enum TokenFrom<T> {
+    /// The caller's token source (`.token_source(…)` or `.access_token(…)`).
+    Caller(Arc<dyn TokenSource>),
+    /// The vendor's own credentials, to make its grant from.
+    Vendor(T),
+}
 
 /// Builds a vendor's client; see the [module documentation](self).
 pub struct ClientBuilder<V> {
@@ -62,6 +89,8 @@ struct Core {
     rate_limit: Option<RateLimit>,
     skew: Option<Duration>,
     source: Option<Arc<dyn TokenSource>>,
+    /// The client id and secret of a [`ClientSecretVendor`].
+    client_credentials: Option<(String, crate::Secret)>,
     decoding: Decoding,
 }
 
@@ -198,6 +227,7 @@ impl<V: Vendor> ClientBuilder<V> {
             rate_limit: core.rate_limit,
             skew: core.skew.unwrap_or(TokenCache::DEFAULT_SKEW),
             source: core.source,
+            client_credentials: core.client_credentials,
             decoding: core.decoding,
         };
         Ok((parts, self.vendor))
@@ -221,6 +251,20 @@ impl<V: BearerVendor> ClientBuilder<V> {
     /// 30 s is used for 15 s, not refetched on every call.
     pub fn refresh_skew(mut self, skew: Duration) -> Self {
         self.core.skew = Some(skew);
+        self
+    }
+}
+
+impl<V: ClientSecretVendor> ClientBuilder<V> {
+    /// The client id and secret (never printed): Elation's service account, sent in the
+    /// client-credentials grant; for Health Gorilla, the id is the assertions' issuer and the
+    /// secret signs them (HS256).
+    pub fn client_credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<crate::Secret>,
+    ) -> Self {
+        self.core.client_credentials = Some((client_id.into(), client_secret.into()));
         self
     }
 }
@@ -317,6 +361,8 @@ pub(crate) struct Parts {
     pub(crate) skew: Duration,
     /// A token source given with [`ClientBuilder::token_source`] or `access_token`.
     pub(crate) source: Option<Arc<dyn TokenSource>>,
+    /// The client id and secret given with `client_credentials` (a [`ClientSecretVendor`]).
+    pub(crate) client_credentials: Option<(String, crate::Secret)>,
     /// How responses are decoded.
     pub(crate) decoding: Decoding,
 }
@@ -326,6 +372,25 @@ impl Parts {
     #[cfg(any(feature = "drchrono", feature = "elation", feature = "healthgorilla"))]
     pub(crate) fn cache(&self, source: Arc<dyn TokenSource>) -> Arc<TokenCache> {
         Arc::new(TokenCache::from_arc(source, self.skew))
+    }
+
+    /// Where the tokens of a bearer vendor `V` come from: the caller's token source, or `own`
+    /// (the vendor's own credentials as its builder collected them, `None` when none were
+    /// given); never both, and not neither.
+    #[cfg(any(feature = "drchrono", feature = "elation", feature = "healthgorilla"))]
+    pub(crate) fn token_from<V: BearerVendor, T>(
+        &self,
+        own: Option<T>,
+    ) -> Result<TokenFrom<T>, BuildError> {
+        match (self.source.clone(), own) {
+            (Some(_), Some(_)) => Err(BuildError::Conflict(V::CREDENTIALS_REPLACED)),
+            (Some(source), None) => Ok(TokenFrom::Caller(source)),
+            (None, Some(own)) => Ok(TokenFrom::Vendor(own)),
+            (None, None) => Err(BuildError::NoCredentials {
+                vendor: V::NAME,
+                give: V::GIVE_CREDENTIALS,
+            }),
+        }
     }
 
     /// The pipeline for calls with `credentials`, with the retry policy and rate limit.

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use super::oauth::{BASE_URL, DrChronoOAuth};
 use crate::auth::{TokenCache, TokenSource, TokenStore};
-use crate::builder::{BearerVendor, BuildError, Vendor};
+use crate::builder::{BearerVendor, BuildError, TokenFrom, Vendor};
 use crate::pipeline::{Credentials, RateLimit};
+use crate::vendors::wired::Wired;
 
 /// The generated DrChrono client (every operation of the v4 reference, see
 /// [`api::Client`](super::api::Client)), with the façade's pipeline behind every call.
@@ -30,7 +31,7 @@ use crate::pipeline::{Credentials, RateLimit};
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    api: super::api::Client,
+    wired: Wired<super::api::Client>,
     tokens: Arc<TokenCache>,
 }
 
@@ -46,7 +47,7 @@ impl Client {
     }
 }
 
-crate::vendors::vendor_client!("drchrono::Client", api);
+crate::vendors::vendor_client!("drchrono::Client");
 
 /// What a DrChrono [`ClientBuilder`] holds beyond the shared settings: the application's OAuth
 /// credentials and the user's token store.
@@ -65,7 +66,12 @@ impl Vendor for Settings {
     const PATH_STEM: &'static str = "/api/";
 }
 
-impl BearerVendor for Settings {}
+impl BearerVendor for Settings {
+    const CREDENTIALS_REPLACED: &'static str = "a token source or access token replaces \
+         .oauth(…) and .token_store(…): give one or the other";
+    const GIVE_CREDENTIALS: &'static str =
+        "call .oauth(…) with .token_store(…), .access_token(…) or .token_source(…)";
+}
 
 /// Makes the token source once the OAuth settings are final.
 /// Makes the token source from the OAuth client and the builder's refresh skew.
@@ -112,15 +118,11 @@ impl ClientBuilder {
     /// Builds the client. Nothing is sent until the first call.
     pub fn build(self) -> Result<Client, BuildError> {
         let (parts, vendor) = self.into_parts()?;
-        let source = match (parts.source.clone(), vendor.oauth, vendor.store) {
-            (Some(_), None, None) => parts.source.clone(),
-            (Some(_), _, _) => {
-                return Err(BuildError::Conflict(
-                    "a token source or access token replaces .oauth(…) and .token_store(…): \
-                     give one or the other",
-                ));
-            }
-            (None, Some((client_id, client_secret, redirect_uri)), Some(store)) => {
+        let own = (vendor.oauth.is_some() || vendor.store.is_some())
+            .then_some((vendor.oauth, vendor.store));
+        let source = match parts.token_from::<Settings, _>(own)? {
+            TokenFrom::Caller(source) => source,
+            TokenFrom::Vendor((Some((client_id, client_secret, redirect_uri)), Some(store))) => {
                 let oauth = DrChronoOAuth::with_http(
                     client_id,
                     client_secret,
@@ -128,22 +130,15 @@ impl ClientBuilder {
                     parts.http.clone(),
                 )
                 .base_url(parts.base_url.clone());
-                Some(store(&oauth, parts.skew))
+                store(&oauth, parts.skew)
             }
-            (None, Some(_), None) => return Err(BuildError::NoTokenStore),
-            (None, None, Some(_)) => return Err(BuildError::NoOAuthClient),
-            (None, None, None) => None,
-        };
-        let Some(source) = source else {
-            return Err(BuildError::NoCredentials {
-                vendor: Settings::NAME,
-                give: "call .oauth(…) with .token_store(…), .access_token(…) or .token_source(…)",
-            });
+            TokenFrom::Vendor((Some(_), None)) => return Err(BuildError::NoTokenStore),
+            TokenFrom::Vendor((None, _)) => return Err(BuildError::NoOAuthClient),
         };
         let tokens = parts.cache(source);
         let transport = parts.transport(Credentials::Bearer(tokens.clone()));
         Ok(Client {
-            api: super::api::Client::with_runtime(&parts.base_url, parts.runtime(transport)),
+            wired: Wired::new(&parts, transport),
             tokens,
         })
     }

@@ -3,16 +3,16 @@
 
 use std::sync::Arc;
 
-use ehr_runtime::Runtime;
 use reqwest::header::HeaderValue;
 
 use super::guard::{ElationGuard, ON_BEHALF_OF};
 use super::scopes::{GrantedScopes, ScopeSet};
 use super::user::UserId;
 use crate::auth::{AuthError, ClientCredentials, TokenCache};
-use crate::builder::{BearerVendor, BuildError, Vendor};
+use crate::builder::{BearerVendor, BuildError, ClientSecretVendor, TokenFrom, Vendor};
 use crate::impersonation::Impersonation;
-use crate::pipeline::{Credentials, FacadeTransport};
+use crate::pipeline::Credentials;
+use crate::vendors::wired::Wired;
 
 /// Elation's sandbox (help.elationhealth.com examples).
 pub const SANDBOX: &str = "https://sandbox.elationemr.com";
@@ -64,10 +64,7 @@ const TOKEN_PATH: &str = "/api/2.0/oauth2/token/";
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    api: super::api::Client,
-    base_url: String,
-    http: reqwest::Client,
-    transport: FacadeTransport,
+    wired: Wired<super::api::Client>,
     tokens: Arc<TokenCache>,
     acting_as: Option<UserId>,
 }
@@ -85,17 +82,10 @@ impl Client {
     pub fn on_behalf_of(&self, user: impl Into<UserId>) -> Client {
         let user = user.into();
         let value = HeaderValue::from(user.get());
-        let transport = self
-            .transport
-            .acting(Impersonation::header(ON_BEHALF_OF, value));
         Client {
-            api: super::api::Client::with_runtime(
-                &self.base_url,
-                Runtime::new(self.http.clone(), transport.clone()),
-            ),
-            base_url: self.base_url.clone(),
-            http: self.http.clone(),
-            transport,
+            wired: self
+                .wired
+                .acting(Impersonation::header(ON_BEHALF_OF, value)),
             tokens: self.tokens.clone(),
             acting_as: Some(user),
         }
@@ -119,13 +109,12 @@ impl Client {
     }
 }
 
-crate::vendors::vendor_client!("elation::Client", base_url, acting_as, transport);
+crate::vendors::vendor_client!("elation::Client", acting_as);
 
-/// What an Elation [`ClientBuilder`] holds beyond the shared settings: the service account's
-/// client credentials and the scopes to ask for.
+/// What an Elation [`ClientBuilder`] holds beyond the shared settings (which hold the client
+/// credentials): the scopes to ask for.
 #[derive(Default)]
 pub struct Settings {
-    credentials: Option<(String, crate::Secret)>,
     scopes: ScopeSet,
 }
 
@@ -137,6 +126,8 @@ impl Vendor for Settings {
 }
 
 impl BearerVendor for Settings {}
+
+impl ClientSecretVendor for Settings {}
 
 /// Builds a [`Client`]: the [shared settings](crate::builder) plus Elation's client
 /// credentials and scopes.
@@ -159,16 +150,6 @@ impl ClientBuilder {
         self.base_url(PRODUCTION)
     }
 
-    /// The service account's client id and secret, for the client-credentials grant.
-    pub fn client_credentials(
-        mut self,
-        client_id: impl Into<String>,
-        client_secret: impl Into<crate::Secret>,
-    ) -> Self {
-        self.vendor.credentials = Some((client_id.into(), client_secret.into()));
-        self
-    }
-
     /// The scopes to ask for (none unless set: Elation then grants `apiv2`). With a token
     /// source of your own, scope checks use the [`scope`](crate::auth::AccessToken::scope) of
     /// the tokens it returns.
@@ -180,15 +161,9 @@ impl ClientBuilder {
     /// Builds the client. Nothing is sent until the first call.
     pub fn build(self) -> Result<Client, BuildError> {
         let (parts, vendor) = self.into_parts()?;
-        let source = match (parts.source.clone(), vendor.credentials) {
-            (Some(_), Some(_)) => {
-                return Err(BuildError::Conflict(
-                    "a token source or access token replaces .client_credentials(…): give one \
-                     or the other",
-                ));
-            }
-            (Some(source), None) => source,
-            (None, Some((client_id, client_secret))) => Arc::new(
+        let source = match parts.token_from::<Settings, _>(parts.client_credentials.clone())? {
+            TokenFrom::Caller(source) => source,
+            TokenFrom::Vendor((client_id, client_secret)) => Arc::new(
                 ClientCredentials::new(
                     format!("{}{TOKEN_PATH}", parts.base_url),
                     client_id,
@@ -197,25 +172,13 @@ impl ClientBuilder {
                 .scope(vendor.scopes.to_string())
                 .http_client(parts.http.clone()),
             ),
-            (None, None) => {
-                return Err(BuildError::NoCredentials {
-                    vendor: Settings::NAME,
-                    give: "call .client_credentials(…), .access_token(…) or .token_source(…)",
-                });
-            }
         };
         let tokens = parts.cache(source);
         let transport = parts
             .transport(Credentials::Bearer(tokens.clone()))
             .guard(ElationGuard);
         Ok(Client {
-            api: super::api::Client::with_runtime(
-                &parts.base_url,
-                parts.runtime(transport.clone()),
-            ),
-            base_url: parts.base_url,
-            http: parts.http,
-            transport,
+            wired: Wired::new(&parts, transport),
             tokens,
             acting_as: None,
         })

@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use ehr_runtime::Runtime;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::guard::EmpegoGuard;
 use super::user::{IntegrationUser, UserHeaderError};
 use crate::builder::{BuildError, Vendor};
 use crate::impersonation::Impersonation;
-use crate::pipeline::{Credentials, FacadeTransport};
+use crate::pipeline::Credentials;
+use crate::vendors::wired::Wired;
 
 /// Empego's API, the only host its documentation gives (no sandbox is documented).
 pub const BASE_URL: &str = "https://api.empego.ca";
@@ -44,10 +44,7 @@ const INTEGRATION_USER: HeaderName = HeaderName::from_static("x-integration-user
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    api: super::api::Client,
-    base_url: String,
-    http: reqwest::Client,
-    transport: FacadeTransport,
+    wired: Wired<super::api::Client>,
     acting_as: Option<Arc<str>>,
 }
 
@@ -68,17 +65,10 @@ impl Client {
         let mut value = HeaderValue::try_from(user.to_header()?)
             .map_err(|_| UserHeaderError::ControlCharacter { field: "userId" })?;
         value.set_sensitive(true);
-        let transport = self
-            .transport
-            .acting(Impersonation::header(INTEGRATION_USER, value));
         Ok(Client {
-            api: super::api::Client::with_runtime(
-                &self.base_url,
-                Runtime::new(self.http.clone(), transport.clone()),
-            ),
-            base_url: self.base_url.clone(),
-            http: self.http.clone(),
-            transport,
+            wired: self
+                .wired
+                .acting(Impersonation::header(INTEGRATION_USER, value)),
             acting_as: Some(user.user_id().into()),
         })
     }
@@ -89,7 +79,7 @@ impl Client {
     }
 }
 
-crate::vendors::vendor_client!("empego::Client", base_url, acting_as, transport);
+crate::vendors::vendor_client!("empego::Client", acting_as);
 
 /// What an Empego [`ClientBuilder`] holds beyond the shared settings: the API key and tenant.
 #[derive(Default)]
@@ -148,13 +138,7 @@ impl ClientBuilder {
             transport = transport.with_header(TENANT_KEY, value);
         }
         Ok(Client {
-            api: super::api::Client::with_runtime(
-                &parts.base_url,
-                parts.runtime(transport.clone()),
-            ),
-            base_url: parts.base_url,
-            http: parts.http,
-            transport,
+            wired: Wired::new(&parts, transport),
             acting_as: None,
         })
     }

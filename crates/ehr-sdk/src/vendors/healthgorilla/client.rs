@@ -6,14 +6,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use ehr_runtime::Runtime;
-
 use super::guard::HealthGorillaGuard;
 use super::scopes::Scope;
 use crate::auth::{JwtBearer, TokenCache};
-use crate::builder::{BearerVendor, BuildError, Vendor};
+use crate::builder::{BearerVendor, BuildError, ClientSecretVendor, TokenFrom, Vendor};
 use crate::impersonation::Impersonation;
-use crate::pipeline::{Credentials, FacadeTransport};
+use crate::pipeline::Credentials;
+use crate::vendors::wired::Wired;
 
 /// Where a Health Gorilla environment answers: the FHIR API's origin and the token URL, which
 /// go together because every assertion's `aud` must equal the token URL exactly.
@@ -68,10 +67,7 @@ pub const PRODUCTION: Environment = Environment {
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(super) api: super::api::Client,
-    pub(super) base_url: String,
-    pub(super) http: reqwest::Client,
-    pub(super) transport: FacadeTransport,
+    pub(super) wired: Wired<super::api::Client>,
     /// The tokens of this client's calls (the default subject's, or the acting user's).
     tokens: Arc<TokenCache>,
     users: Arc<UserTokens>,
@@ -179,19 +175,12 @@ impl Client {
                 TokenCache::new(signer.clone().subject(login), self.users.skew)
             })
         };
-        let transport = self
-            .transport
-            .acting(Impersonation::Credentials(Credentials::Bearer(
-                tokens.clone(),
-            )));
         Ok(Client {
-            api: super::api::Client::with_runtime(
-                &self.base_url,
-                Runtime::new(self.http.clone(), transport.clone()),
-            ),
-            base_url: self.base_url.clone(),
-            http: self.http.clone(),
-            transport,
+            wired: self
+                .wired
+                .acting(Impersonation::Credentials(Credentials::Bearer(
+                    tokens.clone(),
+                ))),
             tokens,
             users: self.users.clone(),
             acting_as: Some(Arc::from(login)),
@@ -220,21 +209,16 @@ impl Client {
     pub fn token_cache(&self) -> &TokenCache {
         &self.tokens
     }
-
-    /// The runtime this client's calls go through (for requests the façade builds by hand).
-    pub(super) fn runtime(&self) -> Runtime {
-        Runtime::new(self.http.clone(), self.transport.clone())
-    }
 }
 
-crate::vendors::vendor_client!("healthgorilla::Client", base_url, acting_as, transport);
+crate::vendors::vendor_client!("healthgorilla::Client", acting_as);
 
-/// What a Health Gorilla [`ClientBuilder`] holds beyond the shared settings: the token URL,
-/// the client credentials that sign assertions, the default subject and the scopes.
+/// What a Health Gorilla [`ClientBuilder`] holds beyond the shared settings (which hold the
+/// client credentials that sign assertions): the token URL, the default subject, the scopes
+/// and the assertions' lifetime.
 #[derive(Default)]
 pub struct Settings {
     token_url: Option<String>,
-    credentials: Option<(String, crate::Secret)>,
     subject: Option<String>,
     scopes: Vec<Scope>,
     assertion_lifetime: Option<Duration>,
@@ -249,6 +233,8 @@ impl Vendor for Settings {
 }
 
 impl BearerVendor for Settings {}
+
+impl ClientSecretVendor for Settings {}
 
 /// Builds a [`Client`]: the [shared settings](crate::builder) plus Health Gorilla's
 /// environment, client credentials, default subject and scopes.
@@ -283,17 +269,6 @@ impl ClientBuilder {
         self.base_url(base_url)
     }
 
-    /// The client id and secret: the id is the assertions' issuer, the secret signs them
-    /// (HS256). Never printed.
-    pub fn client_credentials(
-        mut self,
-        client_id: impl Into<String>,
-        client_secret: impl Into<crate::Secret>,
-    ) -> Self {
-        self.vendor.credentials = Some((client_id.into(), client_secret.into()));
-        self
-    }
-
     /// The `sub` of the client's own tokens (the client id unless set, as Health Gorilla's API
     /// documentation says; its examples put a user's login there, which
     /// [`Client::as_user`] does per user).
@@ -324,15 +299,9 @@ impl ClientBuilder {
             .collect::<Vec<_>>()
             .join(" ");
         let (source, signer): (Arc<dyn crate::auth::TokenSource>, _) =
-            match (parts.source.clone(), vendor.credentials) {
-                (Some(_), Some(_)) => {
-                    return Err(BuildError::Conflict(
-                        "a token source or access token replaces .client_credentials(…): give \
-                         one or the other",
-                    ));
-                }
-                (Some(source), None) => (source, None),
-                (None, Some((client_id, client_secret))) => {
+            match parts.token_from::<Settings, _>(parts.client_credentials.clone())? {
+                TokenFrom::Caller(source) => (source, None),
+                TokenFrom::Vendor((client_id, client_secret)) => {
                     let Some(token_url) = vendor.token_url else {
                         return Err(BuildError::Conflict(
                             "assertions name the token URL as their audience: set it with the \
@@ -352,30 +321,18 @@ impl ClientBuilder {
                     };
                     (Arc::new(default), Some(signer))
                 }
-                (None, None) => {
-                    return Err(BuildError::NoCredentials {
-                        vendor: Settings::NAME,
-                        give: "call .client_credentials(…), .access_token(…) or .token_source(…)",
-                    });
-                }
             };
         let tokens = parts.cache(source);
         let transport = parts
             .transport(Credentials::Bearer(tokens.clone()))
             .guard(HealthGorillaGuard);
         Ok(Client {
-            api: super::api::Client::with_runtime(
-                &parts.base_url,
-                parts.runtime(transport.clone()),
-            ),
+            wired: Wired::new(&parts, transport),
             users: Arc::new(UserTokens {
                 signer,
                 skew: parts.skew,
                 caches: Mutex::new(UserCaches::default()),
             }),
-            base_url: parts.base_url,
-            http: parts.http,
-            transport,
             tokens,
             acting_as: None,
         })

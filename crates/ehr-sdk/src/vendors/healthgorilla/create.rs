@@ -179,17 +179,18 @@ impl Client {
                 message: format!("the user does not serialize: {e}"),
             })
         })?;
-        let request = self
-            .http
-            .post(format!("{}{PRACTITIONER_ROLE}", self.base_url))
+        let runtime = self.wired.runtime();
+        let base_url = ehr_runtime::GeneratedClient::base_url(self.wired.api());
+        let request = runtime
+            .http()
+            .post(format!("{base_url}{PRACTITIONER_ROLE}"))
             .header(CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON))
             .header(
                 ACCEPT,
                 HeaderValue::from_static("application/fhir+json, application/json"),
             )
             .body(body);
-        let runtime = self.runtime();
-        let response = crate::pipeline::send_hand_built(&runtime, request, CALL).await?;
+        let response = crate::pipeline::send_hand_built(runtime, request, CALL).await?;
         let status = response.status();
         let location = response
             .headers()

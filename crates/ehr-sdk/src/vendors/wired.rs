@@ -1,0 +1,65 @@
+//! What every vendor's `Client` is built on: its generated client wired to the façade's
+//! pipeline, and acting copies of it.
+
+use std::fmt;
+
+use ehr_runtime::{GeneratedClient, Runtime};
+
+use crate::builder::Parts;
+use crate::impersonation::Impersonation;
+use crate::pipeline::FacadeTransport;
+
+/// A generated client whose calls go through `transport`, kept with it so that an acting copy
+/// can be made (same origin, connections, retries, rate limit and guard).
+#[derive(Clone)]
+pub(crate) struct Wired<A> {
+    api: A,
+    transport: FacadeTransport,
+}
+
+#[allow(dead_code)] // Not every vendor feature uses every method.
+impl<A: GeneratedClient> Wired<A> {
+    /// The generated client for the built settings' base URL, its calls through `transport`
+    /// with the settings' HTTP client.
+    pub(crate) fn new(parts: &Parts, transport: FacadeTransport) -> Self {
+        Self {
+            api: A::with_runtime(&parts.base_url, parts.runtime(transport.clone())),
+            transport,
+        }
+    }
+
+    /// A copy whose every call acts as `user` (see [`FacadeTransport::acting`]).
+    pub(crate) fn acting(&self, user: Impersonation) -> Self {
+        let transport = self.transport.acting(user);
+        let runtime = Runtime::new(self.api.runtime().http().clone(), transport.clone());
+        Self {
+            api: A::with_runtime(self.api.base_url(), runtime),
+            transport,
+        }
+    }
+
+    /// The generated client.
+    pub(crate) fn api(&self) -> &A {
+        &self.api
+    }
+
+    /// The runtime the calls go through (for requests the façade builds by hand).
+    pub(crate) fn runtime(&self) -> &Runtime {
+        self.api.runtime()
+    }
+
+    /// The pipeline the calls go through.
+    pub(crate) fn transport(&self) -> &FacadeTransport {
+        &self.transport
+    }
+}
+
+impl<A: GeneratedClient> fmt::Debug for Wired<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The pipeline's Debug shows no secret.
+        f.debug_struct("Wired")
+            .field("base_url", &self.api.base_url())
+            .field("transport", &self.transport)
+            .finish()
+    }
+}
