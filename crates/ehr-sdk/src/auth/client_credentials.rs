@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use super::{AccessToken, AuthError, TokenSource, TokenSourceFuture};
+use super::endpoint::{ClientGrant, Grant};
+use super::{AccessToken, TokenSource, TokenSourceFuture};
 use crate::Secret;
 
 /// Fetches tokens with `grant_type=client_credentials`, the client id and secret in the
@@ -26,11 +27,7 @@ use crate::Secret;
 /// ```
 #[derive(Clone)]
 pub struct ClientCredentials {
-    token_url: String,
-    client_id: String,
-    client_secret: Secret,
-    scope: Option<String>,
-    http: reqwest::Client,
+    grant: ClientGrant,
 }
 
 impl ClientCredentials {
@@ -41,62 +38,44 @@ impl ClientCredentials {
         client_secret: impl Into<Secret>,
     ) -> Self {
         Self {
-            token_url: token_url.into(),
-            client_id: client_id.into(),
-            client_secret: client_secret.into(),
-            scope: None,
-            http: ehr_runtime::default_http_client(),
+            grant: ClientGrant::new(token_url.into(), client_id.into(), client_secret.into()),
         }
     }
 
     /// The scopes to ask for, space-separated (none unless set: the server's default).
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        let scope = scope.into();
-        self.scope = (!scope.is_empty()).then_some(scope);
+        self.grant.set_scope(scope.into());
         self
     }
 
     /// Sends token requests with `http`.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
+        self.grant.http = http;
         self
-    }
-
-    async fn request(&self) -> Result<AccessToken, AuthError> {
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_id", self.client_id.as_str()),
-            ("client_secret", self.client_secret.expose()),
-        ];
-        if let Some(scope) = &self.scope {
-            form.push(("scope", scope.as_str()));
-        }
-        super::endpoint::exchange(
-            &self.http,
-            &self.token_url,
-            super::endpoint::Grant::CLIENT_CREDENTIALS,
-            &form,
-            &[self.client_secret.expose()],
-            self.scope.as_deref(),
-        )
-        .await
     }
 }
 
 impl TokenSource for ClientCredentials {
     fn fetch<'a>(&'a self, _rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
         // A rejected service-account token is replaced by a new one either way.
-        Box::pin(self.request())
+        Box::pin(async move {
+            let secret = self.grant.client_secret.expose();
+            self.grant
+                .exchange(
+                    Grant::CLIENT_CREDENTIALS,
+                    &[("grant_type", "client_credentials")],
+                    &[("client_secret", secret)],
+                    &[],
+                )
+                .await
+        })
     }
 }
 
 impl fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientCredentials")
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("scope", &self.scope)
-            .finish()
+        let mut f = f.debug_struct("ClientCredentials");
+        self.grant.debug_fields(&mut f);
+        f.finish()
     }
 }

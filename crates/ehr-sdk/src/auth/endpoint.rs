@@ -103,10 +103,78 @@ struct TokenResponse {
     scope: Option<String>,
 }
 
+/// What a grant made with a client id and secret holds (the client-credentials and JWT-bearer
+/// grants): the token URL, the client's id and secret, the scopes asked for and the HTTP
+/// client; and the one exchange both make.
+#[derive(Clone)]
+pub(crate) struct ClientGrant {
+    pub(crate) token_url: String,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: crate::Secret,
+    pub(crate) scope: Option<String>,
+    pub(crate) http: reqwest::Client,
+}
+
+impl ClientGrant {
+    /// A grant asking `token_url` for tokens of `client_id`, with the default HTTP client and
+    /// no scope.
+    pub(crate) fn new(token_url: String, client_id: String, client_secret: crate::Secret) -> Self {
+        Self {
+            token_url,
+            client_id,
+            client_secret,
+            scope: None,
+            http: ehr_runtime::default_http_client(),
+        }
+    }
+
+    /// Asks for `scope` (space-separated; empty: the server's default).
+    pub(crate) fn set_scope(&mut self, scope: String) {
+        self.scope = (!scope.is_empty()).then_some(scope);
+    }
+
+    /// Posts `head`, `client_id`, `tail` and the scope (when set), form-encoded, and returns the
+    /// access token of the answer. A refusal is scrubbed of the client secret and `known`
+    /// (the other credentials the form carries).
+    pub(crate) async fn exchange(
+        &self,
+        grant: Grant,
+        head: &[(&str, &str)],
+        tail: &[(&str, &str)],
+        known: &[&str],
+    ) -> Result<AccessToken, AuthError> {
+        let mut form = head.to_vec();
+        form.push(("client_id", &self.client_id));
+        form.extend_from_slice(tail);
+        if let Some(scope) = &self.scope {
+            form.push(("scope", scope));
+        }
+        let mut scrub = vec![self.client_secret.expose()];
+        scrub.extend_from_slice(known);
+        exchange(
+            &self.http,
+            &self.token_url,
+            grant,
+            &form,
+            &scrub,
+            self.scope.as_deref(),
+        )
+        .await
+    }
+
+    /// Writes the grant's fields into `f` (the secret as `[redacted]`).
+    pub(crate) fn debug_fields(&self, f: &mut std::fmt::DebugStruct<'_, '_>) {
+        f.field("token_url", &self.token_url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("scope", &self.scope);
+    }
+}
+
 /// Posts `form` to `token_url` and returns the access token it answers with. Its scope is the
 /// endpoint's `scope` answer, or `requested` when it says nothing (OAuth 2.0: "as requested").
 /// `known` are the credentials the form carries, scrubbed from any refusal.
-pub(crate) async fn exchange(
+async fn exchange(
     http: &reqwest::Client,
     token_url: &str,
     grant: Grant,

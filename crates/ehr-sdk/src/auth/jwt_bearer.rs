@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use super::endpoint::{ClientGrant, Grant};
 use super::{AccessToken, AuthError, TokenSource, TokenSourceFuture};
 use crate::Secret;
 
@@ -44,13 +45,9 @@ pub const DEFAULT_ASSERTION_LIFETIME: Duration = Duration::from_secs(300);
 /// ```
 #[derive(Clone)]
 pub struct JwtBearer {
-    token_url: String,
-    client_id: String,
-    client_secret: Secret,
+    grant: ClientGrant,
     subject: String,
-    scope: Option<String>,
     lifetime: Duration,
-    http: reqwest::Client,
 }
 
 /// The claims of an assertion (RFC 7523 §3).
@@ -75,13 +72,9 @@ impl JwtBearer {
     ) -> Self {
         let client_id = client_id.into();
         Self {
-            token_url: token_url.into(),
             subject: client_id.clone(),
-            client_id,
-            client_secret: client_secret.into(),
-            scope: None,
+            grant: ClientGrant::new(token_url.into(), client_id, client_secret.into()),
             lifetime: DEFAULT_ASSERTION_LIFETIME,
-            http: ehr_runtime::default_http_client(),
         }
     }
 
@@ -93,8 +86,7 @@ impl JwtBearer {
 
     /// The scopes to ask for, space-separated (none unless set: the server's default).
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
-        let scope = scope.into();
-        self.scope = (!scope.is_empty()).then_some(scope);
+        self.grant.set_scope(scope.into());
         self
     }
 
@@ -107,7 +99,7 @@ impl JwtBearer {
 
     /// Sends token requests with `http`.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
-        self.http = http;
+        self.grant.http = http;
         self
     }
 
@@ -118,7 +110,7 @@ impl JwtBearer {
 
     /// The scopes asked for, space-separated.
     pub fn requested_scope(&self) -> Option<&str> {
-        self.scope.as_deref()
+        self.grant.scope.as_deref()
     }
 
     /// A new signed assertion, valid from now for the assertion lifetime.
@@ -128,37 +120,31 @@ impl JwtBearer {
             .unwrap_or_default()
             .as_secs();
         let claims = Claims {
-            iss: &self.client_id,
+            iss: &self.grant.client_id,
             sub: &self.subject,
-            aud: &self.token_url,
+            aud: &self.grant.token_url,
             iat: now,
             exp: now.saturating_add(self.lifetime.as_secs()),
             jti: format!("{:032x}", fastrand::u128(..)),
         };
-        crate::jwt::sign(&claims, self.client_secret.expose().as_bytes())
+        crate::jwt::sign(&claims, self.grant.client_secret.expose().as_bytes())
             .map(Secret::new)
             .map_err(|e| AuthError::Assertion(e.to_string()))
     }
 
     async fn request(&self) -> Result<AccessToken, AuthError> {
         let assertion = self.assertion()?;
-        let mut form = vec![
-            ("grant_type", JWT_BEARER_GRANT),
-            ("assertion", assertion.expose()),
-            ("client_id", self.client_id.as_str()),
-        ];
-        if let Some(scope) = &self.scope {
-            form.push(("scope", scope.as_str()));
-        }
-        super::endpoint::exchange(
-            &self.http,
-            &self.token_url,
-            super::endpoint::Grant::JWT_BEARER,
-            &form,
-            &[self.client_secret.expose(), assertion.expose()],
-            self.scope.as_deref(),
-        )
-        .await
+        self.grant
+            .exchange(
+                Grant::JWT_BEARER,
+                &[
+                    ("grant_type", JWT_BEARER_GRANT),
+                    ("assertion", assertion.expose()),
+                ],
+                &[],
+                &[assertion.expose()],
+            )
+            .await
     }
 }
 
@@ -171,12 +157,9 @@ impl TokenSource for JwtBearer {
 
 impl fmt::Debug for JwtBearer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JwtBearer")
-            .field("token_url", &self.token_url)
-            .field("client_id", &self.client_id)
-            .field("client_secret", &self.client_secret)
-            .field("subject", &self.subject)
-            .field("scope", &self.scope)
+        let mut f = f.debug_struct("JwtBearer");
+        self.grant.debug_fields(&mut f);
+        f.field("subject", &self.subject)
             .field("lifetime", &self.lifetime)
             .finish()
     }
