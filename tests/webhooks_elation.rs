@@ -269,3 +269,81 @@ async fn the_axum_route_verifies_and_processes_each_event_once() {
     assert_eq!(forged.status(), 401);
     assert_eq!(*processed.lock().unwrap(), 1);
 }
+
+// --- a scheme of one's own, through the same verifier and route --------------------------------
+
+#[tokio::test]
+async fn a_scheme_of_ones_own_gets_the_limit_once_only_processing_and_the_route() {
+    use ehr_sdk::webhooks::{Verify, WebhookVerifier};
+    use std::sync::{Arc, Mutex};
+    use tower::ServiceExt;
+
+    /// A vendor that sends a shared token in `x-token` and an id in `x-id`.
+    #[derive(Debug)]
+    struct SharedToken;
+
+    struct Hook {
+        id: String,
+        text: String,
+    }
+
+    impl Verify for SharedToken {
+        type Delivery = Hook;
+
+        fn verify(
+            &self,
+            request: &http::request::Parts,
+            body: &[u8],
+            max_body: usize,
+        ) -> Result<Hook, WebhookError> {
+            if request.headers.get("x-token").is_none_or(|t| t != "ok") {
+                return Err(WebhookError::BadSignature);
+            }
+            if body.len() > max_body {
+                return Err(WebhookError::BodyTooLarge { limit: max_body });
+            }
+            let id = request
+                .headers
+                .get("x-id")
+                .and_then(|v| v.to_str().ok())
+                .ok_or(WebhookError::MissingHeader("x-id"))?;
+            Ok(Hook {
+                id: id.to_string(),
+                text: String::from_utf8_lossy(body).into_owned(),
+            })
+        }
+
+        fn delivery_id(hook: &Hook) -> Option<&str> {
+            Some(&hook.id)
+        }
+    }
+
+    let processed = Arc::new(Mutex::new(Vec::new()));
+    let route = {
+        let processed = processed.clone();
+        ehr_sdk::webhooks::axum::route(
+            WebhookVerifier::with_scheme(SharedToken).max_body(16),
+            Arc::new(MemorySeenDeliveries::default()),
+            move |hook: Hook| {
+                processed.lock().unwrap().push(hook.text);
+                async { Ok(()) }
+            },
+        )
+    };
+    let app = axum::Router::new().route("/hooks", route);
+    let post = |token: &str, id: &str, body: &'static str| {
+        let request = http::Request::post("/hooks")
+            .header("x-token", token)
+            .header("x-id", id)
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        let app = app.clone();
+        async move { app.oneshot(request).await.unwrap().status() }
+    };
+
+    assert_eq!(post("ok", "1", "first").await, 200);
+    assert_eq!(post("ok", "1", "first").await, 200, "a redelivery");
+    assert_eq!(post("forged", "2", "second").await, 401);
+    assert_eq!(post("ok", "3", "far more than sixteen bytes").await, 413);
+    assert_eq!(*processed.lock().unwrap(), ["first"]);
+}

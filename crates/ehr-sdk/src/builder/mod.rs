@@ -362,6 +362,10 @@ pub(crate) struct Parts {
     /// A token source given with [`ClientBuilder::token_source`] or `access_token`.
     pub(crate) source: Option<Arc<dyn TokenSource>>,
     /// The client id and secret given with `client_credentials` (a [`ClientSecretVendor`]).
+    #[cfg_attr(
+        not(any(feature = "elation", feature = "healthgorilla")),
+        allow(dead_code)
+    )]
     pub(crate) client_credentials: Option<(String, crate::Secret)>,
     /// How responses are decoded.
     pub(crate) decoding: Decoding,

@@ -1,7 +1,9 @@
 //! Ready [`axum`] routes for the vendors' webhooks (feature `axum`): mount one at your callback
 //! path and give it what to do with each verified delivery.
 //!
-//! Each route reads the body (bounded by the verifier's limit), verifies it, skips deliveries
+//! One route, [`route`], serves any vendor's [`WebhookVerifier`]; [`drchrono`] adds DrChrono's
+//! handshake to it and [`elation`] is it for Elation. It reads the body (bounded by the
+//! verifier's limit), verifies it, skips deliveries
 //! already processed ([`SeenDeliveries`]), and calls your handler once per delivery. It answers
 //! `200` when the delivery was processed (or was a redelivery), the refusal's
 //! [status](super::WebhookError::status) when it did not verify, and `500` when your handler
@@ -36,7 +38,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 
-use super::{AcceptError, SeenDeliveries};
+use super::{AcceptError, SeenDeliveries, Verify, WebhookVerifier};
 
 /// What a delivery handler returns: `Err` answers 500, so the vendor redelivers.
 pub type HandlerResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
@@ -77,6 +79,40 @@ where
     }
 }
 
+/// The route of any vendor's deliveries: `POST` reads the body (bounded by the verifier's
+/// limit), verifies it with the verifier's [`Verify`] scheme, and calls `on_delivery` once per
+/// delivery id (see the module documentation for the answers). [`drchrono`] is this route
+/// with DrChrono's handshake; [`elation`] is this route.
+pub fn route<S, F, Fut>(
+    verifier: WebhookVerifier<S>,
+    seen: Arc<dyn SeenDeliveries>,
+    on_delivery: F,
+) -> MethodRouter
+where
+    S: Verify,
+    F: Fn(S::Delivery) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send + 'static,
+{
+    let verifier = Arc::new(verifier);
+    axum::routing::post(move |request: Request| {
+        let (verifier, seen, on_delivery) = (verifier.clone(), seen.clone(), on_delivery.clone());
+        async move {
+            let (parts, body) = match read(request, verifier.body_limit()).await {
+                Ok(read) => read,
+                Err(answer) => return answer,
+            };
+            let accepted = verifier.accept(&parts, &body, &*seen).await;
+            let id = accepted
+                .as_ref()
+                .ok()
+                .and_then(Option::as_ref)
+                .and_then(S::delivery_id)
+                .map(str::to_string);
+            answer(accepted, id, &*seen, on_delivery).await
+        }
+    })
+}
+
 /// DrChrono's callback route: `GET ?msg=…` answers the verification handshake
 /// (`{"secret_token": …}`), `POST` takes deliveries and calls `on_delivery` once per
 /// delivery id.
@@ -90,9 +126,8 @@ where
     F: Fn(crate::drchrono::Delivery) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = HandlerResult> + Send + 'static,
 {
-    let verifier = Arc::new(verifier);
     let handshake = {
-        let verifier = verifier.clone();
+        let verifier = Arc::new(verifier.clone());
         move |request: Request| async move {
             let (parts, _) = request.into_parts();
             match verifier.handshake(&parts) {
@@ -107,50 +142,11 @@ where
             }
         }
     };
-    let deliveries = move |request: Request| {
-        let (verifier, seen, on_delivery) = (verifier.clone(), seen.clone(), on_delivery.clone());
-        async move {
-            let (parts, body) = match read(request, verifier.body_limit()).await {
-                Ok(read) => read,
-                Err(answer) => return answer,
-            };
-            let accepted = verifier.accept(&parts, &body, &*seen).await;
-            let id = accepted
-                .as_ref()
-                .ok()
-                .and_then(|d| d.as_ref().map(|d| d.id.as_str().to_string()));
-            answer(accepted, id, &*seen, on_delivery).await
-        }
-    };
-    axum::routing::get(handshake).post(deliveries)
+    route(verifier, seen, on_delivery).get(handshake)
 }
 
-/// Elation's callback route: `POST` takes deliveries, verifies their Ed25519 signature and
-/// calls `on_event` once per event (by `event_uuid`, else `event_id`).
+/// Elation's callback route: [`route`] with an Elation verifier: `POST` takes deliveries,
+/// verifies their Ed25519 signature and calls the handler once per event (by `event_uuid`,
+/// else `event_id`).
 #[cfg(feature = "elation")]
-pub fn elation<F, Fut>(
-    verifier: crate::elation::WebhookVerifier,
-    seen: Arc<dyn SeenDeliveries>,
-    on_event: F,
-) -> MethodRouter
-where
-    F: Fn(crate::elation::WebhookEvent) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = HandlerResult> + Send + 'static,
-{
-    let verifier = Arc::new(verifier);
-    axum::routing::post(move |request: Request| {
-        let (verifier, seen, on_event) = (verifier.clone(), seen.clone(), on_event.clone());
-        async move {
-            let (parts, body) = match read(request, verifier.body_limit()).await {
-                Ok(read) => read,
-                Err(answer) => return answer,
-            };
-            let accepted = verifier.accept(&parts, &body, &*seen).await;
-            let id = accepted
-                .as_ref()
-                .ok()
-                .and_then(|e| e.as_ref().and_then(|e| e.delivery_id().map(str::to_string)));
-            answer(accepted, id, &*seen, on_event).await
-        }
-    })
-}
+pub use route as elation;

@@ -7,13 +7,19 @@
 //!   redeliveries (DrChrono retries after 1 h, 3 h and 7 h) are acknowledged and skipped;
 //!   [`MemorySeenDeliveries`] is the in-memory default.
 //!
-//! Each vendor module has its own verifier (`drchrono::WebhookVerifier`,
-//! `drchrono::IframeVerifier`, `elation::WebhookVerifier`); with the `axum` feature, [`axum`]
-//! (the module) has ready routes over them.
+//! - [`WebhookVerifier`]: one verifier type over a vendor's [`Verify`] scheme (a body limit,
+//!   the vendor's signature check and decoding, once-only processing); each vendor module
+//!   names its own (`drchrono::WebhookVerifier`, `elation::WebhookVerifier`). DrChrono's
+//!   iframe launches are verified by `drchrono::IframeVerifier`.
+//!
+//! With the `axum` feature, [`axum`] (the module) has one ready route over any verifier.
 
-/// Ready routes (feature `axum`, with `drchrono` or `elation`).
-#[cfg(all(feature = "axum", any(feature = "drchrono", feature = "elation")))]
+/// Ready routes (feature `axum`).
+#[cfg(feature = "axum")]
 pub mod axum;
+mod verifier;
+
+pub use verifier::{Verify, WebhookVerifier};
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -118,20 +124,6 @@ impl fmt::Display for AcceptError {
 }
 
 impl std::error::Error for AcceptError {}
-
-#[cfg(any(feature = "drchrono", feature = "elation"))]
-/// `event` if `id` is seen for the first time (an event without an id is always new).
-pub(crate) async fn once<T>(
-    seen: &dyn SeenDeliveries,
-    id: Option<&str>,
-    event: T,
-) -> Result<Option<T>, AcceptError> {
-    let first = match id {
-        Some(id) => seen.first_time(id).await.map_err(AcceptError::Seen)?,
-        None => true,
-    };
-    Ok(first.then_some(event))
-}
 
 /// The future a [`SeenDeliveries`] returns.
 pub type SeenFuture<'a> = Pin<Box<dyn Future<Output = Result<bool, SeenError>> + Send + 'a>>;

@@ -27,7 +27,7 @@ pub use scopes::{Scope, ScopeArea};
 pub use uploads::{MULTIPART_METHODS, Uploads};
 pub use webhooks::{
     DELIVERY_HEADER, Delivery, DeliveryId, EVENT_HEADER, Event, EventObject, HandshakeAnswer,
-    SIGNATURE_HEADER, WebhookVerifier,
+    SIGNATURE_HEADER, WebhookSecret, WebhookVerifier,
 };
 
 /// Decodes a successful response of a hand-built DrChrono call the way the generated client

@@ -9,9 +9,7 @@ use sha2::Sha256;
 
 use super::api;
 use crate::Secret;
-use crate::webhooks::{
-    AcceptError, DEFAULT_MAX_BODY, SeenDeliveries, WebhookError, header, malformed,
-};
+use crate::webhooks::{Verify, WebhookError, header, malformed};
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -192,41 +190,26 @@ pub struct HandshakeAnswer {
 /// let delivery = verifier.verify(&parts, br#"{"receiver": {}, "object": null}"#).unwrap();
 /// assert_eq!(delivery.event, Event::Ping);
 /// ```
+pub type WebhookVerifier = crate::webhooks::WebhookVerifier<WebhookSecret>;
+
+/// DrChrono's [`Verify`] scheme: the webhook's secret token, which DrChrono sends as it is in
+/// `X-drchrono-signature` and keys the handshake's HMAC with. Never printed.
 #[derive(Clone)]
-pub struct WebhookVerifier {
+pub struct WebhookSecret {
     secret: Secret,
-    max_body: usize,
 }
 
 impl WebhookVerifier {
     /// A verifier for the webhook whose secret token is `secret`.
     pub fn new(secret: impl Into<Secret>) -> Self {
-        Self {
+        Self::with_scheme(WebhookSecret {
             secret: secret.into(),
-            max_body: DEFAULT_MAX_BODY,
-        }
-    }
-
-    /// Refuses bodies over `limit` bytes ([`DEFAULT_MAX_BODY`] unless set).
-    pub fn max_body(mut self, limit: usize) -> Self {
-        self.max_body = limit;
-        self
-    }
-
-    /// The largest body accepted.
-    pub fn body_limit(&self) -> usize {
-        self.max_body
-    }
-
-    fn mac(&self) -> HmacSha256 {
-        // HMAC takes keys of any length: this cannot fail.
-        <HmacSha256 as KeyInit>::new_from_slice(self.secret.expose().as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+        })
     }
 
     /// The handshake answer for `msg`.
     pub fn handshake_answer(&self, msg: &str) -> HandshakeAnswer {
-        let mut mac = self.mac();
+        let mut mac = self.scheme().mac();
         mac.update(msg.as_bytes());
         let digest = mac.finalize().into_bytes();
         HandshakeAnswer {
@@ -250,6 +233,14 @@ impl WebhookVerifier {
             .ok_or(WebhookError::MissingParameter("msg"))?;
         Ok(self.handshake_answer(&msg))
     }
+}
+
+impl WebhookSecret {
+    fn mac(&self) -> HmacSha256 {
+        // HMAC takes keys of any length: this cannot fail.
+        <HmacSha256 as KeyInit>::new_from_slice(self.secret.expose().as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"))
+    }
 
     /// Whether `token` is the secret, compared in constant time (both are run through an HMAC
     /// keyed with the secret and the digests compared with `verify_slice`, so neither the
@@ -262,13 +253,18 @@ impl WebhookVerifier {
         received.update(token.as_bytes());
         received.verify_slice(&expected).is_ok()
     }
+}
+
+impl Verify for WebhookSecret {
+    type Delivery = Delivery;
 
     /// Verifies a delivery: its secret token, event and id headers, and its body
     /// `{receiver, object}` with `object` typed by the event.
-    pub fn verify(
+    fn verify(
         &self,
         request: &http::request::Parts,
         body: &[u8],
+        max_body: usize,
     ) -> Result<Delivery, WebhookError> {
         let headers = &request.headers;
         let token = header(headers, SIGNATURE_HEADER)?;
@@ -277,10 +273,8 @@ impl WebhookVerifier {
         }
         let event = Event::parse(header(headers, EVENT_HEADER)?);
         let id = DeliveryId(header(headers, DELIVERY_HEADER)?.to_string());
-        if body.len() > self.max_body {
-            return Err(WebhookError::BodyTooLarge {
-                limit: self.max_body,
-            });
+        if body.len() > max_body {
+            return Err(WebhookError::BodyTooLarge { limit: max_body });
         }
         let (receiver, object) = typed(&event, body)?;
         Ok(Delivery {
@@ -291,25 +285,15 @@ impl WebhookVerifier {
         })
     }
 
-    /// Verifies a delivery and records its id in `seen`: `Ok(None)` for a delivery already
-    /// processed (a redelivery: answer 2xx and do nothing), `Ok(Some(delivery))` the first time.
-    pub async fn accept(
-        &self,
-        request: &http::request::Parts,
-        body: &[u8],
-        seen: &dyn SeenDeliveries,
-    ) -> Result<Option<Delivery>, AcceptError> {
-        let delivery = self.verify(request, body).map_err(AcceptError::Refused)?;
-        let id = delivery.id.0.clone();
-        crate::webhooks::once(seen, Some(&id), delivery).await
+    fn delivery_id(delivery: &Delivery) -> Option<&str> {
+        Some(delivery.id.as_str())
     }
 }
 
-impl fmt::Debug for WebhookVerifier {
+impl fmt::Debug for WebhookSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookVerifier")
+        f.debug_struct("WebhookSecret")
             .field("secret", &self.secret)
-            .field("max_body", &self.max_body)
             .finish()
     }
 }

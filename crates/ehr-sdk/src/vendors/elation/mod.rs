@@ -23,4 +23,6 @@ pub use scopes::{
     Access, GrantedScopes, Group, Resource, Scope, ScopeError, ScopeSet, ScopeSetBuilder,
 };
 pub use user::{NoUserId, UserId};
-pub use webhooks::{Action, InvalidKey, SIGNATURE_HEADER, WebhookEvent, WebhookVerifier};
+pub use webhooks::{
+    Action, InvalidKey, SIGNATURE_HEADER, SigningKey, WebhookEvent, WebhookVerifier,
+};

@@ -11,9 +11,7 @@ use std::fmt;
 use base64::Engine;
 use ring::signature::{ED25519, UnparsedPublicKey};
 
-use crate::webhooks::{
-    AcceptError, DEFAULT_MAX_BODY, SeenDeliveries, WebhookError, header, malformed,
-};
+use crate::webhooks::{Verify, WebhookError, header, malformed};
 
 /// The header carrying the base64 Ed25519 signature.
 pub const SIGNATURE_HEADER: &str = "el8-ed25519-signature";
@@ -93,10 +91,13 @@ impl std::error::Error for InvalidKey {}
 /// let (parts, ()) = request.into_parts();
 /// assert!(verifier.verify(&parts, br#"{"action": "saved"}"#).is_err());
 /// ```
+pub type WebhookVerifier = crate::webhooks::WebhookVerifier<SigningKey>;
+
+/// Elation's [`Verify`] scheme: a subscription's Ed25519 `signing_pub_key`, checked over the
+/// raw body.
 #[derive(Clone)]
-pub struct WebhookVerifier {
+pub struct SigningKey {
     key: [u8; 32],
-    max_body: usize,
 }
 
 impl WebhookVerifier {
@@ -109,34 +110,23 @@ impl WebhookVerifier {
             .or_else(|| decode_hex(key))
             .ok_or(InvalidKey)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| InvalidKey)?;
-        Ok(Self {
-            key,
-            max_body: DEFAULT_MAX_BODY,
-        })
+        Ok(Self::with_scheme(SigningKey { key }))
     }
+}
 
-    /// Refuses bodies over `limit` bytes ([`DEFAULT_MAX_BODY`] unless set).
-    pub fn max_body(mut self, limit: usize) -> Self {
-        self.max_body = limit;
-        self
-    }
-
-    /// The largest body accepted.
-    pub fn body_limit(&self) -> usize {
-        self.max_body
-    }
+impl Verify for SigningKey {
+    type Delivery = WebhookEvent;
 
     /// Verifies a delivery's signature over the raw `body` and decodes it.
-    pub fn verify(
+    fn verify(
         &self,
         request: &http::request::Parts,
         body: &[u8],
+        max_body: usize,
     ) -> Result<WebhookEvent, WebhookError> {
         let signature = header(&request.headers, SIGNATURE_HEADER)?;
-        if body.len() > self.max_body {
-            return Err(WebhookError::BodyTooLarge {
-                limit: self.max_body,
-            });
+        if body.len() > max_body {
+            return Err(WebhookError::BodyTooLarge { limit: max_body });
         }
         let signature = decode_base64(signature)
             .filter(|s| s.len() == 64)
@@ -147,26 +137,15 @@ impl WebhookVerifier {
         decode(body)
     }
 
-    /// Verifies a delivery and records its [`delivery_id`](WebhookEvent::delivery_id) in
-    /// `seen`: `Ok(None)` for an event already processed, `Ok(Some(event))` the first time (an
-    /// event without an id is always new).
-    pub async fn accept(
-        &self,
-        request: &http::request::Parts,
-        body: &[u8],
-        seen: &dyn SeenDeliveries,
-    ) -> Result<Option<WebhookEvent>, AcceptError> {
-        let event = self.verify(request, body).map_err(AcceptError::Refused)?;
-        let id = event.delivery_id().map(str::to_string);
-        crate::webhooks::once(seen, id.as_deref(), event).await
+    /// [`WebhookEvent::delivery_id`]: `event_uuid`, else `event_id`.
+    fn delivery_id(event: &WebhookEvent) -> Option<&str> {
+        event.delivery_id()
     }
 }
 
-impl fmt::Debug for WebhookVerifier {
+impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WebhookVerifier")
-            .field("max_body", &self.max_body)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").finish_non_exhaustive()
     }
 }
 
