@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use ehr_sdk::Error;
 use ehr_sdk::auth::AuthError;
 use ehr_sdk::healthgorilla::{
-    Account, AdministrativeRole, AsUserError, BuildError, Client, CreateUserError,
+    Account, AdministrativeRole, AsUserError, BuildError, Client, CreateUserError, CreateUsers,
     OperationOutcomeExt, PractitionerRoleCode, Scope,
 };
 use ehr_sdk::pagination::Paginate;

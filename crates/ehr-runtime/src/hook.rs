@@ -1,7 +1,7 @@
 //! The one piece of code each generated vendor crate needs by hand.
 
 /// What every generated vendor client offers the code built on it (implemented by
-/// [`hook_generated_client!`]): made from a base URL and a [`Runtime`](crate::Runtime), and
+/// [`hook_generated_client!`](crate::hook_generated_client)): made from a base URL and a [`Runtime`](crate::Runtime), and
 /// giving both back, so a façade can make a copy of a client whose calls go through another
 /// runtime (an acting copy) without knowing which vendor's client it holds.
 pub trait GeneratedClient: Clone + Send + Sync + 'static {

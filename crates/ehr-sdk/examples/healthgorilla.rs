@@ -6,7 +6,9 @@
 
 use ehr_healthgorilla::mock::MockServerExt;
 use ehr_sdk::healthgorilla::api::types;
-use ehr_sdk::healthgorilla::{Account, AdministrativeRole, Client, PractitionerRoleCode, Scope};
+use ehr_sdk::healthgorilla::{
+    Account, AdministrativeRole, Client, CreateUsers, PractitionerRoleCode, Scope,
+};
 use ehr_sdk::pagination::Paginate;
 use futures::TryStreamExt;
 use httpmock::MockServer;

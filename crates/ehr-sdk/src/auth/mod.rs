@@ -18,7 +18,7 @@ mod static_token;
 mod store;
 mod token;
 
-pub use cache::TokenCache;
+pub use cache::{FAILURE_BACKOFF, TokenCache};
 pub use client_credentials::ClientCredentials;
 pub use jwt_bearer::{
     DEFAULT_ASSERTION_LIFETIME, JWT_BEARER_GRANT, JwtBearer, MAX_ASSERTION_LIFETIME,

@@ -288,7 +288,7 @@ impl Transport for FacadeTransport {
 /// never reached the server goes again; a 429 goes again after its `Retry-After` only when
 /// `repeatable` (a grant that spends nothing: a refresh-token grant may not, its token is spent
 /// by the first); a server error is final, because the token cache shares and backs off from
-/// a failed fetch (`auth::cache::FAILURE_BACKOFF`) and the next call asks
+/// a failed fetch ([`FAILURE_BACKOFF`](crate::auth::FAILURE_BACKOFF)) and the next call asks
 /// again. A non-2xx answer is returned as it is; a failure of the pipeline (the transport's
 /// last error) is the error.
 ///

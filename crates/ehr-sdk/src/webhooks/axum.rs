@@ -3,8 +3,7 @@
 //!
 //! One route, [`route`], serves any vendor's [`WebhookVerifier`]; [`drchrono`] adds DrChrono's
 //! handshake to it and [`elation`] is it for Elation. It reads the body (bounded by the
-//! verifier's limit), verifies it, skips deliveries
-//! already processed ([`SeenDeliveries`]), and calls your handler once per delivery. It answers
+//! verifier's limit), verifies it, skips deliveries already processed ([`SeenDeliveries`]), and calls your handler once per delivery. It answers
 //! `200` when the delivery was processed (or was a redelivery), the refusal's
 //! [status](super::WebhookError::status) when it did not verify, and `500` when your handler
 //! failed; the delivery is then forgotten, so the vendor's redelivery is processed again.

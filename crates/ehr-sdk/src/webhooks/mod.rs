@@ -14,7 +14,7 @@
 //!
 //! With the `axum` feature, [`axum`] (the module) has one ready route over any verifier.
 
-/// Ready routes (feature `axum`).
+// Ready routes (feature `axum`); documented inside, where its links resolve.
 #[cfg(feature = "axum")]
 pub mod axum;
 mod verifier;

@@ -2,10 +2,13 @@
 
 use std::fmt;
 
-use ehr_runtime::CallInfo;
+use std::future::Future;
+
+use ehr_runtime::{CallInfo, GeneratedClient};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, LOCATION};
 
 use super::api::types::{Practitioner, PractitionerEntryResource, PractitionerRole};
+#[cfg(doc)]
 use super::client::Client;
 use super::guard::PRACTITIONER_ROLE;
 use super::users::{
@@ -101,11 +104,52 @@ impl From<Error> for CreateUserError {
     }
 }
 
-impl Client {
-    /// The directory's Practitioner with this NPI (`identifier=http://hl7.org/fhir/sid/us-npi|<npi>`):
-    /// exactly one, or [`CreateUserError::NoPractitioner`] /
-    /// [`CreateUserError::SeveralPractitioners`].
-    pub async fn lookup_npi(&self, npi: &str) -> Result<Practitioner, CreateUserError> {
+/// Creating Health Gorilla users, as the clinical-user document describes it: implemented for
+/// the generated client, so every [`Client`] (and each acting copy, through `Deref`) has it.
+/// The creation goes through the client's pipeline: without the `create_users` scope it is
+/// refused before anything is sent.
+///
+/// ```no_run
+/// # async fn run(client: ehr_sdk::healthgorilla::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// use ehr_sdk::healthgorilla::{Account, AdministrativeRole, CreateUsers, PractitionerRoleCode};
+///
+/// let admin = client.as_user("admin.login")?;
+/// let account = Account::new("jdoe", AdministrativeRole::Provider, PractitionerRoleCode::Doctor);
+/// let role = admin.create_clinical_user("1234567893", account).await?;
+/// println!("created {:?}", role.id);
+/// # Ok(()) }
+/// ```
+pub trait CreateUsers {
+    /// The directory's Practitioner with this NPI
+    /// (`identifier=http://hl7.org/fhir/sid/us-npi|<npi>`): exactly one, or
+    /// [`CreateUserError::NoPractitioner`] / [`CreateUserError::SeveralPractitioners`].
+    fn lookup_npi(
+        &self,
+        npi: &str,
+    ) -> impl Future<Output = Result<Practitioner, CreateUserError>> + Send;
+
+    /// Creates a clinical user: looks `npi` up ([`lookup_npi`](Self::lookup_npi)), builds the
+    /// user from the Practitioner found ([`ClinicalUser::new`]: its name copied exactly) and
+    /// `account`, and [creates](Self::create_user) it.
+    fn create_clinical_user(
+        &self,
+        npi: &str,
+        account: Account,
+    ) -> impl Future<Output = Result<PractitionerRole, CreateUserError>> + Send;
+
+    /// Creates `user` (POST `/fhir/R4/PractitionerRole`, as `application/fhir+json`) and
+    /// returns the created PractitionerRole with its server id: the body when the vendor sends
+    /// it (200 or 201), otherwise what was sent, less the password, with the id of the
+    /// `Location` header (201). The token needs `create_users`: without it the call fails with
+    /// [`Error::MissingScope`] before anything is sent.
+    fn create_user(
+        &self,
+        user: impl Into<NewUser> + Send,
+    ) -> impl Future<Output = Result<PractitionerRole, CreateUserError>> + Send;
+}
+
+impl CreateUsers for super::api::Client {
+    async fn lookup_npi(&self, npi: &str) -> Result<Practitioner, CreateUserError> {
         if npi.is_empty() || !npi.bytes().all(|b| b.is_ascii_digit()) {
             return Err(CreateUserError::InvalidNpi);
         }
@@ -145,10 +189,7 @@ impl Client {
         }
     }
 
-    /// Creates a clinical user: looks `npi` up ([`lookup_npi`](Self::lookup_npi)), builds the
-    /// user from the Practitioner found ([`ClinicalUser::new`]: its name copied exactly) and
-    /// `account`, and [creates](Self::create_user) it.
-    pub async fn create_clinical_user(
+    async fn create_clinical_user(
         &self,
         npi: &str,
         account: Account,
@@ -159,14 +200,9 @@ impl Client {
         self.create_user(user).await
     }
 
-    /// Creates `user` (POST `/fhir/R4/PractitionerRole`, as `application/fhir+json`) and
-    /// returns the created PractitionerRole with its server id: the body when the vendor sends
-    /// it (200 or 201), otherwise what was sent, less the password, with the id of the
-    /// `Location` header (201). The token needs `create_users`: without it the call fails with
-    /// [`Error::MissingScope`] before anything is sent.
-    pub async fn create_user(
+    async fn create_user(
         &self,
-        user: impl Into<NewUser>,
+        user: impl Into<NewUser> + Send,
     ) -> Result<PractitionerRole, CreateUserError> {
         const CALL: CallInfo = CallInfo {
             vendor: "healthgorilla",
@@ -179,8 +215,8 @@ impl Client {
                 message: format!("the user does not serialize: {e}"),
             })
         })?;
-        let runtime = self.wired.runtime();
-        let base_url = ehr_runtime::GeneratedClient::base_url(self.wired.api());
+        let runtime = GeneratedClient::runtime(self);
+        let base_url = GeneratedClient::base_url(self);
         let request = runtime
             .http()
             .post(format!("{base_url}{PRACTITIONER_ROLE}"))

@@ -11,9 +11,9 @@
 //! - refusals with their `OperationOutcome` typed ([`OperationOutcomeExt`]) and the first
 //!   issue's text in `Display`; token endpoint refusals with their OAuth code
 //!   ([`AuthError::oauth_error`](crate::auth::AuthError::oauth_error));
-//! - user creation as the clinical-user document describes it: [`Client::lookup_npi`],
+//! - user creation as the clinical-user document describes it ([`CreateUsers`]): `lookup_npi`,
 //!   [`ClinicalUser`] built from the Practitioner found, [`NonClinicalUser`],
-//!   [`Client::create_user`] and [`Client::create_clinical_user`], refused before sending
+//!   `create_user` and `create_clinical_user`, refused before sending
 //!   without the `create_users` scope.
 
 /// The generated Health Gorilla client crate, `ehr-healthgorilla`.
@@ -28,7 +28,7 @@ mod users;
 
 pub use crate::builder::BuildError;
 pub use client::{AsUserError, Client, ClientBuilder, Environment, PRODUCTION, SANDBOX, Settings};
-pub use create::CreateUserError;
+pub use create::{CreateUserError, CreateUsers};
 pub use outcome::OperationOutcomeExt;
 pub use scopes::Scope;
 pub use users::{
