@@ -135,7 +135,16 @@ async fn a_per_call_identity_header_echoed_back_is_never_printed() {
         .err()
         .expect("refused");
 
-    assert!(matches!(error, Error::InvalidUserHeader(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Refused {
+                code: ehr_sdk::empego::Refusal::INVALID_USER_HEADER,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let printed = format!("{error} | {error:?}");
     for value in [
         header.as_str(),

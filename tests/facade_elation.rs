@@ -4,7 +4,7 @@
 
 use ehr_sdk::Error;
 use ehr_sdk::elation::api::types::{Physician, User};
-use ehr_sdk::elation::{Client, NoUserId, Resource, Scope, ScopeError, ScopeSet, UserId};
+use ehr_sdk::elation::{Client, NoUserId, Refusal, Resource, Scope, ScopeError, ScopeSet, UserId};
 use ehr_sdk::pagination::Paginate;
 use futures::TryStreamExt;
 use httpmock::Method::{GET, POST};
@@ -350,20 +350,29 @@ async fn the_two_impersonation_401s_are_distinct_errors_and_cause_no_refresh() {
     assert!(
         matches!(
             first,
-            Error::ImpersonationNotGranted {
-                operation_id: "users_list"
+            Error::Refused {
+                code: Refusal::IMPERSONATION_NOT_GRANTED,
+                ..
             }
         ),
         "{first:?}"
     );
+    assert_eq!(first.operation_id(), "users_list");
+    assert_eq!(Refusal::of(&first), Some(Refusal::ImpersonationNotGranted));
     assert!(
         matches!(
             second,
-            Error::ImpersonatedUserRejected {
-                operation_id: "users_list"
+            Error::Refused {
+                code: Refusal::IMPERSONATED_USER_REJECTED,
+                ..
             }
         ),
         "{second:?}"
+    );
+    assert_eq!(second.operation_id(), "users_list");
+    assert_eq!(
+        Refusal::of(&second),
+        Some(Refusal::ImpersonatedUserRejected)
     );
     // Neither is a token problem: no refresh, no second attempt.
     token.assert_calls(1);

@@ -5,7 +5,9 @@
 use ehr_sdk::Error;
 use ehr_sdk::builder::BuildError;
 use ehr_sdk::empego::api::types::ErrorBody;
-use ehr_sdk::empego::{Client, GetEmbeddableUrl, IntegrationUser, Language, UserHeaderError};
+use ehr_sdk::empego::{
+    Client, GetEmbeddableUrl, IntegrationUser, Language, Refusal, UserHeaderError,
+};
 use httpmock::Method::GET;
 use httpmock::{Mock, MockServer};
 use serde_json::json;
@@ -261,7 +263,16 @@ async fn documented_refusals_are_cases_to_match_on_with_the_spring_body_typed() 
     };
 
     let error = call("bad-header").await;
-    assert!(matches!(error, Error::InvalidUserHeader(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Refused {
+                code: Refusal::INVALID_USER_HEADER,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(
         error.to_string(),
         "consultation_view: 400 Bad Request: Invalid x-integration-user header format"
@@ -271,14 +282,32 @@ async fn documented_refusals_are_cases_to_match_on_with_the_spring_body_typed() 
     assert_eq!(body.path.as_deref(), Some(VIEW));
 
     let error = call("incomplete").await;
-    assert!(matches!(error, Error::UserCreationFailed(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Refused {
+                code: Refusal::USER_CREATION_FAILED,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(
         error.vendor_message(),
         Some("User creation failed - missing required fields")
     );
 
     let error = call("bad-key").await;
-    assert!(matches!(error, Error::AuthenticationFailed(_)), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            Error::Refused {
+                code: Refusal::AUTHENTICATION_FAILED,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(error.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(
         error.to_string(),

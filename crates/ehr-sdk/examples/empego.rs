@@ -9,7 +9,7 @@
 use ehr_empego::mock::MockServerExt;
 use ehr_sdk::Error;
 use ehr_sdk::empego::api::types;
-use ehr_sdk::empego::{Client, GetEmbeddableUrl, IntegrationUser, Language};
+use ehr_sdk::empego::{Client, GetEmbeddableUrl, IntegrationUser, Language, Refusal};
 use httpmock::MockServer;
 use serde_json::json;
 
@@ -68,11 +68,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     match as_jane.statistics_dashboard().url().await {
-        Err(Error::UserCreationFailed(refusal)) => {
-            println!(
-                "refused, as documented: {}",
-                refusal.message().unwrap_or("")
-            );
+        Err(Error::Refused {
+            code: Refusal::USER_CREATION_FAILED,
+            answer,
+        }) => {
+            println!("refused, as documented: {}", answer.message().unwrap_or(""));
         }
         other => println!("unexpected: {other:?}"),
     }

@@ -62,6 +62,7 @@ mod secret;
 pub mod vendors;
 pub mod webhooks;
 
+pub use ehr_runtime::error::RefusalCode;
 pub use ehr_runtime::{Error, FieldError, MAX_ERROR_BODY, VendorError};
 #[cfg(feature = "drchrono")]
 pub use multipart::FilePart;

@@ -105,18 +105,6 @@ pub enum Error {
         /// The scope it needs, as the vendor spells it (`system/patients.write`, `act_as_user`).
         scope: String,
     },
-    /// The vendor refused to let the token act on behalf of a user: the token lacks the
-    /// impersonation scope (Elation's `401 Token does not have act_as_user scope`).
-    ImpersonationNotGranted {
-        /// The operation.
-        operation_id: &'static str,
-    },
-    /// The vendor refused the user acted for: unknown, inactive or outside the token's
-    /// practices (Elation's `401 On-behalf-of user not found or not authorized`).
-    ImpersonatedUserRejected {
-        /// The operation.
-        operation_id: &'static str,
-    },
     /// A successful response whose body does not decode as the operation's type.
     Decode {
         /// The operation.
@@ -145,15 +133,56 @@ pub enum Error {
     /// Any other status the operation does not succeed with (a 3xx not followed, an
     /// undocumented 2xx).
     Status(VendorError),
-    /// The vendor could not read the header carrying the acting user's identity (Empego's
-    /// `400 Invalid x-integration-user header format`: bad JSON or base64).
-    InvalidUserHeader(VendorError),
-    /// The vendor could not create the user acted for (Empego's `400 User creation failed -
-    /// missing required fields`: a new `userId` without first name, last name and email).
-    UserCreationFailed(VendorError),
-    /// The vendor refused the credentials or could not open a session for them (Empego's
-    /// `401 Authentication failed`: an invalid API key, or session creation failed).
-    AuthenticationFailed(VendorError),
+    /// A refusal the vendor documents as a case of its own, recognised by the vendor's module
+    /// from its status and body: Elation's impersonation 401s, Empego's user-header and
+    /// user-creation 400s. `code` names it (match it against the vendor module's constants,
+    /// `elation::Refusal::IMPERSONATED_USER_REJECTED`, or ask the module's typed view,
+    /// `elation::Refusal::of(&error)`); `answer` is the vendor's answer, as for every class.
+    Refused {
+        /// Which documented refusal.
+        code: RefusalCode,
+        /// The vendor's answer.
+        answer: VendorError,
+    },
+}
+
+/// Names a vendor's documented refusal in [`Error::Refused`]: the vendor and a stable code,
+/// as the vendor's module defines them. Constants of it can be `match` patterns.
+///
+/// ```
+/// use ehr_runtime::error::RefusalCode;
+///
+/// const USER_REJECTED: RefusalCode = RefusalCode::new("elation", "impersonated_user_rejected");
+/// assert_eq!(USER_REJECTED.to_string(), "elation/impersonated_user_rejected");
+/// assert!(matches!(RefusalCode::new("elation", "impersonated_user_rejected"), USER_REJECTED));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefusalCode {
+    vendor: &'static str,
+    code: &'static str,
+}
+
+impl RefusalCode {
+    /// The refusal `code` of `vendor` (each lower-case, stable: what a caller matches on).
+    pub const fn new(vendor: &'static str, code: &'static str) -> Self {
+        Self { vendor, code }
+    }
+
+    /// The vendor (`elation`).
+    pub const fn vendor(&self) -> &'static str {
+        self.vendor
+    }
+
+    /// The code (`impersonated_user_rejected`).
+    pub const fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+impl fmt::Display for RefusalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.vendor, self.code)
+    }
 }
 
 impl Error {
@@ -208,9 +237,7 @@ impl Error {
             | Error::Pagination { operation_id, .. }
             | Error::Http { operation_id, .. }
             | Error::Decode { operation_id, .. }
-            | Error::MissingScope { operation_id, .. }
-            | Error::ImpersonationNotGranted { operation_id }
-            | Error::ImpersonatedUserRejected { operation_id } => operation_id,
+            | Error::MissingScope { operation_id, .. } => operation_id,
             other => other.vendor().map_or("", VendorError::operation_id),
         }
     }
@@ -226,10 +253,25 @@ impl Error {
             | Error::RateLimited(v)
             | Error::Server(v)
             | Error::Status(v)
-            | Error::InvalidUserHeader(v)
-            | Error::UserCreationFailed(v)
-            | Error::AuthenticationFailed(v) => Some(v),
+            | Error::Refused { answer: v, .. } => Some(v),
             _ => None,
+        }
+    }
+
+    /// The vendor's answer, taken out, when the vendor refused the call; the error as it is
+    /// otherwise.
+    pub fn into_vendor(self) -> Result<VendorError, Error> {
+        match self {
+            Error::Validation(v)
+            | Error::Unauthorized(v)
+            | Error::Forbidden(v)
+            | Error::NotFound(v)
+            | Error::Conflict(v)
+            | Error::RateLimited(v)
+            | Error::Server(v)
+            | Error::Status(v)
+            | Error::Refused { answer: v, .. } => Ok(v),
+            other => Err(other),
         }
     }
 
@@ -238,9 +280,6 @@ impl Error {
         match self {
             Error::Decode { status, .. } => Some(*status),
             Error::Http { source, .. } => source.status(),
-            Error::ImpersonationNotGranted { .. } | Error::ImpersonatedUserRejected { .. } => {
-                Some(reqwest::StatusCode::UNAUTHORIZED)
-            }
             other => other.vendor().map(VendorError::status),
         }
     }
@@ -388,14 +427,6 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "{operation_id}: not sent: the token was not granted the scope `{scope}`"
-            ),
-            Error::ImpersonationNotGranted { operation_id } => write!(
-                f,
-                "{operation_id}: the vendor refused to act on behalf of a user: the token lacks the impersonation scope"
-            ),
-            Error::ImpersonatedUserRejected { operation_id } => write!(
-                f,
-                "{operation_id}: the vendor refused the user acted for (not found, inactive or not authorized)"
             ),
             // The vendor's answers, each shown as its `VendorError`.
             other => match other.vendor() {

@@ -12,8 +12,9 @@ use crate::retry::Attempt;
 
 impl FacadeTransport {
     /// The final response: as it is when it is a success; otherwise, when the vendor has a
-    /// [`CallGuard`](super::CallGuard), read here and classified with the guard's
-    /// [`refine`](super::CallGuard::refine), and carried as the call's error.
+    /// [`CallGuard`](super::CallGuard), read here, classified, and made
+    /// [`Error::Refused`](crate::Error::Refused) when the guard recognises a documented
+    /// [`refusal`](super::CallGuard::refusal) in it, then carried as the call's error.
     ///
     /// Only a failure with a guard awaits anything (the body), in a future of its own, so the
     /// pipeline's future stays small for every successful call.
@@ -30,7 +31,16 @@ impl FacadeTransport {
             Some(guard) if !response.status().is_success() => {
                 let error =
                     Box::pin(crate::Error::from_response(call.operation_id, response)).await;
-                ehr_runtime::carry(guard.refine(error))
+                let code = error
+                    .vendor()
+                    .and_then(|answer| guard.refusal(answer.status(), answer.body()));
+                ehr_runtime::carry(match (code, error) {
+                    (Some(code), error) => match error.into_vendor() {
+                        Ok(answer) => crate::Error::Refused { code, answer },
+                        Err(error) => error,
+                    },
+                    (None, error) => error,
+                })
             }
             _ => response,
         }

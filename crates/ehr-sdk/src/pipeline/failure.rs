@@ -64,12 +64,6 @@ impl Failure {
                 operation_id,
                 scope,
             },
-            Failure::Refused(Refusal::ImpersonationNotGranted) => {
-                Error::ImpersonationNotGranted { operation_id }
-            }
-            Failure::Refused(Refusal::ImpersonatedUserRejected) => {
-                Error::ImpersonatedUserRejected { operation_id }
-            }
         }
     }
 }

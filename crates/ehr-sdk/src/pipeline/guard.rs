@@ -9,15 +9,16 @@ use reqwest::header::HeaderName;
 
 use crate::auth::AccessToken;
 use crate::retry::RetryClass;
+use crate::runtime::error::RefusalCode;
 
 /// Rules of one vendor that the pipeline applies to every call. Every method has a default that
 /// changes nothing, so a vendor implements only the rules it has.
 ///
 /// [`before_send`](Self::before_send) sees each request with its credentials attached and may
-/// refuse it, so a call that cannot succeed is never sent; [`unauthorized`](Self::unauthorized)
-/// reads the body of a 401 and names refusals that a new token cannot cure, so the pipeline does
-/// not refresh and re-send for them; [`refine`](Self::refine) names the vendor's documented
-/// refusals that have a case of their own in [`Error`](crate::Error);
+/// refuse it, so a call that cannot succeed is never sent; [`refusal`](Self::refusal)
+/// recognises the vendor's documented refusals from status and body, which become
+/// [`Error::Refused`](crate::Error::Refused) with the vendor's code (and a 401 among them is
+/// one no new token cures: the pipeline neither refreshes nor re-sends for it);
 /// [`retry_class`](Self::retry_class) reads an answer the vendor documents as temporary (or as
 /// final) differently from the [standard classes](RetryClass::of_response).
 pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
@@ -27,9 +28,11 @@ pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
         Ok(())
     }
 
-    /// The refusal a 401 with `body` stands for, when refreshing the token cannot help.
-    fn unauthorized(&self, body: &[u8]) -> Option<Refusal> {
-        let _ = body;
+    /// The vendor's documented refusal an answer of `status` with `body` is (Elation's
+    /// impersonation 401s, Empego's user-header 400), recognised from what the vendor
+    /// documents; `None` leaves the answer to its class by status.
+    fn refusal(&self, status: reqwest::StatusCode, body: &[u8]) -> Option<RefusalCode> {
+        let _ = (status, body);
         None
     }
 
@@ -42,14 +45,6 @@ pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
         &[]
     }
 
-    /// The error a vendor's refusal stands for, once the pipeline has read and classified it
-    /// by status: a vendor whose documented messages name distinct cases (Empego's
-    /// `Invalid x-integration-user header format`) turns the generic class into the specific
-    /// one here. Unchanged unless overridden.
-    fn refine(&self, error: crate::Error) -> crate::Error {
-        error
-    }
-
     /// The retry class of an answer that is not a success, when the vendor's documentation
     /// gives it one of its own (a 500 it calls temporary, a 503 it calls final); `None` keeps
     /// the [standard class](RetryClass::of_response). Whether the call is sent again still
@@ -60,19 +55,13 @@ pub trait CallGuard: fmt::Debug + Send + Sync + 'static {
     }
 }
 
-/// A call refused by a vendor's rules (see [`CallGuard`]).
+/// A call refused by a vendor's rules before it is sent (see [`CallGuard::before_send`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Refusal {
     /// The token was not granted the scope the call needs (`system/patients.write`,
-    /// `act_as_user`); found before sending.
+    /// `act_as_user`).
     MissingScope(String),
-    /// The vendor refused to let the token act on behalf of a user: it lacks the impersonation
-    /// scope (Elation: `401 Token does not have act_as_user scope`).
-    ImpersonationNotGranted,
-    /// The vendor refused the user acted for: unknown, inactive or outside the practices the
-    /// token may reach (Elation: `401 On-behalf-of user not found or not authorized`).
-    ImpersonatedUserRejected,
 }
 
 impl super::FacadeTransport {

@@ -1,4 +1,5 @@
-//! Stage **refresh**: a 401 the vendor's guard does not name as incurable replaces the refused
+//! Stage **refresh**: a 401 the vendor's guard does not name as a documented refusal replaces
+//! the refused
 //! bearer token (single-flight: a burst of 401s makes one refresh) and sends the request again,
 //! once per call.
 
@@ -15,9 +16,10 @@ use super::run::{CallState, Step};
 use crate::retry::Attempt;
 
 impl FacadeTransport {
-    /// What a 401 leads to: a refusal the guard reads in its body, or the request again with a
-    /// new token. Any other answer, and a 401 that no new token can follow (no bearer token,
-    /// a source that cannot refresh, a body that cannot be copied, a second 401), is passed on.
+    /// What a 401 leads to: the request again with a new token. Any other answer, and a 401
+    /// that no new token can follow (a refusal the vendor's guard recognises in its body, no
+    /// bearer token, a source that cannot refresh, a body that cannot be copied, a second
+    /// 401), is passed on.
     pub(super) async fn refresh(
         &self,
         response: Response,
@@ -34,8 +36,8 @@ impl FacadeTransport {
                     Ok(buffered) => buffered,
                     Err(error) => return ControlFlow::Break(Step::Fail(Failure::Http(error))),
                 };
-                if let Some(refusal) = guard.unauthorized(&body) {
-                    return ControlFlow::Break(Step::Fail(Failure::Refused(refusal)));
+                if guard.refusal(StatusCode::UNAUTHORIZED, &body).is_some() {
+                    return ControlFlow::Continue(response);
                 }
                 response
             }

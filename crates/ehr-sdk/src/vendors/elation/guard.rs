@@ -1,5 +1,6 @@
 //! Elation's rules, checked around each call: the resource scope a call needs, the
-//! `act_as_user` scope impersonation needs, and the two impersonation 401s.
+//! `act_as_user` scope impersonation needs, and the two impersonation 401s (recognised in
+//! `refusal.rs`).
 
 use reqwest::Request;
 use reqwest::header::HeaderName;
@@ -7,6 +8,7 @@ use reqwest::header::HeaderName;
 use super::scopes::{Access, GrantedScopes, Resource, Scope};
 use crate::auth::AccessToken;
 use crate::pipeline::{CallGuard, Refusal};
+use crate::runtime::error::RefusalCode;
 
 /// The impersonation header.
 pub(super) const ON_BEHALF_OF: HeaderName = HeaderName::from_static("x-on-behalf-of");
@@ -65,16 +67,7 @@ impl CallGuard for ElationGuard {
         Ok(())
     }
 
-    fn unauthorized(&self, body: &[u8]) -> Option<Refusal> {
-        // The impersonation document gives the two messages, not the body's shape, so they are
-        // looked for anywhere in the body.
-        let body = String::from_utf8_lossy(body).to_ascii_lowercase();
-        if body.contains("does not have act_as_user scope") {
-            Some(Refusal::ImpersonationNotGranted)
-        } else if body.contains("on-behalf-of user not found or not authorized") {
-            Some(Refusal::ImpersonatedUserRejected)
-        } else {
-            None
-        }
+    fn refusal(&self, status: reqwest::StatusCode, body: &[u8]) -> Option<RefusalCode> {
+        super::Refusal::recognise(status, body).map(super::Refusal::code)
     }
 }

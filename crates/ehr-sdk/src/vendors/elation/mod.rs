@@ -4,8 +4,7 @@
 //! client-credentials grant with typed [scopes](ScopeSet), a check of the scope each call needs
 //! before it is sent, and [acting on behalf of a user](Client::on_behalf_of) with the
 //! `X-On-Behalf-Of` header, whose two documented 401s come back as
-//! [`Error::ImpersonationNotGranted`](crate::Error::ImpersonationNotGranted) and
-//! [`Error::ImpersonatedUserRejected`](crate::Error::ImpersonatedUserRejected); webhook
+//! [`Error::Refused`](crate::Error::Refused) with the codes of [`Refusal`]; webhook
 //! subscriptions (`subscriptions_*`) and their Ed25519-signed deliveries ([`WebhookVerifier`]).
 
 /// The generated Elation client crate, `ehr-elation`.
@@ -13,12 +12,14 @@ pub use ehr_elation as api;
 
 mod client;
 mod guard;
+mod refusal;
 mod scopes;
 mod user;
 mod webhooks;
 
 pub use crate::builder::BuildError;
 pub use client::{Client, ClientBuilder, PRODUCTION, SANDBOX, Settings};
+pub use refusal::Refusal;
 pub use scopes::{
     Access, GrantedScopes, Group, Resource, Scope, ScopeError, ScopeSet, ScopeSetBuilder,
 };

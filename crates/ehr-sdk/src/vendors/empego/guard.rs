@@ -1,15 +1,13 @@
-//! Empego's documented refusals, as cases of their own.
+//! Empego's rules around each call: its identity headers, and its documented refusals
+//! (recognised in `refusal.rs`).
 
-use crate::Error;
 use reqwest::header::HeaderName;
 
 use crate::pipeline::CallGuard;
+use crate::runtime::error::RefusalCode;
 
-/// Turns Empego's documented error messages into the [`Error`] cases they stand for:
-/// `400 Invalid x-integration-user header format` into [`Error::InvalidUserHeader`],
-/// `400 User creation failed - missing required fields` into [`Error::UserCreationFailed`],
-/// and every 401 (an invalid API key, or a session that could not be created) into
-/// [`Error::AuthenticationFailed`]. Any other 400 stays [`Error::Validation`] with its message.
+/// Marks Empego's identity headers sensitive and names its documented refusals
+/// ([`Refusal`](super::Refusal)).
 #[derive(Debug, Default)]
 pub(super) struct EmpegoGuard;
 
@@ -24,20 +22,7 @@ impl CallGuard for EmpegoGuard {
         &IDENTITY
     }
 
-    fn refine(&self, error: Error) -> Error {
-        match error {
-            Error::Validation(answer) if answer.status().as_u16() == 400 => {
-                let message = answer.message().unwrap_or_default().to_ascii_lowercase();
-                if message.contains("invalid x-integration-user header") {
-                    Error::InvalidUserHeader(answer)
-                } else if message.contains("user creation failed") {
-                    Error::UserCreationFailed(answer)
-                } else {
-                    Error::Validation(answer)
-                }
-            }
-            Error::Unauthorized(answer) => Error::AuthenticationFailed(answer),
-            other => other,
-        }
+    fn refusal(&self, status: reqwest::StatusCode, body: &[u8]) -> Option<RefusalCode> {
+        super::Refusal::recognise(status, body).map(super::Refusal::code)
     }
 }

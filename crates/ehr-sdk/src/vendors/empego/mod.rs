@@ -4,9 +4,8 @@
 //! `Api-key` header (a [`Secret`](crate::Secret)), the optional `X-Tenant-Key`, the session
 //! user as a typed [`IntegrationUser`] ([`Client::as_user`], or per call), every embeddable
 //! endpoint's answer read as an [`EmbeddableUrl`] with [`GetEmbeddableUrl::url`], and Empego's
-//! documented refusals as [`Error::InvalidUserHeader`](crate::Error::InvalidUserHeader),
-//! [`Error::UserCreationFailed`](crate::Error::UserCreationFailed) and
-//! [`Error::AuthenticationFailed`](crate::Error::AuthenticationFailed), with the Spring body
+//! documented refusals as [`Error::Refused`](crate::Error::Refused) with the codes of
+//! [`Refusal`], with the Spring body
 //! typed as [`api::types::ErrorBody`] through
 //! [`Error::vendor_body`](crate::Error::vendor_body).
 
@@ -15,10 +14,12 @@ pub use ehr_empego as api;
 
 mod client;
 mod guard;
+mod refusal;
 mod url;
 mod user;
 
 pub use crate::builder::BuildError;
 pub use client::{BASE_URL, Client, ClientBuilder, Settings};
+pub use refusal::Refusal;
 pub use url::{EmbeddableUrl, GetEmbeddableUrl};
 pub use user::{IntegrationUser, Language, MAX_USER_HEADER, UserHeaderError};

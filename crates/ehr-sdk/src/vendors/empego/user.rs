@@ -36,7 +36,7 @@ pub enum Language {
 /// Creating a user needs first name, last name and email, so [`new_user`](Self::new_user) takes
 /// them as arguments: an incomplete new user cannot be built. (An `update` of a `userId` that
 /// Empego does not know is answered with
-/// [`Error::UserCreationFailed`](crate::Error::UserCreationFailed).)
+/// [`Refusal::UserCreationFailed`](super::Refusal::UserCreationFailed).)
 ///
 /// The header is standard base64 of the compact JSON, keys in the document's order, exactly as
 /// the document's `Buffer.from(JSON.stringify(user)).toString('base64')` makes it:
