@@ -36,8 +36,12 @@ pub use blank::absent_if_blank;
 pub use call::CallInfo;
 pub use error::{
     Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
-    StoreError, VendorError, carried, carry, retry_after,
+    StoreError, VendorError, retry_after,
 };
+/// How a transport's failure travels through generated code (see [`error::carry()`](crate::error::carry())): plumbing
+/// between the runtime, transports and generated code, documented there.
+#[doc(hidden)]
+pub use error::{carried, carry};
 /// What `cargo xtask codegen` makes generated code call instead of progenitor's own helpers:
 /// generated code's plumbing, not the runtime's documented API.
 #[doc(hidden)]

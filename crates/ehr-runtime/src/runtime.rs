@@ -72,7 +72,7 @@ impl Runtime {
     ///
     /// A successful (2xx) response comes back as it is. Any other answer is read here (its
     /// body bounded to [`MAX_ERROR_BODY`](crate::MAX_ERROR_BODY)), classified as an
-    /// [`Error`](crate::Error) with the vendor's reason, and returned [carried](crate::carry)
+    /// [`Error`](crate::Error) with the vendor's reason, and returned [carried](crate::error::carry)
     /// in a response, so that every operation, documented error status or not, keeps the
     /// vendor's body.
     pub async fn execute(

@@ -323,7 +323,9 @@ impl Error {
 
     /// The error for what progenitor's generated `send()` returned for `operation_id`.
     ///
-    /// Generated builders call this themselves; callers never need to.
+    /// Generated builders call this themselves; callers never need to (generated code's
+    /// plumbing, hidden from the documented API).
+    #[doc(hidden)]
     pub async fn from_generated<E: serde::Serialize>(
         operation_id: &'static str,
         error: progenitor_client::Error<E>,
