@@ -185,6 +185,21 @@ impl fmt::Display for RefusalCode {
     }
 }
 
+/// The variants holding the vendor's answer, as one pattern binding it to `$v`.
+macro_rules! answered {
+    ($v:ident) => {
+        Error::Validation($v)
+            | Error::Unauthorized($v)
+            | Error::Forbidden($v)
+            | Error::NotFound($v)
+            | Error::Conflict($v)
+            | Error::RateLimited($v)
+            | Error::Server($v)
+            | Error::Status($v)
+            | Error::Refused { answer: $v, .. }
+    };
+}
+
 impl Error {
     /// The class of error for the vendor's answer, by its status.
     pub fn from_vendor(answer: VendorError) -> Self {
@@ -245,15 +260,7 @@ impl Error {
     /// The vendor's answer, when the vendor refused the call.
     pub fn vendor(&self) -> Option<&VendorError> {
         match self {
-            Error::Validation(v)
-            | Error::Unauthorized(v)
-            | Error::Forbidden(v)
-            | Error::NotFound(v)
-            | Error::Conflict(v)
-            | Error::RateLimited(v)
-            | Error::Server(v)
-            | Error::Status(v)
-            | Error::Refused { answer: v, .. } => Some(v),
+            answered!(v) => Some(v),
             _ => None,
         }
     }
@@ -262,15 +269,7 @@ impl Error {
     /// otherwise.
     pub fn into_vendor(self) -> Result<VendorError, Error> {
         match self {
-            Error::Validation(v)
-            | Error::Unauthorized(v)
-            | Error::Forbidden(v)
-            | Error::NotFound(v)
-            | Error::Conflict(v)
-            | Error::RateLimited(v)
-            | Error::Server(v)
-            | Error::Status(v)
-            | Error::Refused { answer: v, .. } => Ok(v),
+            answered!(v) => Ok(v),
             other => Err(other),
         }
     }
@@ -492,4 +491,58 @@ pub fn retry_after(value: &str) -> Option<Duration> {
             .unwrap_or(Duration::ZERO),
     };
     Some(wait.min(MAX_RETRY_AFTER))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    const REJECTED: RefusalCode = RefusalCode::new("elation", "impersonated_user_rejected");
+
+    fn answer(status: StatusCode, body: &str) -> VendorError {
+        VendorError::new(
+            "users_list",
+            status,
+            &HeaderMap::new(),
+            body.to_string().into(),
+            false,
+        )
+    }
+
+    #[test]
+    fn a_vendor_refusal_is_its_answer_with_a_code_matchable_as_a_pattern() {
+        let error = Error::Refused {
+            code: REJECTED,
+            answer: answer(
+                StatusCode::UNAUTHORIZED,
+                r#"{"detail": "On-behalf-of user not found or not authorized"}"#,
+            ),
+        };
+
+        assert!(matches!(error, Error::Refused { code: REJECTED, .. }));
+        assert_eq!(error.operation_id(), "users_list");
+        assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
+        assert_eq!(
+            error.to_string(),
+            "users_list: 401 Unauthorized: On-behalf-of user not found or not authorized"
+        );
+        assert!(!error.is_retryable());
+        let answer = error.into_vendor().expect("the vendor's answer");
+        assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn an_error_without_an_answer_stays_itself_when_its_answer_is_asked_for() {
+        let error = Error::MissingScope {
+            operation_id: "users_list",
+            scope: "act_as_user".into(),
+        };
+        assert!(error.vendor().is_none());
+        assert!(matches!(
+            error.into_vendor(),
+            Err(Error::MissingScope { scope, .. }) if scope == "act_as_user"
+        ));
+    }
 }
