@@ -253,3 +253,57 @@ async fn a_refresh_token_grant_that_never_reached_the_server_is_sent_again() {
         .count();
     assert_eq!(retries, 3, "the default policy's four attempts");
 }
+
+// --- settings reach their targets ------------------------------------------------------------
+
+#[tokio::test]
+async fn the_builders_refresh_skew_reaches_every_vendors_token_caches() {
+    let skew = std::time::Duration::from_secs(600);
+    let expired =
+        ehr_sdk::auth::TokenSet::from_response("at1".into(), Some(-10), Some("rt1".into()));
+    let drchrono = ehr_sdk::drchrono::Client::builder()
+        .oauth("cid", "client-secret", "https://app.example/cb")
+        .token_store(ehr_sdk::auth::MemoryTokenStore::with(expired))
+        .refresh_skew(skew)
+        .build()
+        .unwrap();
+    let elation = ehr_sdk::elation::Client::builder()
+        .sandbox()
+        .client_credentials("id", "secret")
+        .refresh_skew(skew)
+        .build()
+        .unwrap();
+    let healthgorilla = ehr_sdk::healthgorilla::Client::builder()
+        .sandbox()
+        .client_credentials("id", "secret")
+        .refresh_skew(skew)
+        .build()
+        .unwrap();
+    let acting = healthgorilla.as_user("admin.login").unwrap();
+
+    assert_eq!(drchrono.token_cache().skew(), skew);
+    assert_eq!(elation.token_cache().skew(), skew);
+    assert_eq!(
+        elation
+            .on_behalf_of(ehr_sdk::elation::UserId::from_users_api_id(7))
+            .token_cache()
+            .skew(),
+        skew
+    );
+    assert_eq!(healthgorilla.token_cache().skew(), skew);
+    assert_eq!(
+        acting.token_cache().skew(),
+        skew,
+        "an acting user's cache too"
+    );
+
+    let default = ehr_sdk::elation::Client::builder()
+        .sandbox()
+        .client_credentials("id", "secret")
+        .build()
+        .unwrap();
+    assert_eq!(
+        default.token_cache().skew(),
+        ehr_sdk::auth::TokenCache::DEFAULT_SKEW
+    );
+}

@@ -200,6 +200,13 @@ impl TokenCache {
         self.inner.source.can_refresh()
     }
 
+    /// How long before its expiry a token is fetched again (see the type's documentation):
+    /// [`DEFAULT_SKEW`](Self::DEFAULT_SKEW), or the builder's
+    /// [`refresh_skew`](crate::builder::ClientBuilder::refresh_skew).
+    pub fn skew(&self) -> Duration {
+        self.inner.skew
+    }
+
     /// How many times the source was asked for a token (for tests and benchmarks).
     pub fn fetch_count(&self) -> u64 {
         self.inner.fetches.load(Ordering::Relaxed)
