@@ -307,3 +307,54 @@ async fn the_builders_refresh_skew_reaches_every_vendors_token_caches() {
         ehr_sdk::auth::TokenCache::DEFAULT_SKEW
     );
 }
+
+// --- many tenants, one HTTP client --------------------------------------------------------------
+
+fn tenant(base_url: &str, token: &str) -> ehr_sdk::elation::ClientBuilder {
+    ehr_sdk::elation::Client::builder()
+        .base_url(base_url)
+        .access_token(token.to_string())
+}
+
+#[tokio::test]
+async fn clients_built_without_an_http_client_share_one_connection_pool() {
+    let page = || Reply::json(200, serde_json::from_str(EMPTY_PAGE).unwrap());
+    let server = ScriptedServer::start(vec![page(), page(), page(), page()]).await;
+    let first = tenant(&server.base_url, "tenant-1").build().unwrap();
+    let second = tenant(&server.base_url, "tenant-2").build().unwrap();
+    // The same tuning as each other (not as the default): a pool of their own, shared.
+    let slow = || {
+        tenant(&server.base_url, "tenant-3")
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .unwrap()
+    };
+    let (third, fourth) = (slow(), slow());
+
+    for client in [&first, &second, &third, &fourth] {
+        client.users_list().send().await.expect("call succeeds");
+    }
+
+    let received = server.received();
+    let connections: Vec<usize> = received.iter().map(|r| r.connection).collect();
+    assert_eq!(
+        connections[0], connections[1],
+        "two tenants, one connection"
+    );
+    assert_eq!(connections[2], connections[3], "one tuning, one connection");
+    assert_ne!(
+        connections[0], connections[2],
+        "another tuning, another pool"
+    );
+    let tokens: Vec<_> = received.iter().map(|r| r.header("authorization")).collect();
+    assert_eq!(
+        tokens,
+        [
+            Some("Bearer tenant-1"),
+            Some("Bearer tenant-2"),
+            Some("Bearer tenant-3"),
+            Some("Bearer tenant-3")
+        ],
+        "each tenant's own credentials on the shared connection"
+    );
+}

@@ -110,6 +110,8 @@ pub struct Received {
     pub headers: Vec<(String, String)>,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// Which connection it came on: 0 for the first the server accepted, 1 for the next, …
+    pub connection: usize,
 }
 
 impl Received {
@@ -183,7 +185,7 @@ impl ScriptedServer {
         )));
         let log = received.clone();
         tokio::spawn(async move {
-            loop {
+            for connection in 0.. {
                 let Ok((mut socket, _)) = listener.accept().await else {
                     return;
                 };
@@ -231,6 +233,7 @@ impl ScriptedServer {
                             target,
                             headers,
                             body,
+                            connection,
                         });
                         let reply = script
                             .lock()

@@ -1,4 +1,6 @@
-//! `cargo xtask bench [--instructions]`: the façade benchmark (`crates/ehr-bench/benches/facade.rs`).
+//! `cargo xtask bench [--instructions]`: the façade benchmark (`crates/ehr-bench/benches/facade.rs`),
+//! then the per-tenant cost (`crates/ehr-bench/benches/tenants.rs`: heap and build time of each
+//! additional client).
 //!
 //! Without `--instructions`, runs it as `cargo bench` does (wall clock, median of interleaved
 //! rounds). With it, builds the benchmark once and runs each kind of call under valgrind's
@@ -92,7 +94,16 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     if !instructions {
         let status = Command::new(cargo())
             .current_dir(root)
-            .args(["bench", "-p", "ehr-bench", "--bench", "facade", "--"])
+            .args([
+                "bench",
+                "-p",
+                "ehr-bench",
+                "--bench",
+                "facade",
+                "--bench",
+                "tenants",
+                "--",
+            ])
             .args(rest)
             .status();
         return match status {
@@ -104,10 +115,21 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             }
         };
     }
-    match instruction_counts(root) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{message}");
+    if let Err(message) = instruction_counts(root) {
+        eprintln!("{message}");
+        return ExitCode::FAILURE;
+    }
+    // The per-tenant cost is heap and build time, not instructions a call: printed as it is.
+    println!();
+    match Command::new(cargo())
+        .current_dir(root)
+        .args(["bench", "-q", "-p", "ehr-bench", "--bench", "tenants"])
+        .status()
+    {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run cargo: {e}");
             ExitCode::FAILURE
         }
     }

@@ -190,12 +190,27 @@ pub fn install_tls_provider() {
     }
 }
 
-/// The HTTP client generated clients use unless given another (see [`http_client_builder`]).
+/// The HTTP client generated clients use unless given another (see [`http_client_builder`]):
+/// a handle on one client per process, made on first use, so every runtime and token source
+/// made with it shares its connection pool and TLS set-up (a `reqwest::Client` is a
+/// reference-counted handle; cloning it copies no state).
+///
+/// ```
+/// let a = ehr_runtime::default_http_client();
+/// let b = ehr_runtime::default_http_client();
+/// # let _ = (a, b);
+/// ```
 pub fn default_http_client() -> reqwest::Client {
-    http_client_builder()
-        .build()
-        // Only TLS back-end initialisation can fail here; without it no client can be made.
-        .unwrap_or_else(|_| reqwest::Client::new())
+    static SHARED: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            http_client_builder()
+                .build()
+                // Only TLS back-end initialisation can fail here; without it no client can be
+                // made.
+                .unwrap_or_else(|_| reqwest::Client::new())
+        })
+        .clone()
 }
 
 #[cfg(all(test, feature = "rustls"))]
