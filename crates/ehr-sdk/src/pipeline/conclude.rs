@@ -34,13 +34,14 @@ impl FacadeTransport {
                 let code = error
                     .vendor()
                     .and_then(|answer| guard.refusal(answer.status(), answer.body()));
-                ehr_runtime::carry(match (code, error) {
-                    (Some(code), error) => match error.into_vendor() {
+                let error = match code {
+                    Some(code) => match error.into_vendor() {
                         Ok(answer) => crate::Error::Refused { code, answer },
                         Err(error) => error,
                     },
-                    (None, error) => error,
-                })
+                    None => error,
+                };
+                ehr_runtime::carry(error)
             }
             _ => response,
         }

@@ -1,8 +1,6 @@
 //! What every vendor's `Client` is built on: its generated client wired to the façade's
 //! pipeline, and acting copies of it.
 
-use std::fmt;
-
 use ehr_runtime::{GeneratedClient, Runtime};
 
 use crate::builder::Parts;
@@ -51,15 +49,5 @@ impl<A: GeneratedClient> Wired<A> {
     /// The pipeline the calls go through.
     pub(crate) fn transport(&self) -> &FacadeTransport {
         &self.transport
-    }
-}
-
-impl<A: GeneratedClient> fmt::Debug for Wired<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The pipeline's Debug shows no secret.
-        f.debug_struct("Wired")
-            .field("base_url", &self.api.base_url())
-            .field("transport", &self.transport)
-            .finish()
     }
 }
