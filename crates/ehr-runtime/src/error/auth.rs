@@ -191,6 +191,12 @@ pub enum StoreError {
     Io(std::io::Error),
     /// The stored data does not decode.
     Corrupt(serde_json::Error),
+    /// A save under a lease was refused: the lease expired and another holder took it (or
+    /// saved a newer set), so this holder's set is older than the stored one and is dropped
+    /// rather than written over it (see `ehr_sdk::auth::LeasedTokenStore`).
+    LeaseLost,
+    /// No lease could be had in the time allowed: another holder kept renewing it.
+    LeaseBusy,
     /// A store of your own failed, for the reason given.
     Other(String),
 }
@@ -200,6 +206,12 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Io(e) => write!(f, "token store I/O: {e}"),
             StoreError::Corrupt(e) => write!(f, "token store holds data that does not decode: {e}"),
+            StoreError::LeaseLost => f.write_str(
+                "token store: the lease was lost to another holder; its newer tokens are kept",
+            ),
+            StoreError::LeaseBusy => {
+                f.write_str("token store: another holder kept the lease past the wait allowed")
+            }
             StoreError::Other(why) => write!(f, "token store: {why}"),
         }
     }

@@ -14,6 +14,7 @@ pub(crate) mod cache;
 mod client_credentials;
 pub(crate) mod endpoint;
 mod jwt_bearer;
+mod lease;
 mod static_token;
 mod store;
 mod token;
@@ -22,6 +23,10 @@ pub use cache::{FAILURE_BACKOFF, TokenCache};
 pub use client_credentials::ClientCredentials;
 pub use jwt_bearer::{
     DEFAULT_ASSERTION_LIFETIME, JWT_BEARER_GRANT, JwtBearer, MAX_ASSERTION_LIFETIME,
+};
+pub use lease::{
+    DEFAULT_LEASE, DEFAULT_LEASE_WAIT, Generation, Lease, LeasedConnection, LeasedTokenStore,
+    MemoryLeasedStore,
 };
 pub use static_token::StaticToken;
 pub use store::{FileTokenStore, MemoryTokenStore, StoreError, StoreFuture, StoreLock, TokenStore};

@@ -16,7 +16,9 @@ use reqwest::Url;
 
 use crate::Secret;
 use crate::auth::endpoint;
-use crate::auth::{AccessToken, AuthError, TokenSet, TokenSource, TokenSourceFuture, TokenStore};
+use crate::auth::{
+    AccessToken, AuthError, StoreError, TokenSet, TokenSource, TokenSourceFuture, TokenStore,
+};
 
 /// DrChrono's production base URL.
 pub const BASE_URL: &str = "https://drchrono.com";
@@ -271,10 +273,17 @@ impl RefreshingTokenSource {
     async fn fetch_inner(&self, rejected: Option<&AccessToken>) -> Result<AccessToken, AuthError> {
         let mut unsaved = self.unsaved.lock().await;
         if let Some(set) = unsaved.as_ref() {
-            self.store.save(set).await.map_err(AuthError::Store)?;
-            let access = set.access.clone();
-            *unsaved = None;
-            return Ok(access);
+            match self.store.save(set).await {
+                Ok(()) => {
+                    let access = set.access.clone();
+                    *unsaved = None;
+                    return Ok(access);
+                }
+                // A leased store holds a newer set than this one: it is dropped, and the
+                // stored one is used (below).
+                Err(StoreError::LeaseLost) => *unsaved = None,
+                Err(e) => return Err(AuthError::Store(e)),
+            }
         }
         if let Some(access) = self.usable(rejected).await? {
             return Ok(access);
