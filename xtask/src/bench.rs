@@ -92,28 +92,10 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     let instructions = args.iter().any(|a| a == "--instructions");
     let rest: Vec<&String> = args.iter().filter(|a| *a != "--instructions").collect();
     if !instructions {
-        let status = Command::new(cargo())
-            .current_dir(root)
-            .args([
-                "bench",
-                "-p",
-                "ehr-bench",
-                "--bench",
-                "facade",
-                "--bench",
-                "tenants",
-                "--",
-            ])
-            .args(rest)
-            .status();
-        return match status {
-            Ok(s) if s.success() => ExitCode::SUCCESS,
-            Ok(_) => ExitCode::FAILURE,
-            Err(e) => {
-                eprintln!("error: cannot run cargo: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        let mut bench = vec!["bench", "-p", "ehr-bench", "--bench", "facade"];
+        bench.extend(["--bench", "tenants", "--"]);
+        bench.extend(rest.iter().map(|a| a.as_str()));
+        return run_cargo(root, &bench);
     }
     if let Err(message) = instruction_counts(root) {
         eprintln!("{message}");
@@ -121,11 +103,15 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     }
     // The per-tenant cost is heap and build time, not instructions a call: printed as it is.
     println!();
-    match Command::new(cargo())
-        .current_dir(root)
-        .args(["bench", "-q", "-p", "ehr-bench", "--bench", "tenants"])
-        .status()
-    {
+    run_cargo(
+        root,
+        &["bench", "-q", "-p", "ehr-bench", "--bench", "tenants"],
+    )
+}
+
+/// Runs cargo with `args` in `root`, its output shown as it comes.
+fn run_cargo(root: &Path, args: &[&str]) -> ExitCode {
+    match Command::new(cargo()).current_dir(root).args(args).status() {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,
         Err(e) => {
