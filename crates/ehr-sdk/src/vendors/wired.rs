@@ -15,7 +15,6 @@ pub(crate) struct Wired<A> {
     transport: FacadeTransport,
 }
 
-#[allow(dead_code)] // Not every vendor feature uses every method.
 impl<A: GeneratedClient> Wired<A> {
     /// The generated client for the built settings' base URL, its calls through `transport`
     /// with the settings' HTTP client.
@@ -27,6 +26,10 @@ impl<A: GeneratedClient> Wired<A> {
     }
 
     /// A copy whose every call acts as `user` (see [`FacadeTransport::acting`]).
+    #[cfg_attr(
+        not(any(feature = "elation", feature = "empego", feature = "healthgorilla")),
+        allow(dead_code)
+    )]
     pub(crate) fn acting(&self, user: Impersonation) -> Self {
         let transport = self.transport.acting(user);
         let runtime = Runtime::new(self.api.runtime().http().clone(), transport.clone());
@@ -39,11 +42,6 @@ impl<A: GeneratedClient> Wired<A> {
     /// The generated client.
     pub(crate) fn api(&self) -> &A {
         &self.api
-    }
-
-    /// The runtime the calls go through (for requests the façade builds by hand).
-    pub(crate) fn runtime(&self) -> &Runtime {
-        self.api.runtime()
     }
 
     /// The pipeline the calls go through.
