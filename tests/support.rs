@@ -2,6 +2,8 @@
 //!
 //! Every test runs offline against an `httpmock::MockServer` on 127.0.0.1.
 
+pub mod servers;
+
 use ehr_runtime::{CallInfo, Runtime, Transport, TransportFuture};
 use futures::TryStreamExt;
 

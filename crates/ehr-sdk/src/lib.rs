@@ -59,6 +59,8 @@ pub mod pagination;
 pub mod pipeline;
 pub mod retry;
 mod secret;
+#[cfg(any(feature = "postgres", feature = "redis"))]
+pub mod stores;
 pub mod vendors;
 pub mod webhooks;
 

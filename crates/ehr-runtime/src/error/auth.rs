@@ -197,6 +197,9 @@ pub enum StoreError {
     LeaseLost,
     /// No lease could be had in the time allowed: another holder kept renewing it.
     LeaseBusy,
+    /// A shared store (PostgreSQL, Redis) could not be reached, failed, or did not answer in
+    /// the time allowed; the reason is the store's (it names no secret).
+    Unavailable(String),
     /// A store of your own failed, for the reason given.
     Other(String),
 }
@@ -212,6 +215,7 @@ impl fmt::Display for StoreError {
             StoreError::LeaseBusy => {
                 f.write_str("token store: another holder kept the lease past the wait allowed")
             }
+            StoreError::Unavailable(why) => write!(f, "token store unavailable: {why}"),
             StoreError::Other(why) => write!(f, "token store: {why}"),
         }
     }

@@ -7,12 +7,17 @@
 //! 2. **lease**: [`try_lease`](LeasedTokenStore::try_lease) grants the connection to one
 //!    owner until an expiry; a holder that dies (killed, partitioned) loses it when it
 //!    expires, so no one waits forever; the holder renews it while its refresh is in flight;
-//! 3. **re-read**: whoever gets the lease reads the stored set again, and uses the tokens the
-//!    previous holder saved instead of refreshing again;
+//! 3. **re-read**: the lease comes with the stored set ([`Lease::stored`], read in the same
+//!    round trip), so whoever gets it uses the tokens the previous holder saved instead of
+//!    refreshing again;
 //! 4. **fenced save**: a save names the lease and the generation the holder read
 //!    ([`save`](LeasedTokenStore::save)); it is refused ([`StoreError::LeaseLost`]) unless the
 //!    lease is still this holder's and the stored generation is the one read, so a holder whose
-//!    lease expired mid-refresh can never overwrite a newer set.
+//!    lease expired mid-refresh can never overwrite a newer set. A save ends the lease.
+//!
+//! A refresh through [`LeasedConnection`] costs three round trips to the store (the read that
+//! finds the token expired, the lease with its re-read, the fenced save); a call whose token
+//! is still fresh costs none (the client's token cache answers it).
 //!
 //! [`LeasedConnection`] runs steps 2–4 for one connection behind the [`TokenStore`] interface a
 //! token source uses (DrChrono's `RefreshingTokenSource`). [`MemoryLeasedStore`] keeps
@@ -27,15 +32,18 @@ use super::TokenSet;
 use super::store::{StoreError, StoreFuture, StoreLock, TokenStore};
 
 /// One holder's right to refresh one connection's tokens, from
-/// [`LeasedTokenStore::try_lease`].
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// [`LeasedTokenStore::try_lease`], with the set stored when it was granted.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Lease {
     /// The connection (the caller's key: vendor, tenant, user, …).
     pub key: String,
     /// Who holds it (unique per holder).
     pub owner: String,
-    /// The generation stored when the lease was granted: the set a save may replace.
+    /// The generation stored when the lease was granted (0: nothing stored yet): the set a
+    /// save may replace.
     pub generation: u64,
+    /// The set stored when the lease was granted (read in the same round trip).
+    pub stored: Option<TokenSet>,
 }
 
 /// A set as stored, with its generation (one more with each save).
@@ -54,8 +62,8 @@ pub trait LeasedTokenStore: fmt::Debug + Send + Sync + 'static {
     fn load<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<Generation>>;
 
     /// Grants `owner` the lease on `key` for `ttl` when no one holds it or its holder's lease
-    /// has expired (or `owner` holds it already: it is extended); `None` while another
-    /// holder's lease runs.
+    /// has expired (or `owner` holds it already: it is extended), with the set stored then;
+    /// `None` while another holder's lease runs.
     fn try_lease<'a>(
         &'a self,
         key: &'a str,
@@ -67,8 +75,8 @@ pub trait LeasedTokenStore: fmt::Debug + Send + Sync + 'static {
     fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> StoreFuture<'a, bool>;
 
     /// Stores `set` if `lease` is still its holder's and the stored generation is `fence` (the
-    /// one the holder read before refreshing), as generation `fence + 1`; otherwise
-    /// [`StoreError::LeaseLost`], and the stored set stays.
+    /// one the holder read before refreshing), as generation `fence + 1`, and ends the lease;
+    /// otherwise [`StoreError::LeaseLost`], and the stored set stays.
     fn save<'a>(&'a self, lease: &'a Lease, fence: u64, set: &'a TokenSet) -> StoreFuture<'a, ()>;
 
     /// Stores `set` whatever is stored (a new authorization: a code exchange), as the next
@@ -139,6 +147,7 @@ impl LeasedTokenStore for MemoryLeasedStore {
                     key: key.to_string(),
                     owner: owner.to_string(),
                     generation: row.generation(),
+                    stored: row.stored.as_ref().map(|s| s.set.clone()),
                 }
             })
         });
@@ -164,6 +173,7 @@ impl LeasedTokenStore for MemoryLeasedStore {
                     set: set.clone(),
                     generation: fence + 1,
                 });
+                row.lease = None;
             }
             current
         });
@@ -237,10 +247,12 @@ pub struct LeasedConnection {
     state: Arc<Mutex<Held>>,
 }
 
-/// The lease this holder has, and the generation it last read.
+/// The lease this holder has, the set read with it (not yet handed out), and the generation
+/// it last read.
 #[derive(Default)]
 struct Held {
     lease: Option<Lease>,
+    snapshot: Option<Option<TokenSet>>,
     read: Option<u64>,
 }
 
@@ -323,6 +335,10 @@ impl fmt::Debug for LeasedConnection {
 impl TokenStore for LeasedConnection {
     fn load(&self) -> StoreFuture<'_, Option<TokenSet>> {
         Box::pin(async move {
+            // The first read under a lease is the one that came with it: no round trip.
+            if let Some(snapshot) = self.held().snapshot.take() {
+                return Ok(snapshot);
+            }
             let stored = self.store.load(&self.key).await?;
             self.held().read = Some(stored.as_ref().map_or(0, |s| s.generation));
             Ok(stored.map(|s| s.set))
@@ -339,7 +355,10 @@ impl TokenStore for LeasedConnection {
                 // Fenced by the lease and the generation read under it.
                 (Some(lease), Some(read)) => {
                     self.store.save(&lease, read, set).await?;
-                    self.held().read = Some(read + 1);
+                    // The save ended the lease: nothing to give up.
+                    let mut held = self.held();
+                    held.lease = None;
+                    held.read = Some(read + 1);
                     Ok(())
                 }
                 // A set refreshed under a lease since given up (its first save failed): saved
@@ -347,9 +366,10 @@ impl TokenStore for LeasedConnection {
                 // newer set stored meanwhile is kept.
                 (None, Some(read)) => {
                     let lease = self.acquire().await?;
-                    let saved = self.store.save(&lease, read, set).await;
-                    self.store.release(&lease).await?;
-                    saved?;
+                    if let Err(refused) = self.store.save(&lease, read, set).await {
+                        self.store.release(&lease).await?;
+                        return Err(refused);
+                    }
                     self.held().read = Some(read + 1);
                     Ok(())
                 }
@@ -361,23 +381,13 @@ impl TokenStore for LeasedConnection {
 
     fn lock(&self) -> StoreFuture<'_, StoreLock> {
         Box::pin(async move {
-            let started = Instant::now();
-            let mut pause = Duration::from_millis(10);
-            let lease = loop {
-                if let Some(lease) = self
-                    .store
-                    .try_lease(&self.key, &self.owner, self.ttl)
-                    .await?
-                {
-                    break lease;
-                }
-                if started.elapsed() >= self.max_wait {
-                    return Err(StoreError::LeaseBusy);
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(self.ttl / 4);
-            };
-            self.held().lease = Some(lease.clone());
+            let lease = self.acquire().await?;
+            {
+                let mut held = self.held();
+                held.read = Some(lease.generation);
+                held.snapshot = Some(lease.stored.clone());
+                held.lease = Some(lease.clone());
+            }
             // Renewed while held: a refresh slower than the lease keeps it.
             let renewal = {
                 let (store, lease, ttl) = (self.store.clone(), lease.clone(), self.ttl);
@@ -411,10 +421,15 @@ struct Holding {
 impl Drop for Holding {
     fn drop(&mut self) {
         self.renewal.abort();
-        self.state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .lease = None;
+        let still_held = {
+            let mut held = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            held.snapshot = None;
+            held.lease.take().is_some()
+        };
+        // A save ended it already.
+        if !still_held {
+            return;
+        }
         let (store, lease) = (self.store.clone(), self.lease.clone());
         // Given up in the background: a lease not given up expires on its own.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {

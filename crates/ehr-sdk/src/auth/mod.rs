@@ -17,7 +17,7 @@ mod jwt_bearer;
 mod lease;
 mod static_token;
 mod store;
-mod token;
+pub(crate) mod token;
 
 pub use cache::{FAILURE_BACKOFF, TokenCache};
 pub use client_credentials::ClientCredentials;
