@@ -276,3 +276,44 @@ async fn a_set_whose_save_failed_is_dropped_when_a_newer_one_was_stored_meanwhil
         "the older set did not overwrite it"
     );
 }
+
+#[tokio::test]
+async fn a_waiter_uses_the_set_another_holder_saved_without_taking_the_lease_in_turn() {
+    let store = Arc::new(MemoryLeasedStore::new());
+    store.put(KEY, &set("at1", -10, "rt1")).await.unwrap();
+    // Another replica holds the lease for a long time (it refreshes, then keeps it a while).
+    let other = store
+        .try_lease(KEY, "other", Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let waiter = LeasedConnection::new(store.clone(), KEY).max_wait(Duration::from_secs(30));
+    assert_eq!(
+        waiter.load().await.unwrap().unwrap().access.token.expose(),
+        "at1"
+    );
+
+    let saver = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            store.put(KEY, &set("at2", 3600, "rt2")).await.unwrap();
+        })
+    };
+    let started = Instant::now();
+    let lock = waiter.lock().await.expect("the wait ends");
+    let next = waiter.load().await.unwrap().unwrap();
+
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "not the lease's 60 s"
+    );
+    assert_eq!(next.access.token.expose(), "at2", "the set saved meanwhile");
+    assert!(
+        !waiter.is_free().await.unwrap(),
+        "the lease is still the other's"
+    );
+    drop(lock);
+    saver.await.unwrap();
+    store.release(&other).await.unwrap();
+}

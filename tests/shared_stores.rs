@@ -392,6 +392,57 @@ async fn four_replicas_process_a_redelivery_once(seen: impl Fn() -> Arc<dyn Seen
 }
 
 #[tokio::test]
+async fn a_delivery_while_the_store_is_down_is_refused_for_redelivery_then_processed_once() {
+    use tower::ServiceExt;
+
+    let mut server = Redis::start();
+    let seen: Arc<dyn SeenDeliveries> = Arc::new(
+        RedisTokenStore::connect(&server.url())
+            .unwrap()
+            .op_timeout(Duration::from_secs(2))
+            .seen_deliveries(Duration::from_secs(60)),
+    );
+    let processed = Arc::new(AtomicUsize::new(0));
+    let route = {
+        let processed = processed.clone();
+        ehr_sdk::webhooks::axum::drchrono(
+            ehr_sdk::drchrono::WebhookVerifier::new(WEBHOOK_SECRET),
+            seen,
+            move |_delivery| {
+                let processed = processed.clone();
+                async move {
+                    processed.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                }
+            },
+        )
+    };
+    let app = axum::Router::new().route("/hooks/drchrono", route);
+    let deliver = || {
+        let request = http::Request::post("/hooks/drchrono")
+            .header("X-drchrono-event", "PATIENT_CREATE")
+            .header("X-drchrono-signature", WEBHOOK_SECRET)
+            .header("X-drchrono-delivery", "delivery-88")
+            .body(axum::body::Body::from(
+                r#"{"receiver": {"id": 901}, "object": {"id": 5}}"#,
+            ))
+            .unwrap();
+        let app = app.clone();
+        async move { app.oneshot(request).await.unwrap().status() }
+    };
+
+    server.stop();
+    let while_down = deliver().await;
+    server.resume();
+    let redelivered = deliver().await;
+    let again = deliver().await;
+
+    assert_eq!(while_down, 503, "the vendor is told to deliver again");
+    assert_eq!((redelivered.as_u16(), again.as_u16()), (200, 200));
+    assert_eq!(processed.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
 async fn a_redelivery_to_four_replicas_is_processed_once_on_postgres() {
     let server = Postgres::start();
     let url = server.url();
@@ -417,4 +468,43 @@ async fn a_redelivery_to_four_replicas_is_processed_once_on_redis() {
         )
     })
     .await;
+}
+
+// --- what a call costs the store ---------------------------------------------------------------
+
+/// Through a DrChrono client: a refresh costs three round trips to the store (the read that
+/// finds the token expired, the lease with its re-read, the fenced save); a call on a fresh
+/// token costs none.
+async fn a_refresh_costs_three_round_trips_and_a_fresh_call_none<S: LeasedTokenStore>(store: S) {
+    let store = Arc::new(ehr_tests::counting_store::CountingStore::new(store));
+    store.put("k", &set("at1", -10, "rt1")).await.unwrap();
+    let server =
+        ScriptedServer::start(vec![granted("at2", "rt2", 3600), page(), page(), page()]).await;
+    let client = drchrono(&server.base_url, store.clone(), "k");
+    let before = store.trips();
+
+    client.doctors_list().send().await.expect("refreshed");
+    let refresh = store.trips() - before;
+    client.doctors_list().send().await.unwrap();
+    client.doctors_list().send().await.unwrap();
+    let fresh = store.trips() - before - refresh;
+
+    assert_eq!(refresh, 3, "load, lease with re-read, fenced save");
+    assert_eq!(fresh, 0, "the token cache answers");
+    let stored = store.load("k").await.unwrap().unwrap();
+    assert_eq!((access(&stored.set), stored.generation), ("at2", 2));
+}
+
+#[tokio::test]
+async fn on_postgres_a_refresh_costs_three_round_trips_and_a_fresh_call_none() {
+    let server = Postgres::start();
+    let store = PostgresTokenStore::connect(&server.url()).unwrap();
+    a_refresh_costs_three_round_trips_and_a_fresh_call_none(store).await;
+}
+
+#[tokio::test]
+async fn on_redis_a_refresh_costs_three_round_trips_and_a_fresh_call_none() {
+    let server = Redis::start();
+    let store = RedisTokenStore::connect(&server.url()).unwrap();
+    a_refresh_costs_three_round_trips_and_a_fresh_call_none(store).await;
 }

@@ -2,6 +2,7 @@
 //!
 //! Every test runs offline against an `httpmock::MockServer` on 127.0.0.1.
 
+pub mod counting_store;
 pub mod servers;
 
 use ehr_runtime::{CallInfo, Runtime, Transport, TransportFuture};

@@ -93,7 +93,7 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
     let rest: Vec<&String> = args.iter().filter(|a| *a != "--instructions").collect();
     if !instructions {
         let mut bench = vec!["bench", "-p", "ehr-bench", "--bench", "facade"];
-        bench.extend(["--bench", "tenants", "--"]);
+        bench.extend(["--bench", "tenants", "--bench", "stores", "--"]);
         bench.extend(rest.iter().map(|a| a.as_str()));
         return run_cargo(root, &bench);
     }
@@ -101,11 +101,21 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
         eprintln!("{message}");
         return ExitCode::FAILURE;
     }
-    // The per-tenant cost is heap and build time, not instructions a call: printed as it is.
+    // The per-tenant cost (heap and build time) and the shared stores' round trips and times
+    // are not instructions a call: printed as they are.
     println!();
     run_cargo(
         root,
-        &["bench", "-q", "-p", "ehr-bench", "--bench", "tenants"],
+        &[
+            "bench",
+            "-q",
+            "-p",
+            "ehr-bench",
+            "--bench",
+            "tenants",
+            "--bench",
+            "stores",
+        ],
     )
 }
 

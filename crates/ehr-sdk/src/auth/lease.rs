@@ -224,6 +224,12 @@ pub const DEFAULT_LEASE_WAIT: Duration = Duration::from_secs(30);
 /// notes its generation, and [`save`](TokenStore::save) is fenced by the lease and that
 /// generation.
 ///
+/// A wait for the lease also ends, without it, as soon as the holder it waited for saves a
+/// newer set: that set is the next [`load`](TokenStore::load), so the waiters of a refresh
+/// use its tokens at once instead of taking the lease in turn. Should a waiter still need to
+/// refresh (the API refused the new token), its save takes the lease then, fenced by the
+/// generation it read.
+///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// use std::sync::Arc;
@@ -245,6 +251,17 @@ pub struct LeasedConnection {
     ttl: Duration,
     max_wait: Duration,
     state: Arc<Mutex<Held>>,
+}
+
+/// The longest pause between two polls of a lease another holder has.
+const MAX_POLL: Duration = Duration::from_millis(250);
+
+/// How a wait for the lease ended.
+enum Acquired {
+    /// This holder has it.
+    Lease(Lease),
+    /// Another holder saved a newer set meanwhile (no lease needed to use it).
+    Saved(Generation),
 }
 
 /// The lease this holder has, the set read with it (not yet handed out), and the generation
@@ -296,9 +313,11 @@ impl LeasedConnection {
         }
     }
 
-    /// The lease, waiting (backing off up to a quarter of the lease) while another holder's
-    /// runs, for at most `max_wait`.
-    async fn acquire(&self) -> Result<Lease, StoreError> {
+    /// The lease, waiting while another holder's runs (backing off, with jitter, up to
+    /// [`MAX_POLL`] or a quarter of the lease), for at most `max_wait`. With `read` (the
+    /// generation this holder read), the wait also ends when another holder saved a newer
+    /// generation: its set is what the lease would have given.
+    async fn acquire(&self, read: Option<u64>) -> Result<Acquired, StoreError> {
         let started = Instant::now();
         let mut pause = Duration::from_millis(10);
         loop {
@@ -307,13 +326,29 @@ impl LeasedConnection {
                 .try_lease(&self.key, &self.owner, self.ttl)
                 .await?
             {
-                return Ok(lease);
+                return Ok(Acquired::Lease(lease));
             }
             if started.elapsed() >= self.max_wait {
                 return Err(StoreError::LeaseBusy);
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(self.ttl / 4);
+            let jitter = Duration::from_micros(fastrand::u64(..=pause.as_micros() as u64 / 2));
+            tokio::time::sleep(pause + jitter).await;
+            pause = (pause * 2).min(MAX_POLL).min(self.ttl / 4);
+            if let Some(read) = read
+                && let Some(stored) = self.store.load(&self.key).await?
+                && stored.generation != read
+            {
+                return Ok(Acquired::Saved(stored));
+            }
+        }
+    }
+
+    /// The lease, for a save that has none.
+    async fn lease(&self) -> Result<Lease, StoreError> {
+        match self.acquire(None).await? {
+            Acquired::Lease(lease) => Ok(lease),
+            // Only a wait given a generation ends with one saved.
+            Acquired::Saved(_) => Err(StoreError::LeaseBusy),
         }
     }
 
@@ -365,7 +400,7 @@ impl TokenStore for LeasedConnection {
                 // under a new lease, fenced by the generation it was refreshed from, so a
                 // newer set stored meanwhile is kept.
                 (None, Some(read)) => {
-                    let lease = self.acquire().await?;
+                    let lease = self.lease().await?;
                     if let Err(refused) = self.store.save(&lease, read, set).await {
                         self.store.release(&lease).await?;
                         return Err(refused);
@@ -381,7 +416,21 @@ impl TokenStore for LeasedConnection {
 
     fn lock(&self) -> StoreFuture<'_, StoreLock> {
         Box::pin(async move {
-            let lease = self.acquire().await?;
+            let read = self.held().read;
+            let lease = match self.acquire(read).await? {
+                Acquired::Lease(lease) => lease,
+                // Another holder refreshed while this one waited: its set is the next read, and
+                // a save (should this holder still refresh) takes a lease then, fenced by it.
+                Acquired::Saved(stored) => {
+                    let mut held = self.held();
+                    held.read = Some(stored.generation);
+                    held.snapshot = Some(Some(stored.set));
+                    drop(held);
+                    return Ok(StoreLock::holding(Waited {
+                        state: self.state.clone(),
+                    }));
+                }
+            };
             {
                 let mut held = self.held();
                 held.read = Some(lease.generation);
@@ -407,6 +456,21 @@ impl TokenStore for LeasedConnection {
                 renewal,
             }))
         })
+    }
+}
+
+/// The end of a wait for the lease without it (another holder saved meanwhile): dropping it
+/// forgets the set read with it if it was not used.
+struct Waited {
+    state: Arc<Mutex<Held>>,
+}
+
+impl Drop for Waited {
+    fn drop(&mut self) {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .snapshot = None;
     }
 }
 
