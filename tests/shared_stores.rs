@@ -473,23 +473,35 @@ async fn a_redelivery_to_four_replicas_is_processed_once_on_redis() {
 // --- what a call costs the store ---------------------------------------------------------------
 
 /// Through a DrChrono client: a refresh costs three round trips to the store (the read that
-/// finds the token expired, the lease with its re-read, the fenced save); a call on a fresh
-/// token costs none.
+/// finds the token expired, the lease with its re-read, the fenced save), however many tasks
+/// of the process need it at once (single flight first); a call on a fresh token costs none.
 async fn a_refresh_costs_three_round_trips_and_a_fresh_call_none<S: LeasedTokenStore>(store: S) {
     let store = Arc::new(ehr_tests::counting_store::CountingStore::new(store));
     store.put("k", &set("at1", -10, "rt1")).await.unwrap();
-    let server =
-        ScriptedServer::start(vec![granted("at2", "rt2", 3600), page(), page(), page()]).await;
+    let mut replies = vec![granted("at2", "rt2", 3600)];
+    replies.extend((0..22).map(|_| page()));
+    let server = ScriptedServer::start(replies).await;
     let client = drchrono(&server.base_url, store.clone(), "k");
     let before = store.trips();
 
-    client.doctors_list().send().await.expect("refreshed");
+    let together = (0..20).map(|_| client.doctors_list().send());
+    for answer in futures::future::join_all(together).await {
+        answer.expect("refreshed once for all");
+    }
     let refresh = store.trips() - before;
     client.doctors_list().send().await.unwrap();
     client.doctors_list().send().await.unwrap();
     let fresh = store.trips() - before - refresh;
 
-    assert_eq!(refresh, 3, "load, lease with re-read, fenced save");
+    assert_eq!(
+        refresh, 3,
+        "load, lease with re-read, fenced save, once for 20 tasks"
+    );
+    let received = server.received();
+    assert_eq!(
+        received.iter().filter(|r| r.target == "/o/token/").count(),
+        1
+    );
     assert_eq!(fresh, 0, "the token cache answers");
     let stored = store.load("k").await.unwrap().unwrap();
     assert_eq!((access(&stored.set), stored.generation), ("at2", 2));
