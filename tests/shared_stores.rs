@@ -25,7 +25,8 @@ fn access(set: &TokenSet) -> &str {
 
 /// The lease protocol, as any shared store must keep it.
 async fn keeps_the_lease_protocol(store: Arc<dyn LeasedTokenStore>) {
-    let ttl = Duration::from_millis(400);
+    // Long enough that no step of a loaded machine outlasts it unplanned.
+    let ttl = Duration::from_secs(2);
 
     // Nothing stored yet: a lease on an empty connection, then a first save.
     assert!(store.load("k-new").await.unwrap().is_none());
@@ -53,7 +54,7 @@ async fn keeps_the_lease_protocol(store: Arc<dyn LeasedTokenStore>) {
     assert!(store.renew(&a, ttl).await.unwrap());
 
     // A stalls past its lease (inside its refresh): B takes over, refreshes and saves.
-    tokio::time::sleep(ttl + Duration::from_millis(200)).await;
+    tokio::time::sleep(ttl + Duration::from_millis(300)).await;
     assert!(!store.renew(&a, ttl).await.unwrap(), "expired");
     let b = store
         .try_lease("k", "b", ttl)
@@ -100,7 +101,7 @@ async fn records_each_delivery_once(seen: &dyn SeenDeliveries, short: &dyn SeenD
 
     assert!(short.first_time("d-2").await.unwrap());
     assert!(!short.first_time("d-2").await.unwrap());
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1300)).await;
     assert!(short.first_time("d-2").await.unwrap(), "past its retention");
 }
 
@@ -109,7 +110,7 @@ async fn postgres_keeps_the_lease_protocol_and_records_deliveries_once() {
     let server = Postgres::start();
     let store = PostgresTokenStore::connect(&server.url()).unwrap();
     let seen = store.seen_deliveries(Duration::from_secs(60));
-    let short = store.seen_deliveries(Duration::from_millis(300));
+    let short = store.seen_deliveries(Duration::from_secs(1));
 
     keeps_the_lease_protocol(Arc::new(store)).await;
     records_each_delivery_once(&seen, &short).await;
@@ -120,7 +121,7 @@ async fn redis_keeps_the_lease_protocol_and_records_deliveries_once() {
     let server = Redis::start();
     let store = RedisTokenStore::connect(&server.url()).unwrap();
     let seen = store.seen_deliveries(Duration::from_secs(60));
-    let short = store.seen_deliveries(Duration::from_millis(300));
+    let short = store.seen_deliveries(Duration::from_secs(1));
 
     keeps_the_lease_protocol(Arc::new(store)).await;
     records_each_delivery_once(&seen, &short).await;
@@ -195,6 +196,19 @@ async fn an_unreachable_database_or_redis_is_a_typed_error_not_a_hang() {
     let seen = redis.seen_deliveries(Duration::from_secs(60));
     an_unreachable_store_is_a_typed_error(Arc::new(redis), &seen).await;
     drop(stalled);
+}
+
+#[test]
+fn connecting_outside_a_runtime_or_to_a_bad_url_is_an_error_not_a_panic() {
+    let outside = RedisTokenStore::connect("redis://127.0.0.1:1/");
+    assert!(matches!(outside, Err(StoreError::Other(_))), "{outside:?}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let _inside = runtime.enter();
+    let bad = RedisTokenStore::connect("not a url");
+    assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
+    let bad = PostgresTokenStore::connect("postgres://ehr:hunter2@127.0.0.1:notaport/x");
+    assert!(matches!(bad, Err(StoreError::Other(_))), "{bad:?}");
+    assert!(!bad.unwrap_err().to_string().contains("hunter2"));
 }
 
 #[test]

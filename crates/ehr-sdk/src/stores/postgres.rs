@@ -204,7 +204,9 @@ impl PostgresTokenStore {
     /// needed, without TLS; for TLS, build the pool yourself and use
     /// [`from_pool`](Self::from_pool). Fails only when `url` does not parse.
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(unavailable)?;
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Other(format!("postgres: the URL does not parse: {e}")))?;
         config.connect_timeout(DEFAULT_OP_TIMEOUT);
         let manager = Manager::from_config(
             config,

@@ -184,10 +184,16 @@ pub struct RedisTokenStore {
 
 impl RedisTokenStore {
     /// A store on the Redis at `url` (`redis://[:password@]host:port/db`), connected when
-    /// first used and reconnected after a failure. Fails only when `url` does not parse; must
-    /// be called inside a Tokio runtime.
+    /// first used and reconnected after a failure. Fails when `url` does not parse, or when
+    /// called outside a Tokio runtime (the connection's task needs one).
     pub fn connect(url: &str) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(unavailable)?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::Other(
+                "RedisTokenStore::connect must be called inside a Tokio runtime".into(),
+            ));
+        }
+        let client = redis::Client::open(url)
+            .map_err(|e| StoreError::Other(format!("redis: the URL does not parse: {e}")))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(DEFAULT_OP_TIMEOUT))
             .set_response_timeout(Some(DEFAULT_OP_TIMEOUT))
