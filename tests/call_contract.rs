@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ehr_sdk::auth::StaticToken;
 use ehr_sdk::retry::RetryPolicy;
-use ehr_sdk::{Error, MAX_ERROR_BODY};
+use ehr_sdk::{Error, ErrorKind, MAX_ERROR_BODY};
 use ehr_tests::{Reply, ScriptedServer, bearer_runtime};
 use httpmock::Method::{GET, POST};
 use httpmock::MockServer;
@@ -189,6 +189,10 @@ async fn healthgorilla_operation_outcome_prints_the_vendor_message_through_a_box
     );
     let error = boxed.downcast_ref::<Error>().expect("our type");
     assert!(matches!(error, Error::NotFound(_)), "{error:?}");
+    assert_eq!(
+        (error.kind(), error.kind().as_str()),
+        (ErrorKind::NotFound, "not_found")
+    );
 }
 
 // --- the vendor's reason, typed ---------------------------------------------------------------
@@ -220,6 +224,7 @@ async fn a_409_keeps_the_drf_detail_though_the_spec_declares_no_body() {
     let Error::Conflict(conflict) = &error else {
         panic!("expected a conflict, got {error:?}");
     };
+    assert_eq!(error.kind().to_string(), "conflict");
     assert_eq!(
         conflict.message(),
         Some("Appointment overlaps with another appointment")
@@ -319,6 +324,8 @@ async fn a_429_is_rate_limited_with_the_wait_asked_and_retryable() {
     };
     assert_eq!(limited.retry_after(), Some(Duration::from_secs(120)));
     assert!(error.is_retryable());
+    assert_eq!(error.kind(), ErrorKind::RateLimited);
+    assert_eq!(error.kind().as_str(), "rate_limited");
 }
 
 #[tokio::test]

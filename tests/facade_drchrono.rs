@@ -605,8 +605,9 @@ async fn revoke_posts_the_token_form() {
         DrChronoOAuth::new("cid", "s3cret", "https://app.example/cb").base_url(server.base_url());
 
     oauth.revoke(&Secret::new("at1")).await.expect("revoked");
+    oauth.revoke("at1").await.expect("revoked, from a &str");
 
-    revoke.assert();
+    revoke.assert_calls(2);
 }
 
 #[tokio::test]

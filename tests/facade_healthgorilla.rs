@@ -4,14 +4,14 @@
 
 use std::sync::{Arc, Mutex};
 
-use ehr_sdk::Error;
 use ehr_sdk::auth::AuthError;
+use ehr_sdk::auth::OAuthErrorCode;
 use ehr_sdk::healthgorilla::{
-    Account, AdministrativeRole, AsUserError, BuildError, Client, CreateUserError, CreateUsers,
-    OperationOutcomeExt, PractitionerRoleCode, Scope,
+    Account, AdministrativeRole, AsUserError, BuildError, Client, CreateUsers, OperationOutcomeExt,
+    PractitionerRoleCode, Scope, UserCreation,
 };
 use ehr_sdk::pagination::Paginate;
-use ehr_sdk::runtime::OAuthErrorCode;
+use ehr_sdk::{Error, ErrorKind};
 use futures::TryStreamExt;
 use httpmock::Method::{GET, POST};
 use httpmock::{HttpMockRequest, Mock, MockServer};
@@ -673,9 +673,22 @@ async fn no_match_several_matches_or_a_bad_npi_are_typed_and_nothing_is_created(
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, CreateUserError::NoPractitioner { npi } if npi == NPI),
+        matches!(
+            &error,
+            Error::Outcome {
+                code: UserCreation::NO_PRACTITIONER,
+                operation_id: "practitioner_search",
+                ..
+            }
+        ),
         "{error:?}"
     );
+    assert!(
+        matches!(UserCreation::of(&error), Some(UserCreation::NoPractitioner { npi }) if npi == NPI),
+        "{error:?}"
+    );
+    assert_eq!(error.kind(), ErrorKind::Outcome);
+    assert_eq!(error.kind().as_str(), "outcome");
     none.delete();
 
     lookup(
@@ -692,20 +705,32 @@ async fn no_match_several_matches_or_a_bad_npi_are_typed_and_nothing_is_created(
         .unwrap_err();
     assert!(
         matches!(
-            &error,
-            CreateUserError::SeveralPractitioners { found: 2, .. }
+            UserCreation::of(&error),
+            Some(UserCreation::SeveralPractitioners { found: 2, .. })
         ),
         "{error:?}"
     );
+    assert!(matches!(
+        error,
+        Error::Outcome {
+            code: UserCreation::SEVERAL_PRACTITIONERS,
+            ..
+        }
+    ));
     assert_eq!(
         error.to_string(),
-        format!("2 Practitioners with NPI {NPI} in Health Gorilla's directory; expected one")
+        format!(
+            "practitioner_search: 2 Practitioners with NPI {NPI} in Health Gorilla's directory; expected one"
+        )
     );
 
     for bad in ["", "12a4", "1|2", "1,2"] {
         assert!(matches!(
             client.create_clinical_user(bad, admin_account()).await,
-            Err(CreateUserError::InvalidNpi)
+            Err(Error::InvalidRequest {
+                operation_id: "practitioner_search",
+                ..
+            })
         ));
     }
     create.assert_calls(0);
@@ -730,7 +755,7 @@ async fn without_create_users_creation_is_refused_before_sending() {
         .unwrap_err();
 
     assert!(
-        matches!(&error, CreateUserError::Api(Error::MissingScope { scope, .. }) if scope == "create_users"),
+        matches!(&error, Error::MissingScope { scope, .. } if scope == "create_users"),
         "{error:?}"
     );
     create.assert_calls(0);
@@ -758,8 +783,8 @@ async fn a_duplicate_login_is_already_exists_with_its_outcome() {
         .await
         .unwrap_err();
 
-    let CreateUserError::AlreadyExists(answer) = &error else {
-        panic!("expected AlreadyExists, got {error:?}");
+    let Error::Conflict(answer) = &error else {
+        panic!("expected Conflict (exists already), got {error:?}");
     };
     assert_eq!(answer.status().as_u16(), 409);
     let outcome = answer.operation_outcome().unwrap();
@@ -770,7 +795,7 @@ async fn a_duplicate_login_is_already_exists_with_its_outcome() {
     // The login the request sent is not printed; the outcome (an explicit look) has it.
     assert_eq!(
         error.to_string(),
-        "the user already exists: practitioner_role_create: 409 Conflict: Login [redacted] is already taken"
+        "practitioner_role_create: 409 Conflict: Login [redacted] is already taken"
     );
     assert_eq!(
         outcome.issue[0].diagnostics.as_deref(),
@@ -857,10 +882,7 @@ async fn no_secret_token_assertion_or_password_in_debug_or_traces() {
         .create_clinical_user(NPI, account.clone())
         .await
         .unwrap_err();
-    assert!(
-        matches!(&error, CreateUserError::Api(Error::Validation(_))),
-        "{error:?}"
-    );
+    assert!(matches!(&error, Error::Validation(_)), "{error:?}");
 
     let assertion = field(&log.lock().unwrap()[0], "assertion")
         .unwrap()

@@ -35,7 +35,7 @@ mod transport;
 pub use blank::absent_if_blank;
 pub use call::CallInfo;
 pub use error::{
-    Attempt, AuthError, Error, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
+    Attempt, AuthError, Error, ErrorKind, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
     StoreError, VendorError, retry_after,
 };
 /// How a transport's failure travels through generated code (see [`error::carry()`](crate::error::carry())): plumbing

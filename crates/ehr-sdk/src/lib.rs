@@ -65,7 +65,7 @@ pub mod vendors;
 pub mod webhooks;
 
 pub use ehr_runtime::error::RefusalCode;
-pub use ehr_runtime::{Error, FieldError, MAX_ERROR_BODY, VendorError};
+pub use ehr_runtime::{Error, ErrorKind, FieldError, MAX_ERROR_BODY, VendorError};
 #[cfg(feature = "drchrono")]
 pub use multipart::FilePart;
 pub use secret::Secret;

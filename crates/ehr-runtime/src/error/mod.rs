@@ -17,6 +17,7 @@
 
 mod auth;
 mod carry;
+mod kind;
 mod redact;
 mod sent;
 mod vendor;
@@ -27,6 +28,7 @@ use std::time::{Duration, SystemTime};
 pub use auth::{AuthError, OAuthErrorCode, StoreError};
 pub(crate) use carry::is_carrier;
 pub use carry::{CARRIER_STATUS, carried, carried_status, carry};
+pub use kind::ErrorKind;
 pub use redact::{Body, DecodeFailure, REDACTED, scrub};
 pub use sent::{MAX_SENT_VALUES, SentValues, scrub_sent};
 pub use vendor::{FieldError, MAX_ERROR_BODY, SentCredentials, VendorError, read_limited};
@@ -144,6 +146,19 @@ pub enum Error {
         /// The vendor's answer.
         answer: VendorError,
     },
+    /// An outcome the vendor's module documents that is not a refusal of the vendor's: the
+    /// vendor answered, but not with what the operation needs (Health Gorilla's NPI lookup
+    /// found no Practitioner, or several; the Practitioner found cannot be a clinical user).
+    /// `code` names it, as for [`Refused`](Error::Refused); `detail` holds its data, typed by
+    /// the vendor's module (`healthgorilla::Outcome::of(&error)` gives it back typed).
+    Outcome {
+        /// The operation.
+        operation_id: &'static str,
+        /// Which documented outcome.
+        code: RefusalCode,
+        /// What the vendor's module knows of it (its `Display` is the error's).
+        detail: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 /// Names a vendor's documented refusal in [`Error::Refused`]: the vendor and a stable code,
@@ -252,6 +267,7 @@ impl Error {
             | Error::Pagination { operation_id, .. }
             | Error::Http { operation_id, .. }
             | Error::Decode { operation_id, .. }
+            | Error::Outcome { operation_id, .. }
             | Error::MissingScope { operation_id, .. } => operation_id,
             other => other.vendor().map_or("", VendorError::operation_id),
         }
@@ -429,6 +445,11 @@ impl fmt::Display for Error {
                 f,
                 "{operation_id}: not sent: the token was not granted the scope `{scope}`"
             ),
+            Error::Outcome {
+                operation_id,
+                detail,
+                ..
+            } => write!(f, "{operation_id}: {detail}"),
             // The vendor's answers, each shown as its `VendorError`.
             other => match other.vendor() {
                 Some(answer) => answer.fmt(f),
@@ -444,6 +465,7 @@ impl std::error::Error for Error {
             Error::Http { source, .. } => Some(source),
             Error::Auth { source, .. } => Some(source),
             Error::Decode { source, .. } => Some(source),
+            Error::Outcome { detail, .. } => Some(detail.as_ref()),
             _ => None,
         }
     }

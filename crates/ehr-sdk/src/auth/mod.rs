@@ -21,6 +21,7 @@ pub(crate) mod token;
 
 pub use cache::{FAILURE_BACKOFF, TokenCache};
 pub use client_credentials::ClientCredentials;
+pub use ehr_runtime::OAuthErrorCode;
 pub use jwt_bearer::{
     DEFAULT_ASSERTION_LIFETIME, JWT_BEARER_GRANT, JwtBearer, MAX_ASSERTION_LIFETIME,
 };

@@ -160,8 +160,10 @@ impl DrChronoOAuth {
         Ok(set)
     }
 
-    /// Revokes an access token (`/o/revoke_token/`).
-    pub async fn revoke(&self, access_token: &Secret) -> Result<(), AuthError> {
+    /// Revokes an access token (`/o/revoke_token/`): a `&str`, a `String` or a
+    /// [`Secret`] (owned or borrowed).
+    pub async fn revoke(&self, access_token: impl Into<Secret>) -> Result<(), AuthError> {
+        let access_token = access_token.into();
         let body = RevokeTokenRequest {
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.expose().to_string(),

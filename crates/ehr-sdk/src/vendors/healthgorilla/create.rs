@@ -14,19 +14,44 @@ use super::guard::PRACTITIONER_ROLE;
 use super::users::{
     Account, ClinicalUser, NPI_SYSTEM, NewUser, NotAClinician, PASSWORD_EXTENSION, npi_of,
 };
-use crate::{Error, VendorError};
+use crate::Error;
+use crate::runtime::error::RefusalCode;
 
 /// FHIR's JSON media type, sent and accepted by the calls built here.
 const FHIR_JSON: &str = "application/fhir+json";
 /// The most of a created resource that is read (1 MiB; a PractitionerRole is a few KiB).
 const MAX_CREATED_BODY: usize = 1024 * 1024;
 
-/// Why a user could not be created.
+/// What creating a user met that is not a refusal of Health Gorilla's: each comes as an
+/// [`Error::Outcome`] whose `code` is one of this type's constants, and whose detail this is
+/// ([`UserCreation::of`]). The vendor's refusals come as their classes: a user that exists
+/// already is [`Error::Conflict`] (409, with its OperationOutcome), a request the vendor
+/// rejects [`Error::Validation`], a token without `create_users` [`Error::MissingScope`]
+/// (before anything is sent); an NPI that is not one is [`Error::InvalidRequest`] (nothing
+/// sent).
+///
+/// ```no_run
+/// # async fn run(admin: ehr_sdk::healthgorilla::Client, account: ehr_sdk::healthgorilla::Account) {
+/// use ehr_sdk::Error;
+/// use ehr_sdk::healthgorilla::{CreateUsers, UserCreation};
+///
+/// match admin.create_clinical_user("1234567893", account).await {
+///     Ok(role) => println!("created {:?}", role.id),
+///     Err(Error::Outcome { code: UserCreation::NO_PRACTITIONER, .. }) => {
+///         println!("no such NPI in the directory")
+///     }
+///     Err(Error::Conflict(answer)) => println!("exists already: {answer}"),
+///     Err(Error::MissingScope { scope, .. }) => println!("ask for {scope}"),
+///     Err(other) => match UserCreation::of(&other) {
+///         Some(UserCreation::SeveralPractitioners { found, .. }) => println!("{found} found"),
+///         _ => println!("{other}"),
+///     },
+/// }
+/// # }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum CreateUserError {
-    /// The NPI is not one: empty, or not all ASCII digits.
-    InvalidNpi,
+pub enum UserCreation {
     /// The directory has no Practitioner with this NPI.
     NoPractitioner {
         /// The NPI looked up.
@@ -42,67 +67,87 @@ pub enum CreateUserError {
     },
     /// The directory's Practitioner cannot be made a clinical user.
     NotAClinician(NotAClinician),
-    /// 409: Health Gorilla already has this user (the login, or a user for this NPI); the
-    /// OperationOutcome is in the [`VendorError`].
-    AlreadyExists(VendorError),
     /// The vendor answered 2xx with neither the created resource nor a `Location` naming it.
     NoCreatedId {
         /// The status.
         status: reqwest::StatusCode,
     },
-    /// The lookup or the creation failed otherwise: missing `create_users` scope
-    /// ([`Error::MissingScope`], before sending), a validation refusal with its
-    /// OperationOutcome, auth, transport.
-    Api(Error),
 }
 
-impl fmt::Display for CreateUserError {
+impl UserCreation {
+    /// The code of [`UserCreation::NoPractitioner`].
+    pub const NO_PRACTITIONER: RefusalCode = RefusalCode::new("healthgorilla", "no_practitioner");
+    /// The code of [`UserCreation::SeveralPractitioners`].
+    pub const SEVERAL_PRACTITIONERS: RefusalCode =
+        RefusalCode::new("healthgorilla", "several_practitioners");
+    /// The code of [`UserCreation::NotAClinician`].
+    pub const NOT_A_CLINICIAN: RefusalCode = RefusalCode::new("healthgorilla", "not_a_clinician");
+    /// The code of [`UserCreation::NoCreatedId`].
+    pub const NO_CREATED_ID: RefusalCode = RefusalCode::new("healthgorilla", "no_created_id");
+
+    /// Its code in [`Error::Outcome`].
+    pub const fn code(&self) -> RefusalCode {
+        match self {
+            UserCreation::NoPractitioner { .. } => Self::NO_PRACTITIONER,
+            UserCreation::SeveralPractitioners { .. } => Self::SEVERAL_PRACTITIONERS,
+            UserCreation::NotAClinician(_) => Self::NOT_A_CLINICIAN,
+            UserCreation::NoCreatedId { .. } => Self::NO_CREATED_ID,
+        }
+    }
+
+    /// The user-creation outcome `error` is, if it is one.
+    pub fn of(error: &Error) -> Option<&UserCreation> {
+        match error {
+            Error::Outcome { detail, .. } => detail.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// As the error of `operation_id`.
+    fn of_operation(self, operation_id: &'static str) -> Error {
+        Error::Outcome {
+            operation_id,
+            code: self.code(),
+            detail: Box::new(self),
+        }
+    }
+}
+
+impl fmt::Display for UserCreation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CreateUserError::InvalidNpi => f.write_str("an NPI is a non-empty string of digits"),
-            CreateUserError::NoPractitioner { npi } => {
+            UserCreation::NoPractitioner { npi } => {
                 write!(
                     f,
                     "no Practitioner with NPI {npi} in Health Gorilla's directory"
                 )
             }
-            CreateUserError::SeveralPractitioners { npi, found } => write!(
+            UserCreation::SeveralPractitioners { npi, found } => write!(
                 f,
                 "{found} Practitioners with NPI {npi} in Health Gorilla's directory; expected one"
             ),
-            CreateUserError::NotAClinician(why) => {
+            UserCreation::NotAClinician(why) => {
                 write!(f, "cannot create a clinical user: {why}")
             }
-            CreateUserError::AlreadyExists(answer) => {
-                write!(f, "the user already exists: {answer}")
+            UserCreation::NoCreatedId { status } => {
+                write!(f, "{status} without the created resource or a Location")
             }
-            CreateUserError::NoCreatedId { status } => write!(
-                f,
-                "practitioner_role_create: {status} without the created resource or a Location"
-            ),
-            CreateUserError::Api(e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
-impl std::error::Error for CreateUserError {
+impl std::error::Error for UserCreation {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            CreateUserError::NotAClinician(e) => Some(e),
-            CreateUserError::Api(e) => Some(e),
+            UserCreation::NotAClinician(e) => Some(e),
             _ => None,
         }
     }
 }
 
-impl From<Error> for CreateUserError {
-    fn from(error: Error) -> Self {
-        match error {
-            Error::Conflict(answer) => CreateUserError::AlreadyExists(answer),
-            other => CreateUserError::Api(other),
-        }
-    }
-}
+/// The operations' ids, as their errors name them.
+const SEARCH: &str = "practitioner_search";
+const CREATE: &str = "practitioner_role_create";
 
 /// Creating Health Gorilla users, as the clinical-user document describes it: implemented for
 /// the generated client, so every [`Client`] (and each acting copy, through `Deref`) has it.
@@ -121,44 +166,48 @@ impl From<Error> for CreateUserError {
 /// ```
 pub trait CreateUsers {
     /// The directory's Practitioner with this NPI
-    /// (`identifier=http://hl7.org/fhir/sid/us-npi|<npi>`): exactly one, or
-    /// [`CreateUserError::NoPractitioner`] / [`CreateUserError::SeveralPractitioners`].
-    fn lookup_npi(
-        &self,
-        npi: &str,
-    ) -> impl Future<Output = Result<Practitioner, CreateUserError>> + Send;
+    /// (`identifier=http://hl7.org/fhir/sid/us-npi|<npi>`): exactly one, or an
+    /// [`Error::Outcome`] of [`UserCreation::NO_PRACTITIONER`] /
+    /// [`UserCreation::SEVERAL_PRACTITIONERS`]; an `npi` that is not digits is
+    /// [`Error::InvalidRequest`] (nothing sent).
+    fn lookup_npi(&self, npi: &str) -> impl Future<Output = Result<Practitioner, Error>> + Send;
 
     /// Creates a clinical user: looks `npi` up ([`lookup_npi`](Self::lookup_npi)), builds the
-    /// user from the Practitioner found ([`ClinicalUser::new`]: its name copied exactly) and
+    /// user from the Practitioner found ([`ClinicalUser::new`]: its name copied exactly; an
+    /// [`Error::Outcome`] of [`UserCreation::NOT_A_CLINICIAN`] when it cannot be) and
     /// `account`, and [creates](Self::create_user) it.
     fn create_clinical_user(
         &self,
         npi: &str,
         account: Account,
-    ) -> impl Future<Output = Result<PractitionerRole, CreateUserError>> + Send;
+    ) -> impl Future<Output = Result<PractitionerRole, Error>> + Send;
 
     /// Creates `user` (POST `/fhir/R4/PractitionerRole`, as `application/fhir+json`) and
     /// returns the created PractitionerRole with its server id: the body when the vendor sends
     /// it (200 or 201), otherwise what was sent, less the password, with the id of the
-    /// `Location` header (201). The token needs `create_users`: without it the call fails with
-    /// [`Error::MissingScope`] before anything is sent.
+    /// `Location` header (201), or an [`Error::Outcome`] of [`UserCreation::NO_CREATED_ID`]
+    /// with neither. A user that exists already is [`Error::Conflict`] (409). The token needs
+    /// `create_users`: without it the call fails with [`Error::MissingScope`] before anything
+    /// is sent.
     fn create_user(
         &self,
         user: impl Into<NewUser> + Send,
-    ) -> impl Future<Output = Result<PractitionerRole, CreateUserError>> + Send;
+    ) -> impl Future<Output = Result<PractitionerRole, Error>> + Send;
 }
 
 impl CreateUsers for super::api::Client {
-    async fn lookup_npi(&self, npi: &str) -> Result<Practitioner, CreateUserError> {
+    async fn lookup_npi(&self, npi: &str) -> Result<Practitioner, Error> {
         if npi.is_empty() || !npi.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(CreateUserError::InvalidNpi);
+            return Err(Error::InvalidRequest {
+                operation_id: SEARCH,
+                message: "an NPI is a non-empty string of digits".into(),
+            });
         }
         let bundle = self
             .practitioner_search()
             .identifier(format!("{NPI_SYSTEM}|{npi}"))
             .send()
-            .await
-            .map_err(CreateUserError::Api)?
+            .await?
             .into_inner();
         let mut matches: Vec<Practitioner> = bundle
             .entry
@@ -181,11 +230,12 @@ impl CreateUsers for super::api::Client {
         );
         match (matches.pop(), found) {
             (Some(practitioner), 1) => Ok(practitioner),
-            (None, _) => Err(CreateUserError::NoPractitioner { npi: npi.into() }),
-            (Some(_), found) => Err(CreateUserError::SeveralPractitioners {
+            (None, _) => Err(UserCreation::NoPractitioner { npi: npi.into() }.of_operation(SEARCH)),
+            (Some(_), found) => Err(UserCreation::SeveralPractitioners {
                 npi: npi.into(),
                 found,
-            }),
+            }
+            .of_operation(SEARCH)),
         }
     }
 
@@ -193,27 +243,25 @@ impl CreateUsers for super::api::Client {
         &self,
         npi: &str,
         account: Account,
-    ) -> Result<PractitionerRole, CreateUserError> {
+    ) -> Result<PractitionerRole, Error> {
         let practitioner = self.lookup_npi(npi).await?;
-        let user =
-            ClinicalUser::new(&practitioner, account).map_err(CreateUserError::NotAClinician)?;
+        let user = ClinicalUser::new(&practitioner, account)
+            .map_err(|why| UserCreation::NotAClinician(why).of_operation(CREATE))?;
         self.create_user(user).await
     }
 
     async fn create_user(
         &self,
         user: impl Into<NewUser> + Send,
-    ) -> Result<PractitionerRole, CreateUserError> {
+    ) -> Result<PractitionerRole, Error> {
         const CALL: CallInfo = CallInfo {
             vendor: "healthgorilla",
-            operation_id: "practitioner_role_create",
+            operation_id: CREATE,
         };
         let user = user.into();
-        let body = serde_json::to_vec(user.resource()).map_err(|e| {
-            CreateUserError::Api(Error::InvalidRequest {
-                operation_id: CALL.operation_id,
-                message: format!("the user does not serialize: {e}"),
-            })
+        let body = serde_json::to_vec(user.resource()).map_err(|e| Error::InvalidRequest {
+            operation_id: CALL.operation_id,
+            message: format!("the user does not serialize: {e}"),
         })?;
         let runtime = GeneratedClient::runtime(self);
         let base_url = GeneratedClient::base_url(self);
@@ -249,10 +297,9 @@ impl CreateUsers for super::api::Client {
             });
         }
         let Some(id) = location else {
-            return Err(CreateUserError::NoCreatedId { status });
+            return Err(UserCreation::NoCreatedId { status }.of_operation(CREATE));
         };
-        sent_as_created(&user, id)
-            .map_err(|e| Error::decode(CALL.operation_id, status, b"", &e).into())
+        sent_as_created(&user, id).map_err(|e| Error::decode(CALL.operation_id, status, b"", &e))
     }
 }
 

@@ -28,7 +28,7 @@ mod users;
 
 pub use crate::builder::BuildError;
 pub use client::{AsUserError, Client, ClientBuilder, Environment, PRODUCTION, SANDBOX, Settings};
-pub use create::{CreateUserError, CreateUsers};
+pub use create::{CreateUsers, UserCreation};
 pub use outcome::OperationOutcomeExt;
 pub use scopes::Scope;
 pub use users::{
