@@ -36,6 +36,7 @@ async fn a_fhir_outcome_repeating_the_search_prints_none_of_its_values() {
     let client = ehr_sdk::healthgorilla::Client::builder()
         .environment(server.base_url(), server.url("/oauth/token"))
         .client_credentials("hg-client", "hg-signing-secret")
+        .default_subject("hg-client")
         .build()
         .expect("builds");
 
@@ -225,6 +226,7 @@ async fn short_lived_jwt_bearer_tokens_do_not_stampede_either() {
     let client = ehr_sdk::healthgorilla::Client::builder()
         .environment(server.base_url(), server.url("/oauth/token"))
         .client_credentials("hg-client", "hg-signing-secret")
+        .default_subject("hg-client")
         .build()
         .expect("builds");
 

@@ -718,6 +718,22 @@ fn authorize_url_sends_the_typed_scopes_as_drchrono_spells_them() {
          labs:read labs:write messages:read messages:write settings:read settings:write \
          tasks:read tasks:write"
     );
+    // The bare area, as DrChrono's reference names required scopes: read and write.
+    let bare = oauth
+        .authorize_url(
+            [
+                Scope::read_write(ScopeArea::Patients),
+                Scope::read_write(ScopeArea::BillingPatientPayment),
+                Scope::read(ScopeArea::Clinical),
+            ],
+            "st",
+        )
+        .unwrap();
+    assert!(
+        bare.query_pairs()
+            .any(|(k, v)| k == "scope" && v == "patients billing:patient-payment clinical:read"),
+        "{bare}"
+    );
     // No scope: DrChrono grants every scope.
     let none = oauth.authorize_url([], "st").unwrap();
     assert!(none.query_pairs().all(|(k, _)| k != "scope"));

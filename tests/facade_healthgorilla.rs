@@ -105,6 +105,8 @@ fn client(server: &MockServer, scopes: &[Scope]) -> Client {
     Client::builder()
         .environment(server.base_url(), server.url("/oauth/token"))
         .client_credentials(CLIENT_ID, SECRET)
+        // The client's own calls act as the client id, as Health Gorilla's API reference has it.
+        .default_subject(CLIENT_ID)
         .scopes(scopes.iter().cloned())
         .build()
         .expect("client builds")
@@ -961,4 +963,51 @@ async fn acting_users_token_caches_are_swept_once_unused_and_expired() {
     bob.practitioner_read().id("c91b").send().await.unwrap();
     bob_token.assert_calls(1);
     assert_eq!(alice.acting_as(), Some("alice.admin"));
+}
+
+#[tokio::test]
+async fn without_a_subject_the_clients_own_calls_are_refused_before_sending() {
+    let server = MockServer::start();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let token_mock = token_for(&server, CLIENT_ID, token("tok", None), log.clone());
+    let search = server.mock(|when, then| {
+        when.method(GET).path("/fhir/R4/Practitioner");
+        then.status(200).json_body(bundle(vec![], None, Some(0)));
+    });
+    let client = Client::builder()
+        .environment(server.base_url(), server.url("/oauth/token"))
+        .client_credentials(CLIENT_ID, SECRET)
+        .build()
+        .expect("builds: as_user needs no default subject");
+
+    for _ in 0..2 {
+        let error = client.practitioner_search().send().await.unwrap_err();
+        assert!(
+            matches!(
+                &error,
+                Error::Auth {
+                    source: AuthError::NotConfigured(_),
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let shown = error.to_string();
+        assert!(
+            shown.contains(".as_user(login)") && shown.contains(".default_subject(login)"),
+            "{shown}"
+        );
+    }
+    token_mock.assert_calls(0);
+    search.assert_calls(0);
+
+    // A user's copy asserts as that user.
+    client
+        .as_user(CLIENT_ID)
+        .unwrap()
+        .practitioner_search()
+        .send()
+        .await
+        .expect("as a user");
+    search.assert_calls(1);
 }

@@ -34,6 +34,9 @@ pub enum AuthError {
     UnsendableToken,
     /// A JWT assertion could not be signed (JWT-bearer grant); says why, never the key.
     Assertion(String),
+    /// The client is not set up to get a token for this call, so nothing was sent; says what
+    /// to set (Health Gorilla: a user to act as).
+    NotConfigured(&'static str),
     /// A token fetch failed moments ago; callers that were waiting for it, or arrive within
     /// the back-off, share that outcome instead of asking the token endpoint again.
     Unavailable {
@@ -66,6 +69,7 @@ impl fmt::Display for AuthError {
                 f.write_str("the access token holds characters a header cannot carry")
             }
             AuthError::Assertion(why) => write!(f, "the JWT assertion could not be signed: {why}"),
+            AuthError::NotConfigured(fix) => write!(f, "not set up to get a token: {fix}"),
             AuthError::Unavailable { reason, retry_in } => write!(
                 f,
                 "no token: the last fetch failed ({reason}); next attempt in {} ms",

@@ -23,7 +23,7 @@ pub use bulk::{BulkCreate, CreateBody};
 pub use client::{Client, ClientBuilder, Settings};
 pub use iframe::{IFRAME_CLOCK_SKEW, IFRAME_MAX_AGE, IframeLaunch, IframeVerifier, LaunchError};
 pub use oauth::{BASE_URL, DrChronoOAuth, ExchangeError, RefreshingTokenSource};
-pub use scopes::{Scope, ScopeArea};
+pub use scopes::{Scope, ScopeAccess, ScopeArea};
 pub use uploads::{MULTIPART_METHODS, Uploads};
 pub use webhooks::{
     DELIVERY_HEADER, Delivery, DeliveryId, EVENT_HEADER, Event, EventObject, HandshakeAnswer,

@@ -1,4 +1,5 @@
-//! DrChrono's OAuth scopes: `<area>:read` and `<area>:write` for each documented area.
+//! DrChrono's OAuth scopes: `<area>:read`, `<area>:write` and the bare `<area>` (both) for each
+//! documented area.
 
 use std::fmt;
 
@@ -64,37 +65,69 @@ impl ScopeArea {
     }
 }
 
-/// One DrChrono scope: read or write access to an area.
+/// The access a scope grants to its area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScopeAccess {
+    /// `<area>:read`.
+    Read,
+    /// `<area>:write`.
+    Write,
+    /// The bare `<area>`: read and write (DrChrono's API reference names its required scopes
+    /// this way: `Required scopes: patients`).
+    ReadWrite,
+}
+
+/// One DrChrono scope: read, write, or both (the bare area) on an area.
 ///
 /// ```
 /// use ehr_sdk::drchrono::{Scope, ScopeArea};
 ///
 /// assert_eq!(Scope::read(ScopeArea::Patients).to_string(), "patients:read");
 /// assert_eq!(Scope::write(ScopeArea::PatientsSummary).to_string(), "patients:summary:write");
+/// assert_eq!(Scope::read_write(ScopeArea::Patients).to_string(), "patients");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Scope {
     /// The area.
     pub area: ScopeArea,
-    /// Write access (`:write`) rather than read access (`:read`).
-    pub write: bool,
+    /// The access.
+    pub access: ScopeAccess,
 }
 
 impl Scope {
     /// `<area>:read`.
     pub const fn read(area: ScopeArea) -> Self {
-        Self { area, write: false }
+        Self {
+            area,
+            access: ScopeAccess::Read,
+        }
     }
 
     /// `<area>:write`.
     pub const fn write(area: ScopeArea) -> Self {
-        Self { area, write: true }
+        Self {
+            area,
+            access: ScopeAccess::Write,
+        }
+    }
+
+    /// The bare `<area>`: read and write.
+    pub const fn read_write(area: ScopeArea) -> Self {
+        Self {
+            area,
+            access: ScopeAccess::ReadWrite,
+        }
     }
 }
 
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let access = if self.write { "write" } else { "read" };
-        write!(f, "{}:{access}", self.area.as_str())
+        let area = self.area.as_str();
+        match self.access {
+            ScopeAccess::Read => write!(f, "{area}:read"),
+            ScopeAccess::Write => write!(f, "{area}:write"),
+            ScopeAccess::ReadWrite => f.write_str(area),
+        }
     }
 }

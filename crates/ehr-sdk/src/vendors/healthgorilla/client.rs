@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::guard::HealthGorillaGuard;
 use super::scopes::Scope;
-use crate::auth::{JwtBearer, TokenCache};
+use crate::auth::{AccessToken, AuthError, JwtBearer, TokenCache, TokenSource, TokenSourceFuture};
 use crate::builder::{BearerVendor, BuildError, ClientSecretVendor, TokenFrom, Vendor};
 use crate::impersonation::Impersonation;
 use crate::pipeline::Credentials;
@@ -114,6 +114,26 @@ impl UserCaches {
         let cache = Arc::new(make());
         self.by_login.insert(Arc::from(login), cache.clone());
         cache
+    }
+}
+
+/// The client's own token source when it has no default subject: refuses at once, sending
+/// nothing (an assertion with a guessed `sub` is refused by Health Gorilla only after a round
+/// trip, as `invalid_grant`).
+#[derive(Debug)]
+struct NoSubject;
+
+/// What [`NoSubject`] says to do.
+const NO_SUBJECT: &str = "a Health Gorilla token is a user's: call through client.as_user(login), \
+    or set .default_subject(login) on the builder";
+
+impl TokenSource for NoSubject {
+    fn fetch<'a>(&'a self, _rejected: Option<&'a AccessToken>) -> TokenSourceFuture<'a> {
+        Box::pin(async { Err(AuthError::NotConfigured(NO_SUBJECT)) })
+    }
+
+    fn can_refresh(&self) -> bool {
+        false
     }
 }
 
@@ -269,9 +289,11 @@ impl ClientBuilder {
         self.base_url(base_url)
     }
 
-    /// The `sub` of the client's own tokens (the client id unless set, as Health Gorilla's API
-    /// documentation says; its examples put a user's login there, which
-    /// [`Client::as_user`] does per user).
+    /// The `sub` of the client's own tokens: the user its calls act as when not made through
+    /// [`Client::as_user`]. Health Gorilla's examples put a user's login there (its API
+    /// reference says the client id: pass the client id to follow it). Without a default
+    /// subject, the client's own calls fail before anything is sent with
+    /// [`AuthError::NotConfigured`] naming this fix; [`Client::as_user`] copies are unaffected.
     pub fn default_subject(mut self, subject: impl Into<String>) -> Self {
         self.vendor.subject = Some(subject.into());
         self
@@ -315,11 +337,11 @@ impl ClientBuilder {
                     if let Some(lifetime) = vendor.assertion_lifetime {
                         signer = signer.assertion_lifetime(lifetime);
                     }
-                    let default = match vendor.subject {
-                        Some(subject) => signer.clone().subject(subject),
-                        None => signer.clone(),
+                    let default: Arc<dyn TokenSource> = match vendor.subject {
+                        Some(subject) => Arc::new(signer.clone().subject(subject)),
+                        None => Arc::new(NoSubject),
                     };
-                    (Arc::new(default), Some(signer))
+                    (default, Some(signer))
                 }
             };
         let tokens = parts.cache(source);
