@@ -2,7 +2,6 @@
 //! never gets them printed (they stay reachable through the accessors that say a body may hold
 //! PHI), and tokens that live shorter than the refresh skew do not make a token request per call.
 
-use base64::Engine as _;
 use ehr_sdk::Error;
 use ehr_sdk::healthgorilla::OperationOutcomeExt;
 use httpmock::Method::{GET, POST};
@@ -104,11 +103,16 @@ async fn a_drf_field_error_quoting_a_body_value_prints_no_value() {
 }
 
 #[tokio::test]
-async fn a_per_call_identity_header_echoed_back_is_never_printed() {
+async fn an_identity_header_echoed_back_is_never_printed() {
     let server = MockServer::start();
-    // A session user set per call with the generated setter, not with `as_user`.
-    let user = r#"{"userId":"u-7731","firstName":"Jane","lastName":"Roe","email":"jane.roe@clinic.example","licenseNumber":"LIC-5512"}"#;
-    let header = base64::engine::general_purpose::STANDARD.encode(user);
+    let user = ehr_sdk::empego::IntegrationUser::new_user(
+        "u-7731",
+        "Jane",
+        "Roe",
+        "jane.roe@clinic.example",
+    )
+    .license_number("LIC-5512");
+    let header = user.to_header().unwrap();
     let message = format!(
         "Invalid x-integration-user header format: {header} (user jane.roe@clinic.example)"
     );
@@ -128,9 +132,10 @@ async fn a_per_call_identity_header_echoed_back_is_never_printed() {
         .expect("builds");
 
     let error = client
+        .as_user(&user)
+        .unwrap()
         .consultation_view()
         .patient_key("p-1")
-        .x_integration_user(header.as_str())
         .send()
         .await
         .err()

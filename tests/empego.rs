@@ -7,18 +7,16 @@ use ehr_tests::body_text;
 use httpmock::Method::GET;
 use httpmock::MockServer;
 
-/// `{"userId":"existing_user_123"}`, base64-encoded, from the vendor documentation.
-const EXISTING_USER: &str = "eyJ1c2VySWQiOiJleGlzdGluZ191c2VyXzEyMyJ9";
-
 #[tokio::test]
-async fn consultation_view_sends_query_and_identity_header_and_returns_the_url_text() {
+async fn consultation_view_sends_its_query_and_no_identity_header_of_its_own() {
     let server = MockServer::start();
     let mock = server.mock(|when, then| {
         when.method(GET)
             .path("/empego-integrations/R4/embeddable/consultation/view")
             .query_param("patientKey", "patient123")
             .query_param("locale", "en")
-            .header("x-integration-user", EXISTING_USER)
+            // The façade sets it, from a typed user (`x-ehr-set-by-facade` in the spec).
+            .header_missing("x-integration-user")
             .header_missing("api-version");
         then.status(200)
             .header("content-type", "text/plain")
@@ -30,7 +28,6 @@ async fn consultation_view_sends_query_and_identity_header_and_returns_the_url_t
         .consultation_view()
         .patient_key("patient123")
         .locale("en")
-        .x_integration_user(EXISTING_USER)
         .send()
         .await
         .expect("200");
@@ -40,6 +37,7 @@ async fn consultation_view_sends_query_and_identity_header_and_returns_the_url_t
         body_text(url.into_inner()).await,
         "https://app.empego.ca/embed/consultation/abc?sig=1"
     );
+    assert_eq!(ehr_empego::FACADE_HEADERS, ["x-integration-user"]);
 }
 
 #[tokio::test]
@@ -111,7 +109,6 @@ async fn documented_error_body_is_decoded() {
     let err = client
         .consultation_view()
         .patient_key("patient123")
-        .x_integration_user("not base64!")
         .send()
         .await;
 

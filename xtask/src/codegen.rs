@@ -64,6 +64,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
     }
     phases.end("lint");
     let multipart = split_multipart(&mut spec);
+    let facade_headers = drop_facade_headers(&mut spec);
     let multipart_rows = multipart.iter().map(|op| {
         let (id, method, path, json) = (&op.operation_id, &op.method, &op.path, op.json_too);
         quote! { MultipartOperation { operation_id: #id, method: #method, path: #path, json_too: #json } }
@@ -104,6 +105,10 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
 
         /// Every operation of the spec that takes `multipart/form-data`.
         pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[#(#multipart_rows),*];
+
+        /// The header parameters the spec marks `x-ehr-set-by-facade`: the `ehr-sdk` façade
+        /// sets them from a typed value, so the builders here have no setter for them.
+        pub const FACADE_HEADERS: &[&str] = &[#(#facade_headers),*];
     };
     file.items.extend(extra.items);
 
@@ -128,6 +133,74 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
         phases: phases.done,
         rewrites: Some(rewrites),
     })
+}
+
+/// Takes the header parameters the spec marks `x-ehr-set-by-facade: true` out of every
+/// operation before generation (they stay in the spec, documented, for every other reader):
+/// the façade sets each from a typed value (Empego's `x-integration-user`, from an
+/// `IntegrationUser` it checks), and a generated per-call setter taking any string would
+/// bypass those checks. Returns their wire names, which the generated file lists in
+/// `FACADE_HEADERS`.
+fn drop_facade_headers(spec: &mut openapiv3::OpenAPI) -> Vec<String> {
+    use openapiv3::{Parameter, ReferenceOr};
+
+    let marked = |data: &openapiv3::ParameterData| {
+        data.extensions
+            .get("x-ehr-set-by-facade")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    };
+    let components = spec.components.clone().unwrap_or_default();
+    let facade_header = |p: &ReferenceOr<Parameter>| -> Option<String> {
+        let parameter = match p {
+            ReferenceOr::Item(p) => p,
+            ReferenceOr::Reference { reference } => {
+                let name = reference.strip_prefix("#/components/parameters/")?;
+                components.parameters.get(name)?.as_item()?
+            }
+        };
+        match parameter {
+            Parameter::Header { parameter_data, .. } if marked(parameter_data) => {
+                Some(parameter_data.name.to_ascii_lowercase())
+            }
+            _ => None,
+        }
+    };
+    let mut names = Vec::new();
+    let mut keep = |parameters: &mut Vec<ReferenceOr<Parameter>>| {
+        parameters.retain(|p| match facade_header(p) {
+            Some(name) => {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+                false
+            }
+            None => true,
+        });
+    };
+    for item in spec.paths.paths.values_mut() {
+        let ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        keep(&mut item.parameters);
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            keep(&mut operation.parameters);
+        }
+    }
+    names.sort();
+    names
 }
 
 /// An operation whose `multipart/form-data` body was taken out of the spec before generation.

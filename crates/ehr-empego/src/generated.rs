@@ -43,9 +43,9 @@ pub mod types {
             })
         }
     }
-    ///The JSON carried, base64-encoded, in the `x-integration-user` header. Every field but `userId` is optional and, when absent, cloned from the API key owner; `firstName`, `lastName` and `email` are required to create a user that does not exist yet.
+    ///The JSON carried, base64-encoded, in the `x-integration-user` header (named apart from the façade's typed `ehr_sdk::empego::IntegrationUser`, which writes it). Every field but `userId` is optional and, when absent, cloned from the API key owner; `firstName`, `lastName` and `email` are required to create a user that does not exist yet.
     #[derive(::serde::Serialize, Clone, Debug)]
-    pub struct IntegrationUser {
+    pub struct IntegrationUserJson {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -73,12 +73,12 @@ pub mod types {
         #[serde(rename = "userId")]
         pub user_id: ::std::string::String,
     }
-    impl<'de> ::serde::Deserialize<'de> for IntegrationUser {
+    impl<'de> ::serde::Deserialize<'de> for IntegrationUserJson {
         fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
         where
             D: ::serde::Deserializer<'de>,
         {
-            let fields = fields::IntegrationUser_::deserialize(
+            let fields = fields::IntegrationUserJson_::deserialize(
                 ::ehr_runtime::decode::Record::new(deserializer),
             )?;
             Ok(Self {
@@ -207,7 +207,7 @@ pub mod types {
             >,
         }
         #[derive(::serde::Deserialize)]
-        pub(super) struct IntegrationUser_ {
+        pub(super) struct IntegrationUserJson_ {
             #[serde(skip_serializing_if = "::std::option::Option::is_none")]
             #[serde(default)]
             pub(super) email: ::ehr_runtime::decode::Tolerant<::std::string::String>,
@@ -323,13 +323,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the consultation is for, as shown in every vendor example of this endpoint.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.consultation_view()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -346,13 +344,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.consultation_dashboard()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -369,13 +365,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.consultation_specific()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -392,13 +386,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.consultation_answer()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -415,13 +407,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.followup_view()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -438,13 +428,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.followup_dashboard()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -461,13 +449,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.followup_specific()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -484,13 +470,11 @@ impl Client {
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `patient_key`: The patient the view is for. The vendor documentation shows `patientKey` only on `/embeddable/consultation/view`; whether this endpoint reads it is not documented.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.followup_plan()
     ///    .locale(locale)
     ///    .patient_key(patient_key)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -506,12 +490,10 @@ impl Client {
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.administration_franchise_management()
     ///    .locale(locale)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -529,12 +511,10 @@ impl Client {
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.administration_franchise_onboarding()
     ///    .locale(locale)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -552,12 +532,10 @@ impl Client {
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.administration_franchise_offboarding()
     ///    .locale(locale)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -575,12 +553,10 @@ impl Client {
     /// Arguments:
     /// - `locale`: Language of the embedded view; the vendor examples send `en`. The documentation shows it only on `/embeddable/consultation/view` and lists no allowed values.
     /// - `x_tenant_key`: Selects the franchise when one API key covers several. Not in vendor-docs; from Empego's developer documentation (authentication page), see `notes/vendor-facts.md`.
-    /// - `x_integration_user`: Base64-encoded JSON of an `IntegrationUser` (see that schema). Identifies the user the embedded session is for; an unknown `userId` with `firstName`, `lastName` and `email` creates the user, a known one is updated with any changed fields, and a `userId` alone clones the API key owner's profile. Without this header the session is the API key owner's. Invalid JSON or base64, or an unknown user with missing fields, gives 400.
     /// ```ignore
     /// let response = client.statistics_dashboard()
     ///    .locale(locale)
     ///    .x_tenant_key(x_tenant_key)
-    ///    .x_integration_user(x_integration_user)
     ///    .send()
     ///    .await;
     /// ```
@@ -608,7 +584,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<::std::string::String, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ConsultationView<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -617,7 +592,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Err("patient_key was not initialized".to_string()),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -658,37 +632,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/consultation/view", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -739,7 +696,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ConsultationDashboard<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -748,7 +704,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -790,38 +745,21 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/consultation/dashboard", client
                 .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -872,7 +810,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ConsultationSpecific<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -881,7 +818,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -923,38 +859,21 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/consultation/specific", client
                 .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1005,7 +924,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> ConsultationAnswer<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1014,7 +932,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1056,38 +973,21 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/consultation/answer", client
                 .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1138,7 +1038,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> FollowupView<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1147,7 +1046,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1189,37 +1087,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/followup/view", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1267,7 +1148,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> FollowupDashboard<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1276,7 +1156,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1318,38 +1197,21 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/followup/dashboard", client
                 .baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1400,7 +1262,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> FollowupSpecific<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1409,7 +1270,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1451,37 +1311,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/followup/specific", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1532,7 +1375,6 @@ pub mod builder {
         locale: Result<Option<::std::string::String>, String>,
         patient_key: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> FollowupPlan<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1541,7 +1383,6 @@ pub mod builder {
                 locale: Ok(None),
                 patient_key: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1583,37 +1424,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, patient_key, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, patient_key, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let patient_key = patient_key.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/followup/plan", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1660,7 +1484,6 @@ pub mod builder {
         client: &'a super::Client,
         locale: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> AdministrationFranchiseManagement<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1668,7 +1491,6 @@ pub mod builder {
                 client: client,
                 locale: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1697,37 +1519,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/administration/franchise-management",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1776,7 +1581,6 @@ pub mod builder {
         client: &'a super::Client,
         locale: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> AdministrationFranchiseOnboarding<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1784,7 +1588,6 @@ pub mod builder {
                 client: client,
                 locale: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1813,37 +1616,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/administration/franchise-onboarding",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -1892,7 +1678,6 @@ pub mod builder {
         client: &'a super::Client,
         locale: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> AdministrationFranchiseOffboarding<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -1900,7 +1685,6 @@ pub mod builder {
                 client: client,
                 locale: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -1929,37 +1713,20 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/administration/franchise-offboarding",
                 client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -2008,7 +1775,6 @@ pub mod builder {
         client: &'a super::Client,
         locale: Result<Option<::std::string::String>, String>,
         x_tenant_key: Result<Option<::std::string::String>, String>,
-        x_integration_user: Result<Option<::std::string::String>, String>,
     }
     impl<'a> StatisticsDashboard<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -2016,7 +1782,6 @@ pub mod builder {
                 client: client,
                 locale: Ok(None),
                 x_tenant_key: Ok(None),
-                x_integration_user: Ok(None),
             }
         }
         pub fn locale<V>(mut self, value: V) -> Self
@@ -2045,36 +1810,19 @@ pub mod builder {
                 });
             self
         }
-        pub fn x_integration_user<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.x_integration_user = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for x_integration_user failed"
-                        .to_string()
-                });
-            self
-        }
         /// progenitor's `send()`; see [`send`](Self::send).
         async fn progenitor_send(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
-            let Self { client, locale, x_tenant_key, x_integration_user } = self;
+            let Self { client, locale, x_tenant_key } = self;
             let locale = locale.map_err(Error::InvalidRequest)?;
             let x_tenant_key = x_tenant_key.map_err(Error::InvalidRequest)?;
-            let x_integration_user = x_integration_user.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/empego-integrations/R4/embeddable/statistics", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             if let Some(value) = x_tenant_key {
                 header_map.append("X-Tenant-Key", value.to_string().try_into()?);
-            }
-            if let Some(value) = x_integration_user {
-                header_map.append("x-integration-user", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client
@@ -2136,6 +1884,9 @@ pub struct MultipartOperation {
 }
 /// Every operation of the spec that takes `multipart/form-data`.
 pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[];
+/// The header parameters the spec marks `x-ehr-set-by-facade`: the `ehr-sdk` façade
+/// sets them from a typed value, so the builders here have no setter for them.
+pub const FACADE_HEADERS: &[&str] = &["x-integration-user"];
 /// Typed [`httpmock`] helpers for every operation (feature `mock`): one
 /// `<Operation>When` / `<Operation>Then` pair per operation and a `MockServerExt`
 /// trait adding a method per operation to `httpmock::MockServer`.
@@ -2186,16 +1937,6 @@ pub mod mock {
                     Self(self.0.header("X-Tenant-Key", value.to_string()))
                 } else {
                     Self(self.0.header_missing("X-Tenant-Key"))
-                }
-            }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
                 }
             }
         }
@@ -2282,16 +2023,6 @@ pub mod mock {
                     Self(self.0.header_missing("X-Tenant-Key"))
                 }
             }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
-                }
-            }
         }
         pub struct ConsultationDashboardThen(::httpmock::Then);
         impl ConsultationDashboardThen {
@@ -2374,16 +2105,6 @@ pub mod mock {
                     Self(self.0.header("X-Tenant-Key", value.to_string()))
                 } else {
                     Self(self.0.header_missing("X-Tenant-Key"))
-                }
-            }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
                 }
             }
         }
@@ -2470,16 +2191,6 @@ pub mod mock {
                     Self(self.0.header_missing("X-Tenant-Key"))
                 }
             }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
-                }
-            }
         }
         pub struct ConsultationAnswerThen(::httpmock::Then);
         impl ConsultationAnswerThen {
@@ -2562,16 +2273,6 @@ pub mod mock {
                     Self(self.0.header("X-Tenant-Key", value.to_string()))
                 } else {
                     Self(self.0.header_missing("X-Tenant-Key"))
-                }
-            }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
                 }
             }
         }
@@ -2658,16 +2359,6 @@ pub mod mock {
                     Self(self.0.header_missing("X-Tenant-Key"))
                 }
             }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
-                }
-            }
         }
         pub struct FollowupDashboardThen(::httpmock::Then);
         impl FollowupDashboardThen {
@@ -2750,16 +2441,6 @@ pub mod mock {
                     Self(self.0.header("X-Tenant-Key", value.to_string()))
                 } else {
                     Self(self.0.header_missing("X-Tenant-Key"))
-                }
-            }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
                 }
             }
         }
@@ -2846,16 +2527,6 @@ pub mod mock {
                     Self(self.0.header_missing("X-Tenant-Key"))
                 }
             }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
-                }
-            }
         }
         pub struct FollowupPlanThen(::httpmock::Then);
         impl FollowupPlanThen {
@@ -2928,16 +2599,6 @@ pub mod mock {
                     Self(self.0.header("X-Tenant-Key", value.to_string()))
                 } else {
                     Self(self.0.header_missing("X-Tenant-Key"))
-                }
-            }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
                 }
             }
         }
@@ -3014,16 +2675,6 @@ pub mod mock {
                     Self(self.0.header_missing("X-Tenant-Key"))
                 }
             }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
-                }
-            }
         }
         pub struct AdministrationFranchiseOnboardingThen(::httpmock::Then);
         impl AdministrationFranchiseOnboardingThen {
@@ -3098,16 +2749,6 @@ pub mod mock {
                     Self(self.0.header_missing("X-Tenant-Key"))
                 }
             }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
-                }
-            }
         }
         pub struct AdministrationFranchiseOffboardingThen(::httpmock::Then);
         impl AdministrationFranchiseOffboardingThen {
@@ -3180,16 +2821,6 @@ pub mod mock {
                     Self(self.0.header("X-Tenant-Key", value.to_string()))
                 } else {
                     Self(self.0.header_missing("X-Tenant-Key"))
-                }
-            }
-            pub fn x_integration_user<'a, T>(self, value: T) -> Self
-            where
-                T: Into<Option<&'a str>>,
-            {
-                if let Some(value) = value.into() {
-                    Self(self.0.header("x-integration-user", value.to_string()))
-                } else {
-                    Self(self.0.header_missing("x-integration-user"))
                 }
             }
         }

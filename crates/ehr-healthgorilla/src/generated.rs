@@ -5435,6 +5435,9 @@ pub struct MultipartOperation {
 }
 /// Every operation of the spec that takes `multipart/form-data`.
 pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[];
+/// The header parameters the spec marks `x-ehr-set-by-facade`: the `ehr-sdk` façade
+/// sets them from a typed value, so the builders here have no setter for them.
+pub const FACADE_HEADERS: &[&str] = &[];
 /// Typed [`httpmock`] helpers for every operation (feature `mock`): one
 /// `<Operation>When` / `<Operation>Then` pair per operation and a `MockServerExt`
 /// trait adding a method per operation to `httpmock::MockServer`.

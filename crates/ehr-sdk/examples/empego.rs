@@ -31,7 +31,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     server.consultation_view(|when, then| {
         when.patient_key("patient123")
-            .x_integration_user(header.as_str());
+            .into_inner()
+            .header("x-integration-user", header.as_str());
         then.ok(
             json!({"iframeUrl": "https://app.empego.ca/embed/consultation?session=jane-session"}),
         );

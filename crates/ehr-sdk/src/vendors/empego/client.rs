@@ -55,9 +55,11 @@ impl Client {
     }
 
     /// A client whose every call opens its session as `user` (the `x-integration-user`
-    /// header), sharing this one's key, connections and settings. A call's own
-    /// `.x_integration_user(&other)` wins over it. Without it, sessions are the API key
-    /// owner's, as Empego documents.
+    /// header), sharing this one's key, connections and settings: a few reference counts, so
+    /// one per call is fine; on a copy acting for a user, it acts for `user` instead. This is
+    /// the only way to set the header (the generated builders have no setter for it: the
+    /// spec's `x-ehr-set-by-facade`). Without it, sessions are the API key owner's, as Empego
+    /// documents.
     ///
     /// Fails, before anything is sent, when `user` cannot be encoded (see
     /// [`IntegrationUser::to_header`]).

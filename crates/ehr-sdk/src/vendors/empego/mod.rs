@@ -2,7 +2,8 @@
 //!
 //! [`api`] is the generated client; [`Client`] puts the façade's pipeline behind it: the
 //! `Api-key` header (a [`Secret`](crate::Secret)), the optional `X-Tenant-Key`, the session
-//! user as a typed [`IntegrationUser`] ([`Client::as_user`], or per call), every embeddable
+//! user as a typed, checked [`IntegrationUser`] ([`Client::as_user`], the only way to set
+//! it), every embeddable
 //! endpoint's answer read as an [`EmbeddableUrl`] with [`GetEmbeddableUrl::url`], and Empego's
 //! documented refusals as [`Error::Refused`](crate::Error::Refused) with the codes of
 //! [`Refusal`], with the Spring body

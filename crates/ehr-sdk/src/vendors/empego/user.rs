@@ -187,17 +187,6 @@ impl IntegrationUser {
     }
 }
 
-/// For the generated per-call setter: `.x_integration_user(&user)` (a user that cannot be
-/// encoded makes the call fail with [`Error::InvalidRequest`](crate::Error::InvalidRequest)
-/// before it is sent).
-impl TryFrom<&IntegrationUser> for String {
-    type Error = UserHeaderError;
-
-    fn try_from(user: &IntegrationUser) -> Result<Self, Self::Error> {
-        user.to_header()
-    }
-}
-
 impl fmt::Debug for IntegrationUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let set = |v: &Option<String>| if v.is_some() { "[set]" } else { "-" };
