@@ -1707,4 +1707,50 @@ mod tests {
     fn the_version_named_is_the_locked_progenitor() {
         assert!(super::progenitor_version().starts_with("0.15."));
     }
+
+    #[test]
+    fn headers_marked_set_by_facade_leave_every_operation_and_others_stay() {
+        let mut spec: openapiv3::OpenAPI = serde_yaml::from_str(
+            r#"
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /a:
+    parameters:
+      - {name: X-Path-Level, in: header, x-ehr-set-by-facade: true, schema: {type: string}}
+    get:
+      operationId: a_get
+      parameters:
+        - $ref: '#/components/parameters/User'
+        - {name: x-kept, in: header, schema: {type: string}}
+        - {name: q, in: query, schema: {type: string}}
+      responses: {"200": {description: ok}}
+  /b:
+    post:
+      operationId: b_post
+      parameters:
+        - $ref: '#/components/parameters/User'
+      responses: {"200": {description: ok}}
+components:
+  parameters:
+    User: {name: X-Integration-User, in: header, x-ehr-set-by-facade: true, schema: {type: string}}
+"#,
+        )
+        .unwrap();
+
+        let dropped = super::drop_facade_headers(&mut spec);
+
+        assert_eq!(dropped, ["x-integration-user", "x-path-level"]);
+        let item = |path: &str| spec.paths.paths[path].as_item().unwrap().clone();
+        assert!(item("/a").parameters.is_empty());
+        let a = item("/a").get.unwrap().parameters;
+        let names: Vec<_> = a
+            .iter()
+            .map(|p| p.as_item().unwrap().parameter_data_ref().name.clone())
+            .collect();
+        assert_eq!(names, ["x-kept", "q"]);
+        assert!(item("/b").post.unwrap().parameters.is_empty());
+        // The spec keeps the parameter documented.
+        assert!(spec.components.unwrap().parameters.contains_key("User"));
+    }
 }
