@@ -585,9 +585,10 @@ async fn a_refused_code_is_a_typed_auth_error_with_the_oauth_body() {
         .unwrap_err();
 
     assert!(
-        matches!(&err, ehr_sdk::drchrono::ExchangeError::Auth(ehr_sdk::auth::AuthError::Refused { status, message, body, .. }) if status.as_u16() == 400 && message.as_deref() == Some("invalid_grant") && body.as_bytes() == br#"{"error": "invalid_grant"}"#),
+        matches!(&err, ehr_sdk::Error::Auth { operation_id: "oauth_token_authorization_code", source: ehr_sdk::auth::AuthError::Refused { status, message, body, .. } } if status.as_u16() == 400 && message.as_deref() == Some("invalid_grant") && body.as_bytes() == br#"{"error": "invalid_grant"}"#),
         "{err}"
     );
+    assert_eq!(err.kind(), ehr_sdk::ErrorKind::Auth);
 }
 
 #[tokio::test]

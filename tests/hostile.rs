@@ -433,7 +433,7 @@ async fn with_the_token_endpoint_down_concurrent_calls_make_one_token_request() 
 #[tokio::test]
 async fn a_code_exchange_whose_save_fails_returns_the_tokens() {
     use ehr_sdk::auth::{StoreError, StoreFuture, TokenSet, TokenStore};
-    use ehr_sdk::drchrono::{DrChronoOAuth, ExchangeError};
+    use ehr_sdk::drchrono::{DrChronoOAuth, ExchangeNotSaved};
 
     #[derive(Debug)]
     struct Broken;
@@ -459,14 +459,26 @@ async fn a_code_exchange_whose_save_fails_returns_the_tokens() {
         .await
         .expect_err("save failed");
 
-    let ExchangeError::NotSaved { tokens, .. } = &error else {
-        panic!("{error:?}");
-    };
-    assert_eq!(tokens.refresh_token.as_ref().unwrap().expose(), "rt-new");
     assert!(
-        !format!("{error} {error:?}").contains("rt-new"),
-        "still redacted"
+        matches!(
+            error,
+            ehr_sdk::Error::Outcome {
+                code: ExchangeNotSaved::CODE,
+                ..
+            }
+        ),
+        "{error:?}"
     );
+    let printed = format!("{error} {error:?}");
+    assert!(!printed.contains("rt-new"), "still redacted: {printed}");
+    assert!(printed.contains("disk full"), "{printed}");
+    let seen = ExchangeNotSaved::of(&error).expect("the tokens, in place");
+    assert_eq!(
+        seen.tokens.refresh_token.as_ref().unwrap().expose(),
+        "rt-new"
+    );
+    let taken = ExchangeNotSaved::take(error).expect("the tokens, taken out");
+    assert_eq!(taken.tokens.refresh_token.unwrap().expose(), "rt-new");
 }
 
 #[tokio::test]

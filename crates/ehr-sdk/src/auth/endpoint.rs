@@ -17,6 +17,11 @@ pub(crate) struct Grant {
 }
 
 impl Grant {
+    /// Its name in traces and errors (`oauth_token_refresh`, …).
+    pub(crate) const fn operation_id(self) -> &'static str {
+        self.operation_id
+    }
+
     /// The client-credentials grant: asking again spends nothing.
     pub(crate) const CLIENT_CREDENTIALS: Grant = Grant {
         operation_id: "oauth_token_client_credentials",

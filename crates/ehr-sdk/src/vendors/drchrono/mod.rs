@@ -22,7 +22,7 @@ pub use crate::webhooks::AcceptError;
 pub use bulk::{BulkCreate, CreateBody};
 pub use client::{Client, ClientBuilder, Settings};
 pub use iframe::{IFRAME_CLOCK_SKEW, IFRAME_MAX_AGE, IframeLaunch, IframeVerifier, LaunchError};
-pub use oauth::{BASE_URL, DrChronoOAuth, ExchangeError, RefreshingTokenSource};
+pub use oauth::{BASE_URL, DrChronoOAuth, ExchangeNotSaved, RefreshingTokenSource};
 pub use scopes::{Scope, ScopeAccess, ScopeArea};
 pub use uploads::{MULTIPART_METHODS, Uploads};
 pub use webhooks::{

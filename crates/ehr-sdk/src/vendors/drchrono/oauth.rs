@@ -14,11 +14,12 @@ use std::time::Duration;
 use ehr_drchrono::types::{GrantType, RevokeTokenRequest, TokenRequest, TokenResponse};
 use reqwest::Url;
 
-use crate::Secret;
 use crate::auth::endpoint;
 use crate::auth::{
     AccessToken, AuthError, StoreError, TokenSet, TokenSource, TokenSourceFuture, TokenStore,
 };
+use crate::runtime::error::RefusalCode;
+use crate::{Error, Secret};
 
 /// DrChrono's production base URL.
 pub const BASE_URL: &str = "https://drchrono.com";
@@ -127,29 +128,51 @@ impl DrChronoOAuth {
 
     /// Trades an authorization `code` for tokens and saves them in `store`.
     ///
-    /// The code is single-use: once DrChrono has answered, it is spent. If saving then fails,
-    /// the issued tokens come back inside [`ExchangeError::NotSaved`], so they are not lost.
+    /// A refusal or an unreachable endpoint is [`Error::Auth`] (operation
+    /// `oauth_token_authorization_code`). The code is single-use: once DrChrono has answered,
+    /// it is spent. If saving then fails, the error is an [`Error::Outcome`] of
+    /// [`ExchangeNotSaved::CODE`] holding the issued tokens, so they are not lost:
+    /// [`ExchangeNotSaved::take`] gives them back.
     pub async fn exchange_code(
         &self,
         code: &str,
         store: &dyn TokenStore,
-    ) -> Result<TokenSet, ExchangeError> {
+    ) -> Result<TokenSet, Error> {
+        let operation_id = endpoint::Grant::AUTHORIZATION_CODE.operation_id();
         let set = self
             .token_request(GrantType::AuthorizationCode, Some(code), None)
             .await
-            .map_err(ExchangeError::Auth)?;
+            .map_err(|source| Error::Auth {
+                operation_id,
+                source,
+            })?;
         match store.save(&set).await {
             Ok(()) => Ok(set),
-            Err(source) => Err(ExchangeError::NotSaved {
-                tokens: Box::new(set),
-                source,
+            Err(source) => Err(Error::Outcome {
+                operation_id,
+                code: ExchangeNotSaved::CODE,
+                detail: Box::new(ExchangeNotSaved {
+                    tokens: set,
+                    source,
+                }),
             }),
         }
     }
 
-    /// Spends `refresh_token` for a new token set. Prefer [`token_source`](Self::token_source),
-    /// which saves the new set before it is used.
-    pub async fn refresh(&self, refresh_token: &Secret) -> Result<TokenSet, AuthError> {
+    /// Spends `refresh_token` for a new token set (a refusal or an unreachable endpoint is
+    /// [`Error::Auth`], operation `oauth_token_refresh`). Prefer
+    /// [`token_source`](Self::token_source), which saves the new set before it is used.
+    pub async fn refresh(&self, refresh_token: impl Into<Secret>) -> Result<TokenSet, Error> {
+        self.refresh_set(&refresh_token.into())
+            .await
+            .map_err(|source| Error::Auth {
+                operation_id: endpoint::Grant::REFRESH_TOKEN.operation_id(),
+                source,
+            })
+    }
+
+    /// [`refresh`](Self::refresh), for the token source.
+    async fn refresh_set(&self, refresh_token: &Secret) -> Result<TokenSet, AuthError> {
         let mut set = self
             .token_request(GrantType::RefreshToken, None, Some(refresh_token))
             .await?;
@@ -161,8 +184,9 @@ impl DrChronoOAuth {
     }
 
     /// Revokes an access token (`/o/revoke_token/`): a `&str`, a `String` or a
-    /// [`Secret`] (owned or borrowed).
-    pub async fn revoke(&self, access_token: impl Into<Secret>) -> Result<(), AuthError> {
+    /// [`Secret`] (owned or borrowed). A refusal or an unreachable endpoint is
+    /// [`Error::Auth`] (operation `oauth_revoke`).
+    pub async fn revoke(&self, access_token: impl Into<Secret>) -> Result<(), Error> {
         let access_token = access_token.into();
         let body = RevokeTokenRequest {
             client_id: self.client_id.clone(),
@@ -178,6 +202,10 @@ impl DrChronoOAuth {
         )
         .await
         .map(drop)
+        .map_err(|source| Error::Auth {
+            operation_id: endpoint::Grant::REVOKE.operation_id(),
+            source,
+        })
     }
 
     /// A token source for one user's connection: uses the stored access token while it lasts,
@@ -297,7 +325,7 @@ impl RefreshingTokenSource {
             return Ok(access);
         }
         let refresh_token = stored.refresh_token.ok_or(AuthError::NoRefreshToken)?;
-        let set = match self.oauth.refresh(&refresh_token).await {
+        let set = match self.oauth.refresh_set(&refresh_token).await {
             Ok(set) => set,
             Err(refusal) if is_invalid_grant(&refusal) => {
                 // Another holder that did not lock may have rotated it: reload once.
@@ -310,7 +338,7 @@ impl RefreshingTokenSource {
                     return Ok(access);
                 }
                 let again = reloaded.refresh_token.ok_or(AuthError::NoRefreshToken)?;
-                self.oauth.refresh(&again).await?
+                self.oauth.refresh_set(&again).await?
             }
             Err(other) => return Err(other),
         };
@@ -358,40 +386,78 @@ impl TokenSource for RefreshingTokenSource {
     }
 }
 
-/// Why [`DrChronoOAuth::exchange_code`] failed.
+/// Tokens DrChrono issued for a code that could not be saved: the detail of the
+/// [`Error::Outcome`] [`DrChronoOAuth::exchange_code`] returns then (code
+/// [`ExchangeNotSaved::CODE`]). The code is spent: save these tokens yourself, or the user
+/// has to authorize again.
+///
+/// ```no_run
+/// # async fn run(oauth: ehr_sdk::drchrono::DrChronoOAuth, store: ehr_sdk::auth::FileTokenStore) -> Result<(), ehr_sdk::Error> {
+/// use ehr_sdk::drchrono::ExchangeNotSaved;
+///
+/// match oauth.exchange_code("code-from-redirect", &store).await {
+///     Ok(_) => {}
+///     Err(error) => match ExchangeNotSaved::take(error) {
+///         Ok(not_saved) => { /* save not_saved.tokens elsewhere */ }
+///         Err(other) => return Err(other),
+///     },
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum ExchangeError {
-    /// No tokens were issued: the code was refused, or the endpoint could not be reached.
-    Auth(AuthError),
-    /// The tokens were issued (the code is spent) but could not be saved. They are here: save
-    /// them yourself, or the user has to authorize again.
-    NotSaved {
-        /// The issued tokens (their `Debug` is redacted).
-        tokens: Box<TokenSet>,
-        /// Why saving failed.
-        source: crate::auth::StoreError,
-    },
+pub struct ExchangeNotSaved {
+    /// The issued tokens (their `Debug` is redacted).
+    pub tokens: TokenSet,
+    /// Why saving failed.
+    pub source: crate::auth::StoreError,
 }
 
-impl fmt::Display for ExchangeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExchangeError::Auth(e) => write!(f, "code exchange failed: {e}"),
-            ExchangeError::NotSaved { source, .. } => write!(
-                f,
-                "tokens issued but not saved ({source}); they are in this error: save them, the \
-                 code cannot be used again"
-            ),
+impl ExchangeNotSaved {
+    /// Its code in [`Error::Outcome`].
+    pub const CODE: RefusalCode = RefusalCode::new("drchrono", "exchanged_tokens_not_saved");
+
+    /// The unsaved tokens `error` holds, if it is this outcome.
+    pub fn of(error: &Error) -> Option<&ExchangeNotSaved> {
+        match error {
+            Error::Outcome { detail, .. } => detail.downcast_ref(),
+            _ => None,
+        }
+    }
+
+    /// The unsaved tokens, taken out of `error`; the error as it is otherwise.
+    pub fn take(error: Error) -> Result<ExchangeNotSaved, Error> {
+        match error {
+            Error::Outcome {
+                operation_id,
+                code,
+                detail,
+            } => match detail.downcast::<ExchangeNotSaved>() {
+                Ok(not_saved) => Ok(*not_saved),
+                Err(detail) => Err(Error::Outcome {
+                    operation_id,
+                    code,
+                    detail,
+                }),
+            },
+            other => Err(other),
         }
     }
 }
 
-impl std::error::Error for ExchangeError {
+impl fmt::Display for ExchangeNotSaved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tokens issued but not saved ({}); they are in this error: save them, the code \
+             cannot be used again",
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for ExchangeNotSaved {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ExchangeError::Auth(e) => Some(e),
-            ExchangeError::NotSaved { source, .. } => Some(source),
-        }
+        Some(&self.source)
     }
 }

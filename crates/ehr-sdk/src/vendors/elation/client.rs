@@ -8,7 +8,7 @@ use reqwest::header::HeaderValue;
 use super::guard::{ElationGuard, ON_BEHALF_OF};
 use super::scopes::{GrantedScopes, ScopeSet};
 use super::user::UserId;
-use crate::auth::{AuthError, ClientCredentials, TokenCache};
+use crate::auth::{ClientCredentials, TokenCache};
 use crate::builder::{BearerVendor, BuildError, ClientSecretVendor, TokenFrom, Vendor};
 use crate::impersonation::Impersonation;
 use crate::pipeline::Credentials;
@@ -103,8 +103,17 @@ impl Client {
 
     /// The scopes granted to the current token (fetching one if there is none yet); `None` when
     /// the token endpoint did not say and no scope was asked for (Elation then grants `apiv2`).
-    pub async fn granted_scopes(&self) -> Result<Option<GrantedScopes>, AuthError> {
-        let token = self.tokens.get().await?;
+    /// No token is [`Error::Auth`](crate::Error::Auth) (operation
+    /// `oauth_token_client_credentials`).
+    pub async fn granted_scopes(&self) -> Result<Option<GrantedScopes>, crate::Error> {
+        let token = self
+            .tokens
+            .get()
+            .await
+            .map_err(|source| crate::Error::Auth {
+                operation_id: crate::auth::endpoint::Grant::CLIENT_CREDENTIALS.operation_id(),
+                source,
+            })?;
         Ok(token.scope.as_deref().map(GrantedScopes::parse))
     }
 }
