@@ -39,6 +39,7 @@ fn client(server: &MockServer) -> Client {
     Client::builder()
         .environment(server.base_url(), server.url("/oauth/token"))
         .client_credentials("hg-client", "hg-signing-secret")
+        .default_subject("hg-client")
         .strict_decoding()
         .build()
         .expect("builds")

@@ -289,6 +289,7 @@ async fn healthgorilla_a_practitioner_with_odd_fields_decodes() {
         let builder = Client::builder()
             .environment(server.base_url(), server.url("/oauth/token"))
             .client_credentials("hg-client", "hg-secret-value")
+            .default_subject("hg-client")
             .scopes([Scope::USER_ALL]);
         let builder = if strict {
             builder.strict_decoding()

@@ -1502,7 +1502,8 @@ fn quietly_catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
-/// Splits every multi-line `#[doc = "…"]` into one attribute per line.
+/// Splits every multi-line `#[doc = "…"]` into one attribute per line, each made safe for
+/// rustdoc ([`doc_safe`]).
 ///
 /// prettyplease prints a multi-line doc attribute as a `/** … */` block, whose continuation
 /// lines a formatter may indent; rustdoc would then read them as code blocks and run them as
@@ -1512,12 +1513,27 @@ struct LineDocs;
 impl VisitMut for LineDocs {
     fn visit_attributes_mut(&mut self, attrs: &mut Vec<syn::Attribute>) {
         let mut split = Vec::with_capacity(attrs.len());
+        // Inside a fenced code block (progenitor's examples), lines are code: kept as they are.
+        let mut fenced = false;
         for attr in attrs.drain(..) {
             match doc_text(&attr) {
-                Some(text) if text.contains('\n') => {
-                    for line in text.lines() {
-                        let line = if line.is_empty() || line.starts_with(' ') {
+                Some(text) => {
+                    let multi_line = text.contains('\n');
+                    let lines: Vec<&str> = if multi_line {
+                        text.lines().collect()
+                    } else {
+                        vec![text.as_str()]
+                    };
+                    for line in lines {
+                        let fence = line.trim_start().starts_with("```");
+                        let line = if fenced || fence {
                             line.to_string()
+                        } else {
+                            doc_safe(line)
+                        };
+                        fenced ^= fence;
+                        let line = if !multi_line || line.is_empty() || line.starts_with(' ') {
+                            line
                         } else {
                             format!(" {line}")
                         };
@@ -1528,11 +1544,92 @@ impl VisitMut for LineDocs {
                         split.push(one);
                     }
                 }
-                _ => split.push(attr),
+                None => split.push(attr),
             }
         }
         *attrs = split;
     }
+}
+
+/// A line of the vendors' prose as rustdoc renders it as written, outside inline code: a bare
+/// URL becomes an autolink (`<https://…>`), a `[…]` that is neither an intra-doc link
+/// (``[`Client::x`]``, as progenitor writes them) nor a Markdown link (`[text](url)`) is
+/// escaped (DrChrono's `"[DD] [HH:[MM:]]ss"`), and a `<word>` that is not an autolink is
+/// escaped (`<upper>` is a placeholder, not an HTML tag).
+fn doc_safe(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut in_code = false;
+    // For each `[` met outside code: whether it was kept (a link) or escaped.
+    let mut open: Vec<bool> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let rest: String = chars[i..].iter().collect();
+        if c == '`' {
+            in_code = !in_code;
+            out.push(c);
+        } else if in_code {
+            out.push(c);
+        } else if c == '\\' && i + 1 < chars.len() {
+            out.push(c);
+            out.push(chars[i + 1]);
+            i += 1;
+        } else if rest.starts_with("http://") || rest.starts_with("https://") {
+            // Already a link: an autolink, or a Markdown link's target.
+            let linked = (i >= 1 && chars[i - 1] == '<')
+                || (i >= 2 && chars[i - 1] == '(' && chars[i - 2] == ']');
+            let end = chars[i..]
+                .iter()
+                .position(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>' | '`'))
+                .map_or(chars.len(), |n| i + n);
+            let mut url_end = end;
+            while url_end > i && matches!(chars[url_end - 1], '.' | ',' | ';' | ':' | ')' | ']') {
+                url_end -= 1;
+            }
+            let url: String = chars[i..url_end].iter().collect();
+            if linked {
+                out.push_str(&url);
+            } else {
+                out.push('<');
+                out.push_str(&url);
+                out.push('>');
+            }
+            i = url_end;
+            continue;
+        } else if c == '[' {
+            let link = chars.get(i + 1) == Some(&'`') || markdown_link_at(&chars, i);
+            open.push(link);
+            out.push_str(if link { "[" } else { "\\[" });
+        } else if c == ']' {
+            let link = open.pop().unwrap_or(false);
+            out.push_str(if link { "]" } else { "\\]" });
+        } else if c == '<' && !rest.starts_with("<http") {
+            out.push_str("\\<");
+        } else {
+            out.push(c);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Whether the `[` at `at` opens a Markdown link: its matching `]` is followed by `(`.
+fn markdown_link_at(chars: &[char], at: usize) -> bool {
+    let mut depth = 0usize;
+    for (n, c) in chars.iter().enumerate().skip(at) {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return chars.get(n + 1) == Some(&'(');
+                }
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 fn doc_text(attr: &syn::Attribute) -> Option<String> {
@@ -1706,6 +1803,32 @@ mod tests {
     #[test]
     fn the_version_named_is_the_locked_progenitor() {
         assert!(super::progenitor_version().starts_with("0.15."));
+    }
+
+    #[test]
+    fn vendor_prose_is_made_safe_for_rustdoc_and_links_and_code_are_kept() {
+        use super::doc_safe;
+        assert_eq!(
+            doc_safe(r#"Offset due date, format should follow "[DD] [HH:[MM:]]ss[.uuuuuu]""#),
+            r#"Offset due date, format should follow "\[DD\] \[HH:\[MM:\]\]ss\[.uuuuuu\]""#
+        );
+        assert_eq!(
+            doc_safe("See https://app.drchrono.com/api-docs/v4/, or (https://x.example)."),
+            "See <https://app.drchrono.com/api-docs/v4/>, or (<https://x.example>)."
+        );
+        assert_eq!(
+            doc_safe("Use <upper> then <https://a.example>"),
+            "Use \\<upper> then <https://a.example>"
+        );
+        assert_eq!(
+            doc_safe("Builder for [`Client::doctors_list`]"),
+            "Builder for [`Client::doctors_list`]"
+        );
+        assert_eq!(
+            doc_safe("[the docs](https://a.example/x)"),
+            "[the docs](https://a.example/x)"
+        );
+        assert_eq!(doc_safe("`a[0] <b> https://c`"), "`a[0] <b> https://c`");
     }
 
     #[test]

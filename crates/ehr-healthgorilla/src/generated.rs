@@ -819,9 +819,9 @@ pub mod types {
         }
     }
     /// FHIR Extension: `url` plus at most one `value[x]`, or nested `extension`s (complex
-    /// extensions such as geolocation). `url` is mandatory in FHIR. The value[x] types below are
+    /// extensions such as geolocation). `url` is mandatory in FHIR. The `value[x]` types below are
     /// modelled (those Health Gorilla's documents use, and those real FHIR answers carry:
-    /// `valueIdentifier`, `valuePeriod` in HAPI's); R4's other value[x] types are ignored on decode. Health Gorilla user extensions (on the
+    /// `valueIdentifier`, `valuePeriod` in HAPI's); R4's other `value[x]` types are ignored on decode. Health Gorilla user extensions (on the
     /// contained Practitioner, `valueString`):
     /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-login` (required);
     /// - `https://www.healthgorilla.com/fhir/R4/StructureDefinition/hg-practitioner-password` (optional;

@@ -18,7 +18,7 @@
 //! # let _ = CallInfo { vendor: "drchrono", operation_id: "patients_list" };
 //! ```
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 mod blank;
 mod call;

@@ -34,7 +34,7 @@
 //! [`AuthError::Refused`](auth::AuthError::Refused)'s `body`. Tracing spans and events (`ehr.call`,
 //! `ehr call finished`, `ehr call retrying`) carry only the left column.
 
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 
 pub use ehr_runtime as runtime;
 
