@@ -5,6 +5,26 @@
 //! client, [`BulkCreate`] the documented "POST a list of objects" form of every create, and
 //! [`WebhookVerifier`] and [`IframeVerifier`] the verification of what DrChrono sends: webhook
 //! deliveries and iframe launches.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ehr_sdk::auth::FileTokenStore;
+//! use ehr_sdk::drchrono::Client;
+//! use ehr_sdk::pagination::Paginate;
+//! use futures::TryStreamExt;
+//!
+//! // A user's connection, authorized once with `DrChronoOAuth::exchange_code`: the client
+//! // refreshes it, saving each rotated refresh token before it is used.
+//! let client = Client::builder()
+//!     .oauth("client-id", "client-secret", "https://app.example/callback")
+//!     .token_store(FileTokenStore::new("drchrono-token.json"))
+//!     .build()?;
+//! let mut patients = client.patients_list().doctor(5).items();
+//! while let Some(patient) = patients.try_next().await? {
+//!     println!("{} {:?}", patient.id, patient.last_name);
+//! }
+//! # Ok(()) }
+//! ```
 
 /// The generated DrChrono client crate, `ehr-drchrono`.
 pub use ehr_drchrono as api;

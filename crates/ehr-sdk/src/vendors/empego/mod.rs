@@ -9,6 +9,17 @@
 //! [`Refusal`], with the Spring body
 //! typed as [`api::types::ErrorBody`] through
 //! [`Error::vendor_body`](crate::Error::vendor_body).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ehr_sdk::empego::{Client, GetEmbeddableUrl, IntegrationUser};
+//!
+//! let client = Client::builder().api_key("YOUR_API_KEY").build()?;
+//! let jane = IntegrationUser::new_user("emp123", "Dr. Jane", "Smith", "jane.smith@clinic.com");
+//! let url = client.as_user(&jane)?.consultation_view().patient_key("patient123").url().await?;
+//! println!("<iframe src=\"{}\"></iframe>", url.as_str()); // single-use: never log it
+//! # Ok(()) }
+//! ```
 
 /// The generated Empego client crate, `ehr-empego`.
 pub use ehr_empego as api;

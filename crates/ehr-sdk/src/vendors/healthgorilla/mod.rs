@@ -15,6 +15,26 @@
 //!   [`ClinicalUser`] built from the Practitioner found, [`NonClinicalUser`],
 //!   `create_user` and `create_clinical_user`, refused before sending
 //!   without the `create_users` scope.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use ehr_sdk::healthgorilla::{Client, Scope};
+//! use ehr_sdk::pagination::Paginate;
+//! use futures::TryStreamExt;
+//!
+//! let client = Client::builder()
+//!     .sandbox()
+//!     .client_credentials("client-id", "client-secret")
+//!     .scopes([Scope::USER_ALL])
+//!     .build()?;
+//! // Health Gorilla's tokens are a user's: this copy asserts as `admin.login`.
+//! let admin = client.as_user("admin.login")?;
+//! let mut found = admin.practitioner_search().name("nguyen").items();
+//! while let Some(practitioner) = found.try_next().await? {
+//!     println!("{:?}", practitioner.id);
+//! }
+//! # Ok(()) }
+//! ```
 
 /// The generated Health Gorilla client crate, `ehr-healthgorilla`.
 pub use ehr_healthgorilla as api;
