@@ -20,6 +20,7 @@ use crate::auth::cache::Bearer;
 
 /// How requests are authenticated.
 #[derive(Clone)]
+#[non_exhaustive]
 pub enum Credentials {
     /// No credentials (token endpoints, public calls).
     None,

@@ -27,6 +27,7 @@ use std::str::FromStr;
 
 /// The groups the Token Scopes document lists scopes under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Group {
     /// Patient Profile API.
     PatientProfile,

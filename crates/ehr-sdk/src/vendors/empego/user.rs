@@ -12,6 +12,7 @@ pub const MAX_USER_HEADER: usize = 4096;
 
 /// A user's preferred language (`preferredLanguage`: `FR` or `EN`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub enum Language {
     /// French (`FR`).
     #[serde(rename = "FR")]
