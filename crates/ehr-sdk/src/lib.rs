@@ -81,5 +81,5 @@ pub use vendors::healthgorilla;
 
 /// The README's examples, compiled as doctests so they cannot drift.
 #[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
+#[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
