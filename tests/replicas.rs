@@ -258,38 +258,14 @@ async fn a_killed_holder_delays_the_others_only_until_its_lease_expires(
 ) {
     let lease = Duration::from_secs(2);
     let (base, seen) = drchrono().await;
-    authorize(store, &seen, 0..1).await;
-    // Its refresh is never answered.
-    seen.lock()
-        .unwrap()
-        .hold
-        .insert("conn-0".into(), Arc::default());
-
-    let mut doomed = replica(store_url, &base, 0, 1, 1, lease, 0)
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while seen.lock().unwrap().held_requests == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the refresh never came"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Its refresh is never answered (the release is never given).
+    let (mut doomed, _never) =
+        holder_inside_its_refresh(store_url, store, &base, &seen, lease).await;
     doomed.kill().unwrap(); // SIGKILL: no release, no renewal
     doomed.wait().unwrap();
 
     let killed_at = Instant::now();
-    let survivor = tokio::task::spawn_blocking({
-        let (store_url, base) = (store_url.to_string(), base.clone());
-        move || {
-            replica(&store_url, &base, 0, 1, 3, lease, 0)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let survivor = three_calls(store_url, &base, lease).await;
     let waited = killed_at.elapsed();
 
     let stdout = String::from_utf8_lossy(&survivor.stdout);
@@ -318,6 +294,46 @@ async fn a_killed_holder_on_redis_delays_the_others_only_until_its_lease_expires
     a_killed_holder_delays_the_others_only_until_its_lease_expires(&server.url(), &store).await;
 }
 
+/// A replica of one connection (`conn-0`, authorized and expired) started and waited for until
+/// it holds the lease inside its refresh, which the local DrChrono holds until the `Notify`
+/// returned is notified.
+async fn holder_inside_its_refresh(
+    store_url: &str,
+    store: &dyn LeasedTokenStore,
+    base: &str,
+    seen: &Shared,
+    lease: Duration,
+) -> (std::process::Child, Arc<tokio::sync::Notify>) {
+    authorize(store, seen, 0..1).await;
+    let release = Arc::new(tokio::sync::Notify::new());
+    seen.lock()
+        .unwrap()
+        .hold
+        .insert("conn-0".into(), release.clone());
+    let holder = replica(store_url, base, 0, 1, 1, lease, 0).spawn().unwrap();
+    let started = Instant::now();
+    while seen.lock().unwrap().held_requests == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the refresh never came"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (holder, release)
+}
+
+/// Another replica of `conn-0`, making three calls: its output.
+async fn three_calls(store_url: &str, base: &str, lease: Duration) -> std::process::Output {
+    let (store_url, base) = (store_url.to_string(), base.to_string());
+    tokio::task::spawn_blocking(move || {
+        replica(&store_url, &base, 0, 1, 3, lease, 0)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 fn signal(child: &std::process::Child, signal: &str) {
     let status = Command::new("kill")
         .args([signal, &child.id().to_string()])
@@ -335,36 +351,10 @@ async fn a_stalled_holder_never_overwrites_the_newer_set(
 ) {
     let lease = Duration::from_secs(1);
     let (base, seen) = drchrono().await;
-    authorize(store, &seen, 0..1).await;
-    let release = Arc::new(tokio::sync::Notify::new());
-    seen.lock()
-        .unwrap()
-        .hold
-        .insert("conn-0".into(), release.clone());
-
-    let stalled = replica(store_url, &base, 0, 1, 1, lease, 0)
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while seen.lock().unwrap().held_requests == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the refresh never came"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (stalled, release) = holder_inside_its_refresh(store_url, store, &base, &seen, lease).await;
     signal(&stalled, "-STOP");
 
-    let other = tokio::task::spawn_blocking({
-        let (store_url, base) = (store_url.to_string(), base.clone());
-        move || {
-            replica(&store_url, &base, 0, 1, 3, lease, 0)
-                .output()
-                .unwrap()
-        }
-    })
-    .await
-    .unwrap();
+    let other = three_calls(store_url, &base, lease).await;
     let stdout = String::from_utf8_lossy(&other.stdout);
     assert_eq!(stdout.lines().next(), Some("ok=3 failed=0"), "{stdout}");
 

@@ -69,6 +69,11 @@ pub(crate) fn decode(stored: &str) -> Result<TokenSet, StoreError> {
         .map_err(StoreError::Corrupt)
 }
 
+/// A store failure as a [`SeenDeliveries`](crate::webhooks::SeenDeliveries) reports it.
+pub(crate) fn seen_error(e: StoreError) -> crate::webhooks::SeenError {
+    crate::webhooks::SeenError(e.to_string())
+}
+
 /// A stored generation (the servers keep signed integers).
 pub(crate) fn generation(stored: i64) -> u64 {
     u64::try_from(stored).unwrap_or(0)

@@ -57,11 +57,11 @@ use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio::sync::OnceCell;
 
 use super::{
-    DEFAULT_OP_TIMEOUT, DEFAULT_RETENTION, decode, encode, generation, millis, stored_generation,
-    within,
+    DEFAULT_OP_TIMEOUT, DEFAULT_RETENTION, decode, encode, generation, millis, seen_error,
+    stored_generation, within,
 };
 use crate::auth::{Generation, Lease, LeasedTokenStore, StoreError, StoreFuture, TokenSet};
-use crate::webhooks::{SeenDeliveries, SeenError, SeenFuture};
+use crate::webhooks::{SeenDeliveries, SeenFuture};
 
 const SCHEMA: &str = "
     SELECT pg_advisory_xact_lock(7318520196);
@@ -142,35 +142,40 @@ impl Database {
         Ok(client)
     }
 
-    /// Runs `statement` (prepared once per connection) with `params`, within the time-out.
+    /// A pooled connection and `statement` prepared on it (once per connection).
+    async fn prepared(
+        &self,
+        statement: &str,
+    ) -> Result<(Object, tokio_postgres::Statement), StoreError> {
+        let client = self.connection().await?;
+        let prepared = client
+            .prepare_cached(statement)
+            .await
+            .map_err(unavailable)?;
+        Ok((client, prepared))
+    }
+
+    /// Runs `statement` with `params`, within the time-out: the rows it returns.
     async fn query(
         &self,
         statement: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<Vec<tokio_postgres::Row>, StoreError> {
         within(self.timeout, async {
-            let client = self.connection().await?;
-            let prepared = client
-                .prepare_cached(statement)
-                .await
-                .map_err(unavailable)?;
+            let (client, prepared) = self.prepared(statement).await?;
             client.query(&prepared, params).await.map_err(unavailable)
         })
         .await
     }
 
-    /// Runs `statement` with `params`; how many rows it changed.
+    /// Runs `statement` with `params`, within the time-out: how many rows it changed.
     async fn execute(
         &self,
         statement: &str,
         params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     ) -> Result<u64, StoreError> {
         within(self.timeout, async {
-            let client = self.connection().await?;
-            let prepared = client
-                .prepare_cached(statement)
-                .await
-                .map_err(unavailable)?;
+            let (client, prepared) = self.prepared(statement).await?;
             client.execute(&prepared, params).await.map_err(unavailable)
         })
         .await
@@ -356,10 +361,6 @@ impl PostgresSeenDeliveries {
     pub fn connect(url: &str) -> Result<Self, StoreError> {
         Ok(PostgresTokenStore::connect(url)?.seen_deliveries(DEFAULT_RETENTION))
     }
-}
-
-fn seen_error(e: StoreError) -> SeenError {
-    SeenError(e.to_string())
 }
 
 impl SeenDeliveries for PostgresSeenDeliveries {

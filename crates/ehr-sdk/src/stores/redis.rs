@@ -48,11 +48,11 @@ use redis::Script;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use super::{
-    DEFAULT_OP_TIMEOUT, DEFAULT_RETENTION, decode, encode, generation, millis, stored_generation,
-    within,
+    DEFAULT_OP_TIMEOUT, DEFAULT_RETENTION, decode, encode, generation, millis, seen_error,
+    stored_generation, within,
 };
 use crate::auth::{Generation, Lease, LeasedTokenStore, StoreError, StoreFuture, TokenSet};
-use crate::webhooks::{SeenDeliveries, SeenError, SeenFuture};
+use crate::webhooks::{SeenDeliveries, SeenFuture};
 
 /// KEYS: lease, token. ARGV: owner, ttl (ms). The stored generation and set, or nil.
 const TRY_LEASE: &str = r"
@@ -370,10 +370,6 @@ impl RedisSeenDeliveries {
     fn key(&self, id: &str) -> String {
         format!("{}:seen:{id}", self.redis.prefix)
     }
-}
-
-fn seen_error(e: StoreError) -> SeenError {
-    SeenError(e.to_string())
 }
 
 impl SeenDeliveries for RedisSeenDeliveries {
