@@ -17,7 +17,9 @@ pub(crate) struct Grant {
 }
 
 impl Grant {
-    /// Its name in traces and errors (`oauth_token_refresh`, …).
+    /// Its name in traces and errors (`oauth_token_refresh`, …), for the vendors whose public
+    /// calls name a grant (DrChrono's OAuth calls, Elation's `granted_scopes`).
+    #[cfg_attr(not(any(feature = "drchrono", feature = "elation")), allow(dead_code))]
     pub(crate) const fn operation_id(self) -> &'static str {
         self.operation_id
     }
