@@ -63,6 +63,7 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
         return Err(problems.join("\nerror: "));
     }
     phases.end("lint");
+    let operations = operation_rows(&spec);
     let multipart = split_multipart(&mut spec);
     let facade_headers = drop_facade_headers(&mut spec);
     let multipart_rows = multipart.iter().map(|op| {
@@ -106,6 +107,18 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
         /// Every operation of the spec that takes `multipart/form-data`.
         pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[#(#multipart_rows),*];
 
+        /// Every operation of the spec (those sent as `multipart/form-data` by the façade
+        /// included), sorted by `operationId`.
+        pub const OPERATIONS: &[::ehr_runtime::Operation] = &[#(#operations),*];
+
+        /// The operation whose `operationId` is `operation_id`, if the spec has one.
+        pub fn operation(operation_id: &str) -> Option<&'static ::ehr_runtime::Operation> {
+            OPERATIONS
+                .binary_search_by(|op| op.operation_id.cmp(operation_id))
+                .ok()
+                .map(|i| &OPERATIONS[i])
+        }
+
         /// The header parameters the spec marks `x-ehr-set-by-facade`: the `ehr-sdk` façade
         /// sets them from a typed value, so the builders here have no setter for them.
         pub const FACADE_HEADERS: &[&str] = &[#(#facade_headers),*];
@@ -133,6 +146,38 @@ pub fn generate(root: &Path, vendor: Vendor) -> Result<Generated, String> {
         phases: phases.done,
         rewrites: Some(rewrites),
     })
+}
+
+/// Every operation of `spec` as a row of the generated `OPERATIONS` table, sorted by
+/// `operationId` (so the generated `operation` finds one by binary search).
+fn operation_rows(spec: &openapiv3::OpenAPI) -> Vec<proc_macro2::TokenStream> {
+    let mut rows: Vec<(String, &'static str, String)> = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            continue;
+        };
+        for (method, operation) in item.iter() {
+            if let Some(id) = &operation.operation_id {
+                let method = match method {
+                    "get" => "GET",
+                    "put" => "PUT",
+                    "post" => "POST",
+                    "delete" => "DELETE",
+                    "options" => "OPTIONS",
+                    "head" => "HEAD",
+                    "patch" => "PATCH",
+                    _ => "TRACE",
+                };
+                rows.push((id.clone(), method, path.clone()));
+            }
+        }
+    }
+    rows.sort();
+    rows.into_iter()
+        .map(|(id, method, path)| {
+            quote! { ::ehr_runtime::Operation { operation_id: #id, method: #method, path: #path } }
+        })
+        .collect()
 }
 
 /// Takes the header parameters the spec marks `x-ehr-set-by-facade: true` out of every

@@ -1884,6 +1884,77 @@ pub struct MultipartOperation {
 }
 /// Every operation of the spec that takes `multipart/form-data`.
 pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[];
+/// Every operation of the spec (those sent as `multipart/form-data` by the façade
+/// included), sorted by `operationId`.
+pub const OPERATIONS: &[::ehr_runtime::Operation] = &[
+    ::ehr_runtime::Operation {
+        operation_id: "administration_franchise_management",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/administration/franchise-management",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "administration_franchise_offboarding",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/administration/franchise-offboarding",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "administration_franchise_onboarding",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/administration/franchise-onboarding",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "consultation_answer",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/consultation/answer",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "consultation_dashboard",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/consultation/dashboard",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "consultation_specific",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/consultation/specific",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "consultation_view",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/consultation/view",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "followup_dashboard",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/followup/dashboard",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "followup_plan",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/followup/plan",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "followup_specific",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/followup/specific",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "followup_view",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/followup/view",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "statistics_dashboard",
+        method: "GET",
+        path: "/empego-integrations/R4/embeddable/statistics",
+    },
+];
+/// The operation whose `operationId` is `operation_id`, if the spec has one.
+pub fn operation(operation_id: &str) -> Option<&'static ::ehr_runtime::Operation> {
+    OPERATIONS
+        .binary_search_by(|op| op.operation_id.cmp(operation_id))
+        .ok()
+        .map(|i| &OPERATIONS[i])
+}
 /// The header parameters the spec marks `x-ehr-set-by-facade`: the `ehr-sdk` façade
 /// sets them from a typed value, so the builders here have no setter for them.
 pub const FACADE_HEADERS: &[&str] = &["x-integration-user"];

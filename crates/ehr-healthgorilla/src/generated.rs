@@ -5435,6 +5435,47 @@ pub struct MultipartOperation {
 }
 /// Every operation of the spec that takes `multipart/form-data`.
 pub const MULTIPART_OPERATIONS: &[MultipartOperation] = &[];
+/// Every operation of the spec (those sent as `multipart/form-data` by the façade
+/// included), sorted by `operationId`.
+pub const OPERATIONS: &[::ehr_runtime::Operation] = &[
+    ::ehr_runtime::Operation {
+        operation_id: "oauth_token_create",
+        method: "POST",
+        path: "/oauth/token",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "practitioner_read",
+        method: "GET",
+        path: "/fhir/R4/Practitioner/{id}",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "practitioner_role_create",
+        method: "POST",
+        path: "/fhir/R4/PractitionerRole",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "practitioner_role_read",
+        method: "GET",
+        path: "/fhir/R4/PractitionerRole/{id}",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "practitioner_role_search",
+        method: "GET",
+        path: "/fhir/R4/PractitionerRole",
+    },
+    ::ehr_runtime::Operation {
+        operation_id: "practitioner_search",
+        method: "GET",
+        path: "/fhir/R4/Practitioner",
+    },
+];
+/// The operation whose `operationId` is `operation_id`, if the spec has one.
+pub fn operation(operation_id: &str) -> Option<&'static ::ehr_runtime::Operation> {
+    OPERATIONS
+        .binary_search_by(|op| op.operation_id.cmp(operation_id))
+        .ok()
+        .map(|i| &OPERATIONS[i])
+}
 /// The header parameters the spec marks `x-ehr-set-by-facade`: the `ehr-sdk` façade
 /// sets them from a typed value, so the builders here have no setter for them.
 pub const FACADE_HEADERS: &[&str] = &[];

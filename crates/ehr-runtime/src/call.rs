@@ -12,3 +12,16 @@ pub struct CallInfo {
     /// The `operationId` of the operation in the vendor's spec, e.g. `patients_list`.
     pub operation_id: &'static str,
 }
+
+/// An operation of a vendor's spec, as traces and metrics name it: each generated crate lists
+/// its spec's in `OPERATIONS`, sorted by `operation_id`, and finds one with `operation(id)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Operation {
+    /// The `operationId` in the spec.
+    pub operation_id: &'static str,
+    /// The HTTP method, upper case.
+    pub method: &'static str,
+    /// The path template, with `{parameter}` placeholders as in the spec (OpenTelemetry's
+    /// `url.template`).
+    pub path: &'static str,
+}

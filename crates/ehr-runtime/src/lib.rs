@@ -33,7 +33,7 @@ mod runtime;
 mod transport;
 
 pub use blank::absent_if_blank;
-pub use call::CallInfo;
+pub use call::{CallInfo, Operation};
 pub use error::{
     Attempt, AuthError, Error, ErrorKind, FieldError, MAX_ERROR_BODY, OAuthErrorCode, RetryHistory,
     StoreError, VendorError, retry_after,

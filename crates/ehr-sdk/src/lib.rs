@@ -32,7 +32,8 @@
 //! values echoed back), bounded to [`MAX_ERROR_BODY`], and reachable only on purpose:
 //! [`VendorError::body`], [`Error::vendor_body`]; a token endpoint's through
 //! [`AuthError::Refused`](auth::AuthError::Refused)'s `body`. Tracing spans and events (`ehr.call`,
-//! `ehr call finished`, `ehr call retrying`) carry only the left column.
+//! `ehr call finished`, `ehr call retrying`) and metrics carry only the left column, with the
+//! host and the operation's path template (see [`telemetry`]).
 
 #![deny(missing_docs)]
 
@@ -61,6 +62,7 @@ pub mod retry;
 mod secret;
 #[cfg(any(feature = "postgres", feature = "redis"))]
 pub mod stores;
+pub mod telemetry;
 pub mod vendors;
 pub mod webhooks;
 

@@ -53,6 +53,18 @@ pub fn carried_status(response: &reqwest::Response) -> Option<reqwest::StatusCod
         .and_then(Error::status)
 }
 
+/// The class of the error inside a response made by [`carry`] (`None` for any other response,
+/// or when it was taken already): what a trace or a metric of the call records as its outcome.
+pub fn carried_kind(response: &reqwest::Response) -> Option<super::ErrorKind> {
+    let carried = response.extensions().get::<Carried>()?;
+    carried
+        .0
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .map(Error::kind)
+}
+
 /// Whether `response` carries an error.
 pub(crate) fn is_carrier(response: &reqwest::Response) -> bool {
     response.extensions().get::<Carried>().is_some()

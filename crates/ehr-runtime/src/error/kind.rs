@@ -84,6 +84,30 @@ impl ErrorKind {
         ErrorKind::Outcome,
     ];
 
+    /// The class of a vendor's answer with `status`, as [`Error::from_vendor`] makes it
+    /// (`Validation` for 400 and 422, `NotFound` for 404 and 410, `Server` for 5xx, …;
+    /// `Status` for any status without a class of its own).
+    ///
+    /// ```
+    /// use ehr_runtime::ErrorKind;
+    /// use reqwest::StatusCode;
+    ///
+    /// assert_eq!(ErrorKind::of_status(StatusCode::UNPROCESSABLE_ENTITY), ErrorKind::Validation);
+    /// assert_eq!(ErrorKind::of_status(StatusCode::IM_A_TEAPOT), ErrorKind::Status);
+    /// ```
+    pub const fn of_status(status: reqwest::StatusCode) -> ErrorKind {
+        match status.as_u16() {
+            400 | 422 => ErrorKind::Validation,
+            401 => ErrorKind::Unauthorized,
+            403 => ErrorKind::Forbidden,
+            404 | 410 => ErrorKind::NotFound,
+            409 => ErrorKind::Conflict,
+            429 => ErrorKind::RateLimited,
+            500..=599 => ErrorKind::Server,
+            _ => ErrorKind::Status,
+        }
+    }
+
     /// The stable name (`not_found`, `rate_limited`, …).
     pub const fn as_str(self) -> &'static str {
         match self {

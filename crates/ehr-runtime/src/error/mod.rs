@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 
 pub use auth::{AuthError, OAuthErrorCode, StoreError};
 pub(crate) use carry::is_carrier;
-pub use carry::{CARRIER_STATUS, carried, carried_status, carry};
+pub use carry::{CARRIER_STATUS, carried, carried_kind, carried_status, carry};
 pub use kind::ErrorKind;
 pub use redact::{Body, DecodeFailure, REDACTED, scrub};
 pub use sent::{MAX_SENT_VALUES, SentValues, scrub_sent};
@@ -218,14 +218,14 @@ macro_rules! answered {
 impl Error {
     /// The class of error for the vendor's answer, by its status.
     pub fn from_vendor(answer: VendorError) -> Self {
-        match answer.status().as_u16() {
-            400 | 422 => Error::Validation(answer),
-            401 => Error::Unauthorized(answer),
-            403 => Error::Forbidden(answer),
-            404 | 410 => Error::NotFound(answer),
-            409 => Error::Conflict(answer),
-            429 => Error::RateLimited(answer),
-            500..=599 => Error::Server(answer),
+        match ErrorKind::of_status(answer.status()) {
+            ErrorKind::Validation => Error::Validation(answer),
+            ErrorKind::Unauthorized => Error::Unauthorized(answer),
+            ErrorKind::Forbidden => Error::Forbidden(answer),
+            ErrorKind::NotFound => Error::NotFound(answer),
+            ErrorKind::Conflict => Error::Conflict(answer),
+            ErrorKind::RateLimited => Error::RateLimited(answer),
+            ErrorKind::Server => Error::Server(answer),
             _ => Error::Status(answer),
         }
     }

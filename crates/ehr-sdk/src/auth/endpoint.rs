@@ -14,6 +14,9 @@ const MAX_BODY: usize = ehr_runtime::MAX_ERROR_BODY;
 pub(crate) struct Grant {
     operation_id: &'static str,
     repeatable: bool,
+    /// Its `grant` label in [`TOKEN_REFRESHES`](crate::telemetry::TOKEN_REFRESHES), when it
+    /// asks for a new access token to replace one (not for a code exchange or a revocation).
+    refreshes: Option<&'static str>,
 }
 
 impl Grant {
@@ -28,12 +31,14 @@ impl Grant {
     pub(crate) const CLIENT_CREDENTIALS: Grant = Grant {
         operation_id: "oauth_token_client_credentials",
         repeatable: true,
+        refreshes: Some("client_credentials"),
     };
     /// The JWT-bearer grant: never sent twice once it may have reached the server (the
     /// assertion's `jti` is single-use; the next fetch signs a new one).
     pub(crate) const JWT_BEARER: Grant = Grant {
         operation_id: "oauth_token_jwt_bearer",
         repeatable: false,
+        refreshes: Some("jwt_bearer"),
     };
     /// The refresh-token grant: never sent twice once it may have reached the server (a
     /// rotating refresh token is spent by the first).
@@ -41,6 +46,7 @@ impl Grant {
     pub(crate) const REFRESH_TOKEN: Grant = Grant {
         operation_id: "oauth_token_refresh",
         repeatable: false,
+        refreshes: Some("refresh_token"),
     };
     /// The authorization-code grant: never sent twice once it may have reached the server (a
     /// code is single-use).
@@ -48,12 +54,14 @@ impl Grant {
     pub(crate) const AUTHORIZATION_CODE: Grant = Grant {
         operation_id: "oauth_token_authorization_code",
         repeatable: false,
+        refreshes: None,
     };
     /// Token revocation (RFC 7009): revoking twice is revoking once.
     #[cfg(feature = "drchrono")]
     pub(crate) const REVOKE: Grant = Grant {
         operation_id: "oauth_revoke",
         repeatable: true,
+        refreshes: None,
     };
 }
 
@@ -64,6 +72,24 @@ impl Grant {
 /// carried) and of anything shaped like a credential. Transport errors are kept without the
 /// URL.
 pub(crate) async fn send(
+    request: reqwest::RequestBuilder,
+    grant: Grant,
+    known: &[&str],
+) -> Result<bytes::Bytes, AuthError> {
+    let answer = send_unrecorded(request, grant, known).await;
+    if let Some(label) = grant.refreshes {
+        let outcome = match &answer {
+            Ok(_) => "ok",
+            Err(AuthError::Refused { .. }) => "refused",
+            Err(_) => "failed",
+        };
+        crate::telemetry::token_refreshed(label, outcome);
+    }
+    answer
+}
+
+/// [`send`] without its record in the metrics.
+async fn send_unrecorded(
     request: reqwest::RequestBuilder,
     grant: Grant,
     known: &[&str],

@@ -211,7 +211,7 @@ impl Transport for FacadeTransport {
         call: CallInfo,
     ) -> TransportFuture<'a> {
         let method = request.method().clone();
-        let span = observe::start(call, &method);
+        let span = observe::start(call, &method, request.url());
         let started = Instant::now();
         self.traced(http, Start::Request(request), method, call, started, span)
     }
@@ -236,7 +236,7 @@ impl Transport for FacadeTransport {
         let method = request.method().clone();
         Some(ehr_runtime::Ticket {
             resend: Some(resend),
-            span: observe::start(call, &method),
+            span: observe::start(call, &method, request.url()),
             method,
             started,
             authorization: bearer.map(|b| b.header.clone()),
@@ -309,7 +309,7 @@ pub(crate) async fn send_oauth(
             .then_some(crate::retry::RetryClass::Final)
     });
     let call = CallInfo {
-        vendor: "oauth",
+        vendor: observe::OAUTH,
         operation_id,
     };
     let response = match transport.send(http, request, call).await {

@@ -25,11 +25,14 @@ impl RateLimit {
     }
 
     /// Waits for a permit: none when one is free now (the usual case, decided without a
-    /// future), otherwise until the quota allows.
-    pub(super) async fn wait(&self) {
-        if !self.try_now() {
-            Box::pin(self.0.until_ready()).await;
+    /// future), otherwise until the quota allows. Returns how long it waited, if it did.
+    pub(super) async fn wait(&self) -> Option<std::time::Duration> {
+        if self.try_now() {
+            return None;
         }
+        let started = std::time::Instant::now();
+        Box::pin(self.0.until_ready()).await;
+        Some(started.elapsed())
     }
 
     /// Takes a permit if one is free now.

@@ -78,6 +78,7 @@ impl FacadeTransport {
     async fn prepare(
         &self,
         mut request: Request,
+        call: CallInfo,
     ) -> Result<(Request, Option<Resend>, Option<HeaderValue>), Failure> {
         let resend = Resend::of(&request);
         let home = self.origin.matches(request.url());
@@ -87,8 +88,10 @@ impl FacadeTransport {
         }
         self.check(&request, bearer.as_deref())
             .map_err(Failure::Refused)?;
-        if let Some(limit) = &self.rate_limit {
-            limit.wait().await;
+        if let Some(limit) = &self.rate_limit
+            && let Some(waited) = limit.wait().await
+        {
+            observe::rate_limited(call, waited);
         }
         Ok((request, resend, bearer.map(|b| b.header.clone())))
     }
@@ -122,7 +125,7 @@ impl FacadeTransport {
                         // Unreachable by construction: every step below sets `next`.
                         return state.fail(Failure::CannotResend);
                     };
-                    match self.prepare(request).await {
+                    match self.prepare(request, state.call).await {
                         Ok((request, resend, authorization)) => Sent {
                             outcome: http.execute(request).await,
                             resend,
