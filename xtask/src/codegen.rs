@@ -489,7 +489,7 @@ fn search_operations(spec: &openapiv3::OpenAPI) -> Vec<ListOp> {
 }
 
 /// `patients_list` -> `PatientsList`, as progenitor names builders.
-fn pascal(snake: &str) -> String {
+pub(crate) fn pascal(snake: &str) -> String {
     snake
         .split('_')
         .filter(|w| !w.is_empty())

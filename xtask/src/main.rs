@@ -14,6 +14,7 @@
 mod bench;
 mod builds;
 mod cache;
+mod cli;
 mod codegen;
 mod conformance;
 mod lint;
@@ -112,6 +113,29 @@ fn generate_or_reuse(
         cache::record(root, vendor, inputs, &generated.code);
     }
     Ok(generated)
+}
+
+/// Every vendor's spec text and generated client text: from `outputs` for the vendors just
+/// generated, the checked-in files for the others.
+fn cli_inputs(
+    root: &Path,
+    outputs: &[(Vendor, String)],
+) -> Result<Vec<(Vendor, String, String)>, String> {
+    Vendor::ALL
+        .iter()
+        .map(|&vendor| {
+            let read = |relative: String| {
+                std::fs::read_to_string(root.join(&relative))
+                    .map_err(|e| format!("{relative}: cannot read: {e}"))
+            };
+            let spec = read(vendor.spec_path())?;
+            let client = match outputs.iter().find(|(v, _)| *v == vendor) {
+                Some((_, code)) => code.clone(),
+                None => read(vendor.generated_path())?,
+            };
+            Ok((vendor, spec, client))
+        })
+        .collect()
 }
 
 fn run_codegen(args: &[String]) -> ExitCode {
@@ -216,19 +240,42 @@ fn run_codegen(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
 
+    // The CLI's commands come from every vendor's spec and generated client: those just
+    // generated, and the checked-in files of the others.
+    let cli_started = Instant::now();
+    let cli = match cli_inputs(&root, &outputs).and_then(|inputs| cli::generate(&inputs)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}\ncodegen failed; no file was written");
+            return ExitCode::FAILURE;
+        }
+    };
+    if timings {
+        eprintln!(
+            "{:<14} {:<44} {:>10.2?}",
+            "ehr-cli",
+            "commands",
+            cli_started.elapsed()
+        );
+    }
+    let mut files: Vec<(String, String)> = outputs
+        .iter()
+        .map(|(vendor, code)| (vendor.generated_path(), code.clone()))
+        .collect();
+    files.push((cli::CLI_PATH.to_string(), cli));
+
     if check {
         let mut stale = Vec::new();
-        for (vendor, code) in &outputs {
-            let path = root.join(vendor.generated_path());
-            let current = std::fs::read_to_string(&path).unwrap_or_default();
+        for (path, code) in &files {
+            let current = std::fs::read_to_string(root.join(path)).unwrap_or_default();
             if current != *code {
-                stale.push(vendor.generated_path());
+                stale.push(path.clone());
             }
         }
         if stale.is_empty() {
             println!(
                 "codegen --check: {} generated file(s) up to date ({:.2?})",
-                outputs.len(),
+                files.len(),
                 started.elapsed()
             );
             return ExitCode::SUCCESS;
@@ -243,22 +290,18 @@ fn run_codegen(args: &[String]) -> ExitCode {
         return ExitCode::FAILURE;
     }
 
-    for (vendor, code) in &outputs {
-        let path = root.join(vendor.generated_path());
+    for (relative, code) in &files {
+        let path = root.join(relative);
         let unchanged = std::fs::read_to_string(&path).is_ok_and(|current| current == *code);
         if unchanged {
-            println!("unchanged {}", vendor.generated_path());
+            println!("unchanged {relative}");
             continue;
         }
         if let Err(e) = std::fs::write(&path, code) {
             eprintln!("error: writing {}: {e}", path.display());
             return ExitCode::FAILURE;
         }
-        println!(
-            "wrote {} ({} lines)",
-            vendor.generated_path(),
-            code.lines().count()
-        );
+        println!("wrote {relative} ({} lines)", code.lines().count());
     }
     println!(
         "codegen: {} spec(s) in {:.2?}",

@@ -1,0 +1,376 @@
+//! The built `ehr` binary, as a user runs it, against local mock servers (127.0.0.1 only):
+//! what it prints, what the server sees, and its exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use httpmock::prelude::*;
+
+/// A throwaway config directory: profiles and tokens of one test.
+struct Home {
+    dir: tempfile::TempDir,
+}
+
+impl Home {
+    fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `ehr` with this config directory, no profile from the environment, and `args`.
+    fn ehr(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ehr"));
+        command
+            .args(args)
+            .env("EHR_CONFIG_DIR", self.path())
+            .env_remove("EHR_PROFILE")
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.ehr(args).output().unwrap()
+    }
+
+    /// Logs in to `vendor` with a fixed access token, for calls to `base_url`.
+    fn login_with_token(&self, vendor: &str, base_url: &str, token: &str) {
+        let output = self
+            .ehr(&[
+                "auth",
+                "login",
+                vendor,
+                "--access-token",
+                "--secret-env",
+                "EHR_TEST_TOKEN",
+                "--base-url",
+                base_url,
+            ])
+            .env("EHR_TEST_TOKEN", token)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "login: {}", text(&output.stderr));
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn patient(id: u64) -> serde_json::Value {
+    serde_json::json!({"id": id, "first_name": "Jane", "last_name": format!("Doe {id}"), "doctor": 5})
+}
+
+/// A DrChrono patients list of `pages` pages of `per_page` patients, linked by `next`.
+fn patient_pages(server: &MockServer, pages: u64, per_page: u64) {
+    for page in 1..=pages {
+        let results: Vec<_> = (0..per_page).map(|i| patient(page * 100_000 + i)).collect();
+        let next = (page < pages).then(|| server.url(format!("/api/patients?page={}", page + 1)));
+        server.mock(|when, then| {
+            let when = when.method(GET).path("/api/patients");
+            if page == 1 {
+                when.query_param_missing("page");
+            } else {
+                when.query_param("page", page.to_string());
+            }
+            then.status(200)
+                .json_body(serde_json::json!({"next": next, "previous": null, "results": results}));
+        });
+    }
+}
+
+#[test]
+fn a_list_is_streamed_as_ndjson_across_pages_with_the_profiles_token() {
+    let server = MockServer::start();
+    patient_pages(&server, 3, 2);
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let output = home.run(&[
+        "drchrono", "patients", "list", "--doctor", "5", "--all", "--format", "ndjson",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let records: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 6, "every record of the 3 pages");
+    assert_eq!(records[0]["id"], 100_000);
+    assert_eq!(records[5]["id"], 300_001);
+    assert!(
+        !text(&output.stderr).contains("cli-token"),
+        "no token on stderr"
+    );
+}
+
+#[test]
+fn without_all_a_list_prints_its_first_page_and_limit_stops_early() {
+    let server = MockServer::start();
+    patient_pages(&server, 3, 2);
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let first = home.run(&["drchrono", "patients", "list", "--format", "json"]);
+    let limited = home.run(&[
+        "drchrono", "patients", "list", "--limit", "3", "--format", "json",
+    ]);
+
+    let first: Vec<serde_json::Value> = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(first.len(), 2);
+    let limited: Vec<serde_json::Value> = serde_json::from_slice(&limited.stdout).unwrap();
+    assert_eq!(limited.len(), 3, "two pages fetched, cut at 3 records");
+}
+
+#[test]
+fn the_server_sees_the_flags_as_typed_query_values_and_the_bearer_token() {
+    let server = MockServer::start();
+    let list = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/patients")
+            .query_param("doctor", "5")
+            .query_param("date_of_birth", "1980-02-29")
+            .header("authorization", "Bearer cli-token");
+        then.status(200)
+            .json_body(serde_json::json!({"next": null, "previous": null, "results": []}));
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let output = home.run(&[
+        "drchrono",
+        "patients",
+        "list",
+        "--doctor",
+        "5",
+        "--date-of-birth",
+        "1980-02-29",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    list.assert();
+    assert_eq!(text(&output.stdout), "[]\n");
+}
+
+#[test]
+fn a_bad_flag_value_is_a_usage_error_before_anything_is_sent() {
+    let server = MockServer::start();
+    let any = server.mock(|when, then| {
+        when.any_request();
+        then.status(200);
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let not_a_date = home.run(&[
+        "drchrono",
+        "patients",
+        "list",
+        "--date-of-birth",
+        "1980-02-30",
+    ]);
+    let not_a_number = home.run(&["drchrono", "patients", "list", "--doctor", "five"]);
+    let missing_id = home.run(&["drchrono", "patients", "retrieve"]);
+
+    for output in [&not_a_date, &not_a_number, &missing_id] {
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    }
+    assert!(text(&not_a_date.stderr).contains("--date-of-birth"));
+    assert!(text(&missing_id.stderr).contains("--id"));
+    assert_eq!(any.calls(), 0);
+}
+
+#[test]
+fn a_refused_call_exits_with_its_class_and_the_sdks_message() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(GET).path("/api/patients/42");
+        then.status(404)
+            .json_body(serde_json::json!({"detail": "Not found."}));
+    });
+    server.mock(|when, then| {
+        when.method(GET).path("/api/patients/43");
+        then.status(429)
+            .header("retry-after", "0")
+            .json_body(serde_json::json!({"detail": "Slow down."}));
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let missing = home.run(&["drchrono", "patients", "retrieve", "--id", "42"]);
+    let limited = home.run(&["drchrono", "patients", "retrieve", "--id", "43"]);
+
+    assert_eq!(
+        limited.status.code(),
+        Some(6),
+        "rate limited: {}",
+        text(&limited.stderr)
+    );
+    assert_eq!(missing.status.code(), Some(4), "not found");
+    let stderr = text(&missing.stderr);
+    assert!(stderr.starts_with("error: patients_retrieve"), "{stderr}");
+    assert!(stderr.contains("Not found."), "{stderr}");
+    assert!(missing.stdout.is_empty());
+}
+
+#[test]
+fn without_credentials_a_call_exits_with_the_auth_code_naming_the_fix() {
+    let home = Home::new();
+
+    let output = home.run(&["drchrono", "patients", "list"]);
+
+    assert_eq!(output.status.code(), Some(3));
+    assert!(text(&output.stderr).contains("ehr auth login drchrono"));
+}
+
+#[test]
+fn a_create_sends_its_body_file_checked_against_the_type_first() {
+    let server = MockServer::start();
+    let created = server.mock(|when, then| {
+        when.method(POST)
+            .path("/api/allergies")
+            .json_body_includes(r#"{"patient": 7, "doctor": 5, "notes": "peanuts"}"#);
+        then.status(201).json_body(
+            serde_json::json!({"id": 99, "patient": 7, "doctor": 5, "notes": "peanuts"}),
+        );
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+    let good = home.path().join("allergy.json");
+    std::fs::write(&good, r#"{"patient": 7, "doctor": 5, "notes": "peanuts"}"#).unwrap();
+    let bad = home.path().join("bad.json");
+    std::fs::write(&bad, r#"{"patient": "seven", "doctor": 5}"#).unwrap();
+
+    let output = home.run(&["drchrono", "allergies", "create", "--body", path(&good)]);
+    let refused = home.run(&["drchrono", "allergies", "create", "--body", path(&bad)]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    created.assert();
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["id"], 99);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("patient"), "names the field");
+    assert_eq!(created.calls(), 1, "the bad body was never sent");
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn a_body_template_is_an_example_body_that_the_command_accepts() {
+    let server = MockServer::start();
+    let created = server.mock(|when, then| {
+        when.method(POST).path("/api/allergies");
+        then.status(201).json_body(serde_json::json!({"id": 1}));
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let template = home.run(&["drchrono", "allergies", "create", "--body-template"]);
+    let file = home.path().join("template.json");
+    std::fs::write(&file, &template.stdout).unwrap();
+    let sent = home.run(&["drchrono", "allergies", "create", "--body", path(&file)]);
+
+    assert!(template.status.success());
+    let example: serde_json::Value = serde_json::from_slice(&template.stdout).unwrap();
+    assert!(example.get("patient").is_some(), "{example}");
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    assert_eq!(created.calls(), 1);
+}
+
+#[test]
+fn on_behalf_of_reaches_elation_as_its_header() {
+    let server = MockServer::start();
+    let acting = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/2.0/patients/")
+            .header("x-on-behalf-of", "131");
+        then.status(200).json_body(
+            serde_json::json!({"count": 0, "next": null, "previous": null, "results": []}),
+        );
+    });
+    let home = Home::new();
+    home.login_with_token("elation", &server.base_url(), "elation-token");
+
+    let output = home.run(&["elation", "patients", "list", "--on-behalf-of", "131"]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    acting.assert();
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly_with_exit_0() {
+    let server = MockServer::start();
+    // Far more than a pipe holds (64 KiB), so the writer meets the closed pipe.
+    patient_pages(&server, 4, 1000);
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+    let ehr = PathBuf::from(env!("CARGO_BIN_EXE_ehr"));
+
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -o pipefail; '{}' drchrono patients list --all --format ndjson | head -1",
+            ehr.display()
+        ))
+        .env("EHR_CONFIG_DIR", home.path())
+        .output()
+        .unwrap();
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).lines().count(), 1);
+    assert!(output.stderr.is_empty(), "quiet: {}", text(&output.stderr));
+}
+
+#[test]
+fn profiles_are_private_and_status_never_prints_a_secret() {
+    let home = Home::new();
+    let output = home
+        .ehr(&[
+            "auth",
+            "login",
+            "elation",
+            "--client-id",
+            "svc",
+            "--secret-env",
+            "S",
+            "--scope",
+            "apiv2",
+        ])
+        .env("S", "elation-client-secret")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+
+    let status = home.run(&["auth", "status"]);
+
+    let shown = text(&status.stdout);
+    assert!(shown.contains("elation: client credentials"), "{shown}");
+    assert!(shown.contains("client id svc"), "{shown}");
+    assert!(!shown.contains("elation-client-secret"), "{shown}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(home.path().join("profiles.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn version_names_every_vendors_spec_version() {
+    let output = Home::new().run(&["--version"]);
+
+    assert!(output.status.success());
+    let version = text(&output.stdout);
+    for vendor in ["drchrono v4", "elation 2.0", "healthgorilla", "empego"] {
+        assert!(version.contains(vendor), "{version}");
+    }
+}
