@@ -150,14 +150,14 @@ impl<'a> Call<'a> {
             }
             self.out.flush()?;
             if progress {
-                eprint!("\r{} records, {fetched} pages", self.out.records());
+                say_inline!("\r{} records, {fetched} pages", self.out.records());
             }
             if limit.is_some_and(|l| self.out.records() >= l) {
                 break;
             }
         }
         if progress {
-            eprint!("\r\x1b[2K");
+            say_inline!("\r\x1b[2K");
         }
         self.out.end_list()?;
         result

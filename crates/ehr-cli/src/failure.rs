@@ -79,7 +79,7 @@ impl Failure {
     /// process's exit code.
     pub fn report(self) -> ExitCode {
         if !matches!(self, Failure::ClosedOutput) {
-            eprintln!("error: {self}");
+            say!("error: {self}");
         }
         ExitCode::from(self.exit_code())
     }

@@ -18,6 +18,22 @@
     allow(dead_code, unused_imports, unused_mut, unused_variables)
 )]
 
+/// `eprintln!` that ignores a closed standard error rather than panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// `eprint!` that ignores a closed standard error rather than panicking.
+macro_rules! say_inline {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod auth;
 mod call;
 mod commands;

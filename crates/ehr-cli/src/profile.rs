@@ -154,6 +154,21 @@ impl Config {
             .join(format!("{vendor}.json"))
     }
 
+    /// The token store of `vendor` in this profile, its directory created (owner only).
+    pub fn token_store(&self, vendor: &str) -> Result<ehr_sdk::auth::FileTokenStore, Failure> {
+        let path = self.token_path(vendor);
+        if let Some(dir) = path.parent() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder
+                .create(dir)
+                .map_err(|e| Failure::Other(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        Ok(ehr_sdk::auth::FileTokenStore::new(path))
+    }
+
     /// Every profile (none when the file does not exist yet).
     pub fn load(&self) -> Result<Profiles, Failure> {
         let path = self.profiles_path();

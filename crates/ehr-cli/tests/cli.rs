@@ -374,3 +374,190 @@ fn version_names_every_vendors_spec_version() {
         assert!(version.contains(vendor), "{version}");
     }
 }
+
+/// The browser's part of a login: follows the authorize URL's redirect back to the listener
+/// with `code` and `state`, and returns the listener's answer.
+fn browser_redirect(redirect_uri: &str, code: &str, state: &str) -> String {
+    use std::io::{Read, Write};
+    let target = url::Url::parse(redirect_uri).unwrap();
+    let mut socket =
+        std::net::TcpStream::connect((target.host_str().unwrap(), target.port().unwrap())).unwrap();
+    write!(
+        socket,
+        "GET {}?code={code}&state={state} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n",
+        target.path()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// Starts `ehr auth login drchrono` against `server` and returns the child and the authorize
+/// URL it printed.
+fn start_drchrono_login(home: &Home, server: &MockServer) -> (std::process::Child, url::Url) {
+    use std::io::BufRead;
+    let mut child = home
+        .ehr(&[
+            "auth",
+            "login",
+            "drchrono",
+            "--client-id",
+            "cid",
+            "--secret-env",
+            "DRCHRONO_SECRET",
+            "--port",
+            "0",
+            "--scope",
+            "patients:read",
+            "--scope",
+            "calendar",
+            "--base-url",
+            &server.base_url(),
+        ])
+        .env("DRCHRONO_SECRET", "drchrono-secret")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read stderr to its end on a thread of its own (the login goes on writing to it), and
+    // hand over the authorize URL as soon as it is printed.
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            if line.contains("/o/authorize/") {
+                let _ = sender.send(line.clone());
+            }
+            // Shown with the test's output when it fails.
+            eprintln!("ehr: {line}");
+        }
+    });
+    let line = receiver
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the authorize URL is printed");
+    (child, url::Url::parse(line.trim()).unwrap())
+}
+
+fn query(url: &url::Url, key: &str) -> String {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no {key} in {url}"))
+}
+
+#[test]
+fn drchrono_login_runs_the_code_flow_through_the_loopback_listener_then_refreshes_and_rotates() {
+    let server = MockServer::start();
+    let exchange = server.mock(|when, then| {
+        when.method(POST)
+            .path("/o/token/")
+            .body_includes("grant_type=authorization_code")
+            .body_includes("code=the-code");
+        // Already expired: the next command refreshes.
+        then.status(200).json_body(serde_json::json!({
+            "access_token": "at-1", "refresh_token": "rt-1", "expires_in": 0, "scope": "patients:read calendar"
+        }));
+    });
+    let refresh = server.mock(|when, then| {
+        when.method(POST)
+            .path("/o/token/")
+            .body_includes("grant_type=refresh_token")
+            .body_includes("refresh_token=rt-1");
+        then.status(200).json_body(serde_json::json!({
+            "access_token": "at-2", "refresh_token": "rt-2", "expires_in": 3600
+        }));
+    });
+    let list = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/patients")
+            .header("authorization", "Bearer at-2");
+        then.status(200).json_body(
+            serde_json::json!({"next": null, "previous": null, "results": [patient(1)]}),
+        );
+    });
+    let home = Home::new();
+
+    let (mut login, authorize) = start_drchrono_login(&home, &server);
+    assert_eq!(query(&authorize, "scope"), "patients:read calendar");
+    assert_eq!(query(&authorize, "client_id"), "cid");
+    let redirect_uri = query(&authorize, "redirect_uri");
+    assert!(
+        redirect_uri.starts_with("http://127.0.0.1:"),
+        "{redirect_uri}"
+    );
+    let page = browser_redirect(&redirect_uri, "the-code", &query(&authorize, "state"));
+    let status = login.wait().unwrap();
+
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(status.success());
+    exchange.assert();
+    let listed = home.run(&["drchrono", "patients", "list", "--format", "ndjson"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    refresh.assert();
+    list.assert();
+    let stored = std::fs::read_to_string(home.path().join("tokens/default/drchrono.json")).unwrap();
+    assert!(
+        stored.contains("rt-2") && !stored.contains("rt-1"),
+        "the rotated token is kept"
+    );
+    let shown = home.run(&["auth", "status"]);
+    let shown = text(&shown.stdout);
+    assert!(shown.contains("drchrono: authorization code"), "{shown}");
+    assert!(
+        !shown.contains("at-2") && !shown.contains("rt-2"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_redirect_with_another_state_ends_the_login_without_spending_the_code() {
+    let server = MockServer::start();
+    let exchange = server.mock(|when, then| {
+        when.method(POST).path("/o/token/");
+        then.status(200)
+            .json_body(serde_json::json!({"access_token": "at"}));
+    });
+    let home = Home::new();
+
+    let (mut login, authorize) = start_drchrono_login(&home, &server);
+    let page = browser_redirect(&query(&authorize, "redirect_uri"), "the-code", "forged");
+    let status = login.wait().unwrap();
+
+    assert!(page.starts_with("HTTP/1.1 400"), "{page}");
+    assert_eq!(status.code(), Some(3));
+    assert_eq!(exchange.calls(), 0);
+    assert!(!home.path().join("tokens/default/drchrono.json").exists());
+}
+
+#[test]
+fn logout_revokes_drchronos_token_then_forgets_the_profile() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(POST).path("/o/token/");
+        then.status(200).json_body(serde_json::json!({
+            "access_token": "at-1", "refresh_token": "rt-1", "expires_in": 3600
+        }));
+    });
+    let revoke = server.mock(|when, then| {
+        when.method(POST)
+            .path("/o/revoke_token/")
+            .body_includes("token=at-1");
+        then.status(200);
+    });
+    let home = Home::new();
+    let (mut login, authorize) = start_drchrono_login(&home, &server);
+    browser_redirect(
+        &query(&authorize, "redirect_uri"),
+        "c",
+        &query(&authorize, "state"),
+    );
+    assert!(login.wait().unwrap().success());
+
+    let logout = home.run(&["auth", "logout", "drchrono"]);
+
+    assert!(logout.status.success(), "{}", text(&logout.stderr));
+    revoke.assert();
+    assert!(!home.path().join("tokens/default/drchrono.json").exists());
+    let after = home.run(&["drchrono", "patients", "list"]);
+    assert_eq!(after.status.code(), Some(3));
+}

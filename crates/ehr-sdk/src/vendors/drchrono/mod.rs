@@ -43,7 +43,7 @@ pub use bulk::{BulkCreate, CreateBody};
 pub use client::{Client, ClientBuilder, Settings};
 pub use iframe::{IFRAME_CLOCK_SKEW, IFRAME_MAX_AGE, IframeLaunch, IframeVerifier, LaunchError};
 pub use oauth::{BASE_URL, DrChronoOAuth, ExchangeNotSaved, RefreshingTokenSource};
-pub use scopes::{Scope, ScopeAccess, ScopeArea};
+pub use scopes::{Scope, ScopeAccess, ScopeArea, UnknownScope};
 pub use uploads::{MULTIPART_METHODS, Uploads};
 pub use webhooks::{
     DELIVERY_HEADER, Delivery, DeliveryId, EVENT_HEADER, Event, EventObject, HandshakeAnswer,

@@ -131,3 +131,46 @@ impl fmt::Display for Scope {
         }
     }
 }
+
+/// A scope's text that names no DrChrono scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownScope(pub String);
+
+impl fmt::Display for UnknownScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "`{}` is not a DrChrono scope (an area such as `patients`, alone or with `:read` or `:write`)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownScope {}
+
+/// Reads a scope as [`Display`](fmt::Display) writes it: `patients:read`, `patients:write`,
+/// or the bare `patients` (read and write).
+///
+/// ```
+/// use ehr_sdk::drchrono::{Scope, ScopeArea};
+///
+/// assert_eq!("patients:summary:write".parse(), Ok(Scope::write(ScopeArea::PatientsSummary)));
+/// assert_eq!("patients".parse(), Ok(Scope::read_write(ScopeArea::Patients)));
+/// assert!("patients:delete".parse::<Scope>().is_err());
+/// ```
+impl std::str::FromStr for Scope {
+    type Err = UnknownScope;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (area, access) = match text.rsplit_once(':') {
+            Some((area, "read")) => (area, ScopeAccess::Read),
+            Some((area, "write")) => (area, ScopeAccess::Write),
+            _ => (text, ScopeAccess::ReadWrite),
+        };
+        ScopeArea::ALL
+            .into_iter()
+            .find(|a| a.as_str() == area)
+            .map(|area| Scope { area, access })
+            .ok_or_else(|| UnknownScope(text.to_string()))
+    }
+}

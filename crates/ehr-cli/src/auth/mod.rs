@@ -3,6 +3,8 @@
 //! Secrets are read from an environment variable (`--secret-env VAR`) or standard input,
 //! never from a flag's value (it would stay in the shell's history).
 
+mod loopback;
+
 use std::io::{BufRead, IsTerminal};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
@@ -70,6 +72,14 @@ pub fn command() -> Command {
                         .help("healthgorilla: the login the client's own tokens act as"),
                 )
                 .arg(
+                    Arg::new("port")
+                        .long("port")
+                        .value_name("PORT")
+                        .value_parser(clap::value_parser!(u16))
+                        .default_value("8765")
+                        .help("drchrono: the port of the redirect listener on 127.0.0.1 (0: any free port); register http://127.0.0.1:PORT/callback as a redirect URI"),
+                )
+                .arg(
                     Arg::new("tenant-key-env")
                         .long("tenant-key-env")
                         .value_name("VAR")
@@ -91,8 +101,8 @@ pub fn command() -> Command {
 pub async fn run(matches: &ArgMatches, config: &Config) -> Result<(), Failure> {
     match matches.subcommand() {
         Some(("login", m)) => login(m, config).await,
-        Some(("status", _)) => status(config),
-        Some(("logout", m)) => logout(m, config),
+        Some(("status", _)) => status(config).await,
+        Some(("logout", m)) => logout(m, config).await,
         _ => Err(Failure::usage("`ehr auth login|status|logout`")),
     }
 }
@@ -104,7 +114,7 @@ fn secret(matches: &ArgMatches, what: &str) -> Result<String, Failure> {
             .map_err(|_| Failure::usage(format!("the environment variable {var} is not set")));
     }
     if std::io::stdin().is_terminal() {
-        eprint!("{what}: ");
+        say_inline!("{what}: ");
     }
     let mut line = String::new();
     std::io::stdin()
@@ -157,11 +167,8 @@ async fn login(matches: &ArgMatches, config: &Config) -> Result<(), Failure> {
                     None => None,
                 },
             },
-            "drchrono" => {
-                return Err(Failure::usage(
-                    "drchrono login takes --access-token for now (the authorization-code flow comes next)",
-                ));
-            }
+            #[cfg(feature = "drchrono")]
+            "drchrono" => drchrono_login(matches, config, &scopes).await?,
             other => return Err(Failure::usage(format!("no vendor `{other}`"))),
         }
     };
@@ -179,11 +186,88 @@ async fn login(matches: &ArgMatches, config: &Config) -> Result<(), Failure> {
         .vendors
         .insert(vendor.clone(), settings);
     config.save(&profiles)?;
-    eprintln!("profile '{}': {vendor} credentials stored", config.profile);
+    say!("profile '{}': {vendor} credentials stored", config.profile);
     Ok(())
 }
 
-fn status(config: &Config) -> Result<(), Failure> {
+/// DrChrono's authorization-code flow: the authorize URL printed (with the scopes and a fresh
+/// `state`), the redirect received on 127.0.0.1, the code exchanged and the tokens saved in
+/// the profile's token store.
+#[cfg(feature = "drchrono")]
+async fn drchrono_login(
+    matches: &ArgMatches,
+    config: &Config,
+    scopes: &[String],
+) -> Result<Auth, Failure> {
+    let client_id = client_id(matches)?;
+    let client_secret = secret(matches, "client secret")?;
+    let scopes: Vec<ehr_sdk::drchrono::Scope> = scopes
+        .iter()
+        .map(|s| {
+            s.parse()
+                .map_err(|e| Failure::usage(format!("--scope: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let port = matches.get_one::<u16>("port").copied().unwrap_or(8765);
+    let redirect = loopback::Redirect::bind(port).await?;
+    let mut oauth =
+        ehr_sdk::drchrono::DrChronoOAuth::new(&client_id, client_secret.as_str(), &redirect.uri);
+    if let Some(base) = matches.get_one::<String>("base-url") {
+        oauth = oauth.base_url(base);
+    }
+    let state = loopback::state()?;
+    let url = oauth
+        .authorize_url(scopes, &state)
+        .map_err(|e| Failure::usage(format!("--base-url: {e}")))?;
+    say!(
+        "Open this URL in a browser and authorize ehr:\n\n  {url}\n\nWaiting for the redirect to {} …",
+        redirect.uri
+    );
+    let redirect_uri = redirect.uri.clone();
+    let code = redirect
+        .code(&state, std::time::Duration::from_secs(300))
+        .await?;
+    let store = config.token_store("drchrono")?;
+    oauth.exchange_code(&code, &store).await?;
+    Ok(Auth::AuthorizationCode {
+        client_id,
+        client_secret,
+        redirect_uri,
+    })
+}
+
+/// What the profile's token store holds for `vendor`, without the tokens: expiry, scopes,
+/// whether a refresh token is kept.
+async fn token_status(config: &Config, vendor: &str) -> Option<String> {
+    use ehr_sdk::auth::TokenStore;
+    let path = config.token_path(vendor);
+    if !path.exists() {
+        return None;
+    }
+    let set = match ehr_sdk::auth::FileTokenStore::new(path).load().await {
+        Ok(Some(set)) => set,
+        Ok(None) => return Some("no tokens stored".into()),
+        Err(e) => return Some(format!("tokens unreadable: {e}")),
+    };
+    let mut line = match set.access.expires_at {
+        Some(at) => match at.duration_since(std::time::SystemTime::now()) {
+            Ok(left) => format!("access token valid for {} s more", left.as_secs()),
+            Err(_) => "access token expired".to_string(),
+        },
+        None => "access token without expiry".to_string(),
+    };
+    if let Some(scope) = &set.access.scope {
+        line.push_str(&format!(", scopes {scope}"));
+    }
+    line.push_str(if set.refresh_token.is_some() {
+        ", refresh token kept"
+    } else {
+        ", no refresh token"
+    });
+    Some(line)
+}
+
+async fn status(config: &Config) -> Result<(), Failure> {
     let profiles = config.load()?;
     let Some(profile) = profiles.profiles.get(&config.profile) else {
         println!("profile '{}': no credentials", config.profile);
@@ -206,16 +290,57 @@ fn status(config: &Config) -> Result<(), Failure> {
                 line.push_str(&format!(", scopes {}", scopes.join(" ")));
             }
         }
+        if let Some(tokens) = token_status(config, vendor).await {
+            line.push_str(&format!("; {tokens}"));
+        }
         println!("{line}");
     }
     Ok(())
 }
 
-fn logout(matches: &ArgMatches, config: &Config) -> Result<(), Failure> {
+/// Revokes the stored access token where the vendor has a revocation endpoint (DrChrono).
+/// A failure is a warning: the credentials are deleted all the same.
+async fn revoke(config: &Config, vendor: &str) {
+    #[cfg(feature = "drchrono")]
+    if vendor == "drchrono" {
+        use ehr_sdk::auth::TokenStore;
+        let Ok(crate::profile::VendorProfile {
+            auth:
+                Auth::AuthorizationCode {
+                    client_id,
+                    client_secret,
+                    redirect_uri,
+                },
+            base_url,
+            ..
+        }) = config.vendor(vendor)
+        else {
+            return;
+        };
+        let store = ehr_sdk::auth::FileTokenStore::new(config.token_path(vendor));
+        let Ok(Some(set)) = store.load().await else {
+            return;
+        };
+        let mut oauth =
+            ehr_sdk::drchrono::DrChronoOAuth::new(client_id, client_secret.as_str(), redirect_uri);
+        if let Some(base) = base_url {
+            oauth = oauth.base_url(base);
+        }
+        match oauth.revoke(&set.access.token).await {
+            Ok(()) => say!("drchrono: access token revoked"),
+            Err(e) => say!("warning: the access token was not revoked: {e}"),
+        }
+    }
+    #[cfg(not(feature = "drchrono"))]
+    let _ = (config, vendor);
+}
+
+async fn logout(matches: &ArgMatches, config: &Config) -> Result<(), Failure> {
     let vendor = matches
         .get_one::<String>("vendor")
         .cloned()
         .unwrap_or_default();
+    revoke(config, &vendor).await;
     let mut profiles = config.load()?;
     let removed = profiles
         .profiles
@@ -228,7 +353,7 @@ fn logout(matches: &ArgMatches, config: &Config) -> Result<(), Failure> {
         std::fs::remove_file(&tokens)
             .map_err(|e| Failure::Other(format!("cannot delete {}: {e}", tokens.display())))?;
     }
-    eprintln!(
+    say!(
         "profile '{}': {vendor} {}",
         config.profile,
         if removed {
