@@ -32,6 +32,8 @@ pub enum Failure {
     Api(ehr_sdk::Error),
     /// No usable credentials.
     Auth(String),
+    /// Something checked was refused (a webhook delivery that does not verify).
+    Refused(String),
     /// Anything else.
     Other(String),
     /// Standard output was closed (`| head`): the command ends quietly.
@@ -58,6 +60,7 @@ impl Failure {
         match self {
             Failure::Usage(_) => code::USAGE,
             Failure::Auth(_) => code::AUTH,
+            Failure::Refused(_) => code::REFUSED,
             Failure::Other(_) => code::OTHER,
             Failure::ClosedOutput => 0,
             Failure::Api(error) => match error.kind() {
@@ -88,7 +91,9 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Usage(m) | Failure::Auth(m) | Failure::Other(m) => f.write_str(m),
+            Failure::Usage(m) | Failure::Auth(m) | Failure::Refused(m) | Failure::Other(m) => {
+                f.write_str(m)
+            }
             Failure::Api(e) => write!(f, "{e}"),
             Failure::ClosedOutput => f.write_str("output closed"),
         }

@@ -44,6 +44,7 @@ mod generated;
 mod output;
 mod profile;
 mod vendors;
+mod webhook;
 
 use std::process::ExitCode;
 
@@ -103,7 +104,17 @@ fn cli() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Trace calls, retries and redirects on stderr (never bodies)"),
         )
-        .subcommand(auth::command());
+        .subcommand(auth::command())
+        .subcommand(webhook::command())
+        .subcommand(
+            Command::new("completions")
+                .about("Print a shell's completion script: ehr completions bash > /etc/bash_completion.d/ehr")
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell)),
+                ),
+        );
     for vendor in vendors::VENDORS {
         root = root.subcommand(vendors::command(vendor));
     }
@@ -119,6 +130,17 @@ async fn run(matches: &ArgMatches) -> Result<(), Failure> {
     let mut out = Output::stdout(format, columns);
     match matches.subcommand() {
         Some(("auth", m)) => auth::run(m, &config).await,
+        Some(("webhook", m)) => webhook::run(m).await,
+        Some(("completions", m)) => {
+            let shell = m
+                .get_one::<clap_complete::Shell>("shell")
+                .copied()
+                .ok_or_else(|| Failure::usage("a shell is required"))?;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli(), "ehr", &mut script);
+            out.raw(&script)?;
+            out.flush()
+        }
         Some((name, m)) => {
             let vendor = vendors::VENDORS
                 .iter()

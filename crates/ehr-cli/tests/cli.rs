@@ -561,3 +561,181 @@ fn logout_revokes_drchronos_token_then_forgets_the_profile() {
     let after = home.run(&["drchrono", "patients", "list"]);
     assert_eq!(after.status.code(), Some(3));
 }
+
+/// A raw HTTP/1.1 request to 127.0.0.1; returns the status and the body.
+fn http(
+    method: &str,
+    address: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(address).unwrap();
+    let mut request = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    socket.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    socket.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn drchrono_delivery_headers<'a>(secret: &'a str, id: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        (ehr_sdk::drchrono::SIGNATURE_HEADER, secret),
+        (ehr_sdk::drchrono::EVENT_HEADER, "PATIENT_CREATE"),
+        (ehr_sdk::drchrono::DELIVERY_HEADER, id),
+        ("content-type", "application/json"),
+    ]
+}
+
+const DELIVERY_BODY: &str =
+    r#"{"receiver": {"id": 1}, "object": {"id": 77, "first_name": "Jane", "doctor": 5}}"#;
+
+#[test]
+fn webhook_listen_answers_the_handshake_and_prints_each_verified_delivery_once() {
+    use std::io::BufRead;
+    let home = Home::new();
+    let mut listener = home
+        .ehr(&[
+            "webhook",
+            "listen",
+            "drchrono",
+            "--port",
+            "0",
+            "--secret-env",
+            "HOOK_SECRET",
+        ])
+        .env("HOOK_SECRET", "hook-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(listener.stderr.take().unwrap()).lines();
+    let first = stderr.next().unwrap().unwrap();
+    let address = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first}"))
+        .to_string();
+    std::thread::spawn(move || stderr.for_each(drop));
+    let stdout = std::io::BufReader::new(listener.stdout.take().unwrap());
+    let (lines, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+
+    let (status, answer) = http("GET", &address, "/hooks?msg=hello", &[], "");
+    let forged = http(
+        "POST",
+        &address,
+        "/hooks",
+        &drchrono_delivery_headers("wrong", "d-0"),
+        DELIVERY_BODY,
+    );
+    let delivered = http(
+        "POST",
+        &address,
+        "/hooks",
+        &drchrono_delivery_headers("hook-secret", "d-1"),
+        DELIVERY_BODY,
+    );
+    let again = http(
+        "POST",
+        &address,
+        "/hooks",
+        &drchrono_delivery_headers("hook-secret", "d-1"),
+        DELIVERY_BODY,
+    );
+    let printed = received
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the delivery is printed");
+    let more = received.recv_timeout(std::time::Duration::from_millis(500));
+    listener.kill().unwrap();
+    let _ = listener.wait();
+
+    assert_eq!(status, 200);
+    let expected = ehr_sdk::drchrono::WebhookVerifier::new("hook-secret").handshake_answer("hello");
+    assert_eq!(answer, serde_json::to_string(&expected).unwrap());
+    assert_eq!(forged.0, 401, "a wrong secret is refused");
+    assert_eq!((delivered.0, again.0), (200, 200));
+    let event: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(event["event"], "PATIENT_CREATE");
+    assert_eq!(event["id"], "d-1");
+    assert_eq!(event["object"]["id"], 77);
+    assert!(
+        more.is_err(),
+        "the redelivery and the forged one print nothing: {more:?}"
+    );
+}
+
+#[test]
+fn webhook_verify_checks_a_saved_delivery_and_exits_5_when_it_does_not_verify() {
+    let home = Home::new();
+    let headers = home.path().join("headers.txt");
+    let body = home.path().join("body.json");
+    let mut dump = String::from("POST /hooks HTTP/1.1\r\n");
+    for (name, value) in drchrono_delivery_headers("hook-secret", "d-9") {
+        dump.push_str(&format!("{name}: {value}\r\n"));
+    }
+    std::fs::write(&headers, dump).unwrap();
+    std::fs::write(&body, DELIVERY_BODY).unwrap();
+    let args = [
+        "webhook",
+        "verify",
+        "drchrono",
+        "--headers",
+        path(&headers),
+        "--body",
+        path(&body),
+        "--secret-env",
+        "HOOK_SECRET",
+    ];
+
+    let good = home
+        .ehr(&args)
+        .env("HOOK_SECRET", "hook-secret")
+        .output()
+        .unwrap();
+    let bad = home
+        .ehr(&args)
+        .env("HOOK_SECRET", "another-secret")
+        .output()
+        .unwrap();
+
+    assert!(good.status.success(), "{}", text(&good.stderr));
+    let event: serde_json::Value = serde_json::from_slice(&good.stdout).unwrap();
+    assert_eq!(event["object"]["first_name"], "Jane");
+    assert_eq!(bad.status.code(), Some(5));
+    assert!(
+        text(&bad.stderr).contains("does not verify"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(bad.stdout.is_empty());
+}
+
+#[test]
+fn completions_cover_the_generated_commands() {
+    let output = Home::new().run(&["completions", "bash"]);
+
+    assert!(output.status.success());
+    let script = text(&output.stdout);
+    assert!(script.contains("_ehr"), "a bash completion function");
+    assert!(script.contains("patients") && script.contains("--on-behalf-of"));
+}
