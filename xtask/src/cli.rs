@@ -21,6 +21,9 @@ use quote::{ToTokens, format_ident, quote};
 
 use crate::vendors::Vendor;
 
+/// The CLI's crate.
+pub const CLI_CRATE: &str = "crates/ehr-cli";
+
 /// Where the CLI's generated commands live.
 pub const CLI_PATH: &str = "crates/ehr-cli/src/generated.rs";
 

@@ -34,6 +34,7 @@ macro_rules! say_inline {
     }};
 }
 
+mod api;
 mod auth;
 mod call;
 mod commands;

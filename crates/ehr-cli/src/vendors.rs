@@ -55,7 +55,8 @@ pub const VENDORS: &[Vendor] = &[
 
 /// The `clap` command of `vendor`, with its acting flags.
 pub fn command(vendor: &Vendor) -> clap::Command {
-    let command = commands::vendor(vendor.name, vendor.about, vendor.resources);
+    let command = commands::vendor(vendor.name, vendor.about, vendor.resources)
+        .subcommand(crate::api::command());
     match vendor.name {
         "elation" => command.arg(
             clap::Arg::new("on-behalf-of")
@@ -115,65 +116,127 @@ pub async fn run(
     let (resource, resource_matches) = matches
         .subcommand()
         .ok_or_else(|| Failure::usage("a resource is required"))?;
-    let (verb, op_matches) = resource_matches
-        .subcommand()
-        .ok_or_else(|| Failure::usage("a verb is required"))?;
-    let op = commands::find(vendor.resources, resource, verb)
-        .ok_or_else(|| Failure::usage(format!("no command `{resource} {verb}`")))?;
-    if let (Some(body), Ok(Some(true))) =
-        (&op.body, op_matches.try_get_one::<bool>("body-template"))
-    {
-        return out
-            .raw(format!("{}\n", body.template).as_bytes())
-            .and_then(|()| out.flush());
-    }
+    let target = if resource == "api" {
+        Target::Api(resource_matches)
+    } else {
+        let (verb, op_matches) = resource_matches
+            .subcommand()
+            .ok_or_else(|| Failure::usage("a verb is required"))?;
+        let op = commands::find(vendor.resources, resource, verb)
+            .ok_or_else(|| Failure::usage(format!("no command `{resource} {verb}`")))?;
+        if let (Some(body), Ok(Some(true))) =
+            (&op.body, op_matches.try_get_one::<bool>("body-template"))
+        {
+            return out
+                .raw(format!("{}\n", body.template).as_bytes())
+                .and_then(|()| out.flush());
+        }
+        Target::Op(op.operation_id, op_matches)
+    };
+    // The acting flags are global to the vendor's commands: read where they were given.
+    let acting = match &target {
+        Target::Api(m) | Target::Op(_, m) => *m,
+    };
     let profile = config.vendor(vendor.name)?;
-    let mut call = Call::new(op_matches, out);
     match vendor.name {
         #[cfg(feature = "drchrono")]
         "drchrono" => {
             let client = drchrono(&profile, config)?;
-            crate::generated::drchrono::execute(&client, op.operation_id, &mut call).await
+            target
+                .run(
+                    vendor.name,
+                    client.api(),
+                    out,
+                    crate::generated::drchrono::execute,
+                )
+                .await
         }
         #[cfg(feature = "elation")]
         "elation" => {
             let mut client = elation(&profile)?;
-            if let Some(user) = op_matches.get_one::<i64>("on-behalf-of") {
+            if let Some(user) = acting.get_one::<i64>("on-behalf-of") {
                 client = client.on_behalf_of(ehr_sdk::elation::UserId::from_users_api_id(*user));
             }
-            crate::generated::elation::execute(&client, op.operation_id, &mut call).await
+            target
+                .run(
+                    vendor.name,
+                    client.api(),
+                    out,
+                    crate::generated::elation::execute,
+                )
+                .await
         }
         #[cfg(feature = "empego")]
         "empego" => {
             let mut client = empego(&profile)?;
-            if let Some(user_id) = op_matches.get_one::<String>("as-user") {
+            if let Some(user_id) = acting.get_one::<String>("as-user") {
                 let mut user = ehr_sdk::empego::IntegrationUser::existing(user_id);
-                if let Some(v) = op_matches.get_one::<String>("as-user-first-name") {
+                if let Some(v) = acting.get_one::<String>("as-user-first-name") {
                     user = user.first_name(v);
                 }
-                if let Some(v) = op_matches.get_one::<String>("as-user-last-name") {
+                if let Some(v) = acting.get_one::<String>("as-user-last-name") {
                     user = user.last_name(v);
                 }
-                if let Some(v) = op_matches.get_one::<String>("as-user-email") {
+                if let Some(v) = acting.get_one::<String>("as-user-email") {
                     user = user.email(v);
                 }
                 client = client
                     .as_user(&user)
                     .map_err(|e| Failure::usage(format!("--as-user: {e}")))?;
             }
-            crate::generated::empego::execute(&client, op.operation_id, &mut call).await
+            target
+                .run(
+                    vendor.name,
+                    client.api(),
+                    out,
+                    crate::generated::empego::execute,
+                )
+                .await
         }
         #[cfg(feature = "healthgorilla")]
         "healthgorilla" => {
             let mut client = healthgorilla(&profile)?;
-            if let Some(login) = op_matches.get_one::<String>("as-user") {
+            if let Some(login) = acting.get_one::<String>("as-user") {
                 client = client
                     .as_user(login)
                     .map_err(|e| Failure::usage(format!("--as-user: {e}")))?;
             }
-            crate::generated::healthgorilla::execute(&client, op.operation_id, &mut call).await
+            target
+                .run(
+                    vendor.name,
+                    client.api(),
+                    out,
+                    crate::generated::healthgorilla::execute,
+                )
+                .await
         }
         other => Err(Failure::usage(format!("no vendor `{other}`"))),
+    }
+}
+
+/// What a vendor command runs: a generated operation, or a raw `api` call.
+enum Target<'m> {
+    Op(&'static str, &'m ArgMatches),
+    Api(&'m ArgMatches),
+}
+
+impl Target<'_> {
+    /// Runs the target with `client`: `execute` (the vendor's generated dispatch) for an
+    /// operation.
+    async fn run<C: ehr_runtime::GeneratedClient>(
+        self,
+        vendor: &'static str,
+        client: &C,
+        out: &mut Output,
+        execute: for<'a> fn(&'a C, &str, &'a mut Call<'_>) -> crate::call::Running<'a>,
+    ) -> Result<(), Failure> {
+        match self {
+            Target::Api(matches) => crate::api::run(client, vendor, matches, out).await,
+            Target::Op(operation_id, matches) => {
+                let mut call = Call::new(matches, out);
+                execute(client, operation_id, &mut call).await
+            }
+        }
     }
 }
 

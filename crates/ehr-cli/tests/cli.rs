@@ -739,3 +739,93 @@ fn completions_cover_the_generated_commands() {
     assert!(script.contains("_ehr"), "a bash completion function");
     assert!(script.contains("patients") && script.contains("--on-behalf-of"));
 }
+
+#[test]
+fn api_pages_a_raw_path_through_the_facade_with_the_profiles_auth() {
+    let server = MockServer::start();
+    let page2 = server.url("/api/custom_things?cursor=2");
+    let first = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/custom_things")
+            .query_param("kind", "a")
+            .header("authorization", "Bearer cli-token");
+        then.status(200)
+            .json_body(serde_json::json!({"next": page2, "results": [{"id": 1}, {"id": 2}]}));
+    });
+    let second = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/custom_things")
+            .query_param("cursor", "2")
+            .header("authorization", "Bearer cli-token");
+        then.status(200)
+            .json_body(serde_json::json!({"next": null, "results": [{"id": 3}]}));
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let output = home.run(&[
+        "drchrono",
+        "api",
+        "GET",
+        "/api/custom_things",
+        "--field",
+        "kind=a",
+        "--paginate",
+        "--format",
+        "ndjson",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    first.assert();
+    second.assert();
+    let ids: Vec<u64> = text(&output.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, [1, 2, 3]);
+}
+
+#[test]
+fn api_sends_fields_as_a_json_body_acts_for_the_user_and_refuses_another_origin() {
+    let server = MockServer::start();
+    let created = server.mock(|when, then| {
+        when.method(POST)
+            .path("/api/2.0/custom/")
+            .header("x-on-behalf-of", "131")
+            .json_body(serde_json::json!({"name": "x", "count": 2}));
+        then.status(201).json_body(serde_json::json!({"id": 9}));
+    });
+    let elsewhere = MockServer::start();
+    let stolen = elsewhere.mock(|when, then| {
+        when.any_request();
+        then.status(200);
+    });
+    let home = Home::new();
+    home.login_with_token("elation", &server.base_url(), "elation-token");
+
+    let output = home.run(&[
+        "elation",
+        "api",
+        "post",
+        "/api/2.0/custom/",
+        "-f",
+        "name=x",
+        "-f",
+        "count=2",
+        "--on-behalf-of",
+        "131",
+    ]);
+    let refused = home.run(&["elation", "api", "GET", &elsewhere.url("/steal")]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    created.assert();
+    let answer: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(answer["id"], 9);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("origin"));
+    assert_eq!(stolen.calls(), 0);
+}
