@@ -8,6 +8,10 @@
 //! workspace's profile settings apply), depending on `ehr-sdk` with no vendor feature (the
 //! floor: what every downstream build compiles), one, or all four. Run on an otherwise idle
 //! machine: every figure is wall time.
+//!
+//! Last, a clean release build of `ehr` (crates/ehr-cli, every vendor), with its binary's size:
+//! the command line is outside the SDK's dependency graph, so the SDK's own figures above do not
+//! include it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -145,6 +149,35 @@ pub fn run(root: &Path) -> Result<(), String> {
             (one - floor) / (all - floor)
         );
     }
+    ehr_release(root, &base)
+}
+
+/// A clean release build of `ehr` with every vendor: wall time and binary size.
+fn ehr_release(root: &Path, base: &Path) -> Result<(), String> {
+    let target = base.join("ehr-release");
+    let _ = std::fs::remove_dir_all(&target);
+    let started = Instant::now();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CARGO_INCREMENTAL", "0")
+        .args(["build", "--release", "--quiet", "-p", "ehr-cli"])
+        .stdout(Stdio::null())
+        .status()
+        .map_err(|e| format!("error: cannot run cargo: {e}"))?;
+    let wall = started.elapsed().as_secs_f64();
+    if !status.success() {
+        return Err("error: the release build of `ehr` failed".into());
+    }
+    let binary = target.join("release").join("ehr");
+    let size = std::fs::metadata(&binary)
+        .map(|m| m.len())
+        .map_err(|e| format!("error: {}: {e}", binary.display()))?;
+    let _ = std::fs::remove_dir_all(&target);
+    println!(
+        "ehr, release, every vendor: {wall:.1}s clean build, binary {:.1} MiB",
+        size as f64 / (1024.0 * 1024.0)
+    );
     Ok(())
 }
 

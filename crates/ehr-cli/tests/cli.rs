@@ -829,3 +829,194 @@ fn api_sends_fields_as_a_json_body_acts_for_the_user_and_refuses_another_origin(
     assert!(text(&refused.stderr).contains("origin"));
     assert_eq!(stolen.calls(), 0);
 }
+
+#[test]
+fn csv_with_columns_writes_the_chosen_fields_of_every_record() {
+    let server = MockServer::start();
+    patient_pages(&server, 2, 2);
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let output = home.run(&[
+        "drchrono",
+        "patients",
+        "list",
+        "--all",
+        "--format",
+        "csv",
+        "--columns",
+        "id,last_name",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "id,last_name\n100000,Doe 100000\n100001,Doe 100001\n200000,Doe 200000\n200001,Doe 200001\n"
+    );
+}
+
+#[test]
+fn empego_as_user_sends_the_typed_integration_user_and_prints_the_url() {
+    let server = MockServer::start();
+    let user = ehr_sdk::empego::IntegrationUser::existing("u-1")
+        .first_name("Ann")
+        .to_header()
+        .unwrap();
+    let view = server.mock(|when, then| {
+        when.method(GET)
+            .path("/empego-integrations/R4/embeddable/statistics")
+            .header("api-key", "empego-key")
+            .header("x-integration-user", user.as_str());
+        then.status(200)
+            .header("content-type", "text/plain")
+            .body("https://app.empego.example/embed/one-time");
+    });
+    let home = Home::new();
+    let login = home
+        .ehr(&[
+            "auth",
+            "login",
+            "empego",
+            "--secret-env",
+            "K",
+            "--base-url",
+            &server.base_url(),
+        ])
+        .env("K", "empego-key")
+        .output()
+        .unwrap();
+    assert!(login.status.success(), "{}", text(&login.stderr));
+
+    let output = home.run(&[
+        "empego",
+        "statistics",
+        "dashboard",
+        "--as-user",
+        "u-1",
+        "--as-user-first-name",
+        "Ann",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    view.assert();
+    assert_eq!(
+        text(&output.stdout),
+        "https://app.empego.example/embed/one-time"
+    );
+}
+
+/// The `sub` claim of the JWT assertion in a token request's form body.
+fn assertion_subject(body: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let assertion = url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == "assertion")
+        .map(|(_, v)| v.into_owned())?;
+    let payload = assertion.split('.').nth(1)?;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .ok()?,
+    )
+    .ok()?;
+    claims["sub"].as_str().map(str::to_string)
+}
+
+#[test]
+fn healthgorilla_as_user_signs_the_users_login_and_pages_the_bundle() {
+    let server = MockServer::start();
+    let token = server.mock(|when, then| {
+        when.method(POST).path("/oauth/token").is_true(|request| {
+            assertion_subject(request.body().as_ref()).as_deref() == Some("dr.who")
+        });
+        then.status(200)
+            .json_body(serde_json::json!({"access_token": "hg-user-token", "expires_in": 3600}));
+    });
+    let search = server.mock(|when, then| {
+        when.method(GET)
+            .path("/fhir/R4/Practitioner")
+            .query_param("identifier", "1234567893")
+            .header("authorization", "Bearer hg-user-token");
+        then.status(200).json_body(serde_json::json!({
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Practitioner", "id": "p-1"}}],
+        }));
+    });
+    let home = Home::new();
+    let login = home
+        .ehr(&[
+            "auth",
+            "login",
+            "healthgorilla",
+            "--client-id",
+            "hg-client",
+            "--secret-env",
+            "S",
+            "--subject",
+            "admin",
+            "--base-url",
+            &server.base_url(),
+            "--token-url",
+            &server.url("/oauth/token"),
+            "--scope",
+            "user/*.*",
+        ])
+        .env("S", "hg-secret-at-least-32-bytes-long-xx")
+        .output()
+        .unwrap();
+    assert!(login.status.success(), "{}", text(&login.stderr));
+
+    let output = home.run(&[
+        "healthgorilla",
+        "practitioner",
+        "search",
+        "--identifier",
+        "1234567893",
+        "--as-user",
+        "dr.who",
+        "--format",
+        "ndjson",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    token.assert();
+    search.assert();
+    let record: serde_json::Value =
+        serde_json::from_str(text(&output.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(record["id"], "p-1");
+}
+
+#[test]
+fn verbose_traces_each_call_on_stderr_without_its_token_or_body() {
+    let server = MockServer::start();
+    server.mock(|when, then| {
+        when.method(GET).path("/api/patients/42");
+        then.status(200).json_body(patient(42));
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+
+    let output = home.run(&[
+        "drchrono",
+        "patients",
+        "retrieve",
+        "--id",
+        "42",
+        "--verbose",
+    ]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let trace = text(&output.stderr);
+    assert!(trace.contains("ehr call finished"), "{trace}");
+    assert!(trace.contains("patients_retrieve"), "{trace}");
+    assert!(
+        !trace.contains("cli-token") && !trace.contains("Doe 42"),
+        "{trace}"
+    );
+    let quiet = home.run(&["drchrono", "patients", "retrieve", "--id", "42"]);
+    assert!(
+        quiet.stderr.is_empty(),
+        "quiet without --verbose: {}",
+        text(&quiet.stderr)
+    );
+}
