@@ -1,11 +1,14 @@
 //! One offline call through the SDK, beside the application's own `reqwest` client: a server on
-//! 127.0.0.1 answers both; the process exits non-zero if either fails.
+//! 127.0.0.1 answers both; the process exits non-zero if either fails. Empego: the smallest
+//! generated client, so the check costs CI little beyond the application's own reqwest.
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const PAGE: &str = r#"{"next": null, "previous": null, "results": []}"#;
+use ehr_sdk::empego::GetEmbeddableUrl as _;
 
-/// Answers `count` requests with an empty DrChrono page, returning each request's head.
+const URL: &str = "https://app.empego.example/embed/one-time";
+
+/// Answers `count` requests with an embeddable URL (text/plain), returning each request's head.
 async fn serve(listener: tokio::net::TcpListener, count: usize) -> Vec<String> {
     let mut heads = Vec::new();
     for _ in 0..count {
@@ -19,8 +22,8 @@ async fn serve(listener: tokio::net::TcpListener, count: usize) -> Vec<String> {
         }
         heads.push(String::from_utf8_lossy(&buf).to_lowercase());
         let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{PAGE}",
-            PAGE.len()
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{URL}",
+            URL.len()
         );
         socket.write_all(response.as_bytes()).await.expect("write");
     }
@@ -38,28 +41,28 @@ async fn main() {
     // The application's own client, built before the SDK builds any (the TLS provider case).
     let own = reqwest::Client::new();
     let answer = own
-        .get(format!("{base_url}/api/doctors"))
+        .get(format!("{base_url}/ping"))
         .send()
         .await
         .expect("the application's own client works");
     assert!(answer.status().is_success());
 
-    let client = ehr_sdk::drchrono::Client::builder()
+    let client = ehr_sdk::empego::Client::builder()
         .base_url(&base_url)
-        .access_token("downstream-token")
+        .api_key("downstream-key")
         .build()
         .expect("the SDK client builds");
-    let page = client
-        .doctors_list()
-        .send()
+    let url = client
+        .statistics_dashboard()
+        .url()
         .await
         .expect("the SDK's call works");
-    assert!(page.results.is_empty());
+    assert_eq!(url.as_str(), URL);
 
     let heads = server.await.expect("server");
     assert!(
-        heads[1].contains("authorization: bearer downstream-token"),
-        "the SDK sent its token: {}",
+        heads[1].contains("api-key: downstream-key"),
+        "the SDK sent its key: {}",
         heads[1]
     );
     println!("downstream check: the application's client and the SDK's call both answered");

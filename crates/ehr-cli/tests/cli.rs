@@ -1020,3 +1020,40 @@ fn verbose_traces_each_call_on_stderr_without_its_token_or_body() {
         text(&quiet.stderr)
     );
 }
+
+#[test]
+fn on_a_terminal_a_list_is_a_table_with_a_progress_line_on_stderr() {
+    // `script` (util-linux) runs `ehr` with a pseudo-terminal as its stdout and stderr.
+    let server = MockServer::start();
+    patient_pages(&server, 3, 2);
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "cli-token");
+    let ehr = env!("CARGO_BIN_EXE_ehr");
+
+    let output = Command::new("script")
+        .args([
+            "-qec",
+            &format!("'{ehr}' drchrono patients list --all"),
+            "/dev/null",
+        ])
+        .env("EHR_CONFIG_DIR", home.path())
+        .env("COLUMNS", "120")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` from util-linux runs");
+
+    assert!(output.status.success(), "{}", text(&output.stdout));
+    let screen = text(&output.stdout);
+    assert!(
+        screen.contains("ID      DOCTOR  FIRST_NAME  LAST_NAME"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("300001  5       Jane        Doe 300001"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("6 records, 3 pages"),
+        "the progress line: {screen}"
+    );
+}
