@@ -81,7 +81,9 @@ pub fn run(root: &Path, args: &[String]) -> ExitCode {
             .position(|a| a == "--root")
             .and_then(|i| args.get(i + 1))
             .map(std::path::PathBuf::from);
-        return match crate::builds::run(other.as_deref().unwrap_or(root)) {
+        // `--only-ehr`: the release build of the command line alone.
+        let only_ehr = args.iter().any(|a| a == "--only-ehr");
+        return match crate::builds::run(other.as_deref().unwrap_or(root), only_ehr) {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 eprintln!("{message}");

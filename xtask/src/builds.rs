@@ -87,9 +87,12 @@ const BUILDS: &[Build] = &[
     },
 ];
 
-/// Runs every build and prints the table.
-pub fn run(root: &Path) -> Result<(), String> {
+/// Runs every build and prints the table (only `ehr`'s release build with `only_ehr`).
+pub fn run(root: &Path, only_ehr: bool) -> Result<(), String> {
     let base = root.join("target").join("build-times");
+    if only_ehr {
+        return ehr_release(root, &base);
+    }
     println!(
         "clean dev builds ({} jobs, CARGO_INCREMENTAL=0), one empty target directory each",
         std::thread::available_parallelism().map_or(1, |n| n.get())

@@ -35,7 +35,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const USAGE: &str = "\
 usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--root DIR]
-       cargo xtask bench [--instructions | --builds [--root DIR]]
+       cargo xtask bench [--instructions | --builds [--only-ehr] [--root DIR]]
        cargo xtask conformance drchrono [--all] [--root DIR]
 
   VENDOR      one or more of: drchrono, elation, empego, healthgorilla (default: all)
@@ -52,7 +52,9 @@ usage: cargo xtask codegen [VENDOR…] [--check] [--timings] [--no-cache] [--roo
               default 10000); with --instructions, instructions a call and a record under
               valgrind's callgrind (needs valgrind), with the targets beside them; with
               --builds, clean dev build times of each generated crate (with and without
-              `mock`) and of an app depending on ehr-sdk with no vendor, one or all four
+              `mock`) and of an app depending on ehr-sdk with no vendor, one or all four,
+              then a clean release build of `ehr` with its binary size (--only-ehr: that
+              one alone)
 
   conformance compares specs/drchrono.yaml with the extract of DrChrono's official schema
               (specs/conformance/) and fails on any difference the allowlist does not explain;

@@ -1057,3 +1057,73 @@ fn on_a_terminal_a_list_is_a_table_with_a_progress_line_on_stderr() {
         "the progress line: {screen}"
     );
 }
+
+#[test]
+fn each_profile_keeps_its_own_credentials_chosen_by_flag_or_environment() {
+    let server = MockServer::start();
+    let as_default = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/patients/1")
+            .header("authorization", "Bearer default-token");
+        then.status(200).json_body(patient(1));
+    });
+    let as_work = server.mock(|when, then| {
+        when.method(GET)
+            .path("/api/patients/1")
+            .header("authorization", "Bearer work-token");
+        then.status(200).json_body(patient(1));
+    });
+    let home = Home::new();
+    home.login_with_token("drchrono", &server.base_url(), "default-token");
+    let login = home
+        .ehr(&[
+            "--profile",
+            "work",
+            "auth",
+            "login",
+            "drchrono",
+            "--access-token",
+            "--secret-env",
+            "T",
+            "--base-url",
+            &server.base_url(),
+        ])
+        .env("T", "work-token")
+        .output()
+        .unwrap();
+    assert!(login.status.success());
+
+    let default = home.run(&["drchrono", "patients", "retrieve", "--id", "1"]);
+    let by_flag = home.run(&[
+        "drchrono",
+        "patients",
+        "retrieve",
+        "--id",
+        "1",
+        "--profile",
+        "work",
+    ]);
+    let by_env = home
+        .ehr(&["drchrono", "patients", "retrieve", "--id", "1"])
+        .env("EHR_PROFILE", "work")
+        .output()
+        .unwrap();
+    let unknown = home.run(&[
+        "drchrono",
+        "patients",
+        "retrieve",
+        "--id",
+        "1",
+        "--profile",
+        "home",
+    ]);
+
+    assert!(default.status.success() && by_flag.status.success() && by_env.status.success());
+    assert_eq!((as_default.calls(), as_work.calls()), (1, 2));
+    assert_eq!(unknown.status.code(), Some(3));
+    assert!(
+        text(&unknown.stderr).contains("profile 'home'"),
+        "{}",
+        text(&unknown.stderr)
+    );
+}
